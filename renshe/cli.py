@@ -1,0 +1,206 @@
+"""The `renshe` command: serve, db, demo, user, audit, check-id, and each domain's sub-commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from renshe.core import audit, db, divisions, ids, migrate, staff
+from renshe.core.auth import SYSTEM, Role
+from renshe.core.errors import DomainError
+from renshe.core.settings import get_settings
+from renshe.registry import cli as registry_cli
+
+app = typer.Typer(help="renshe 人社信息化便民服务平台", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema (Alembic)", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo province", no_args_is_help=True)
+user_app = typer.Typer(help="Staff users", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit log", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+registry_cli.register(app)
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]✗[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    no_upgrade: Annotated[bool, typer.Option("--no-upgrade", help="Skip applying migrations")] = False,
+) -> None:
+    """Apply migrations and serve the web application."""
+    import uvicorn
+
+    if not no_upgrade:
+        migrate.upgrade()
+    console.print(f"renshe serving on http://{host}:{port} (database: {_safe_url()})")
+    uvicorn.run("renshe.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_level="warning")
+
+
+def _safe_url() -> str:
+    url = get_settings().database_url
+    return url.split("@")[-1] if "@" in url else url
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply Alembic migrations up to REVISION."""
+    migrate.upgrade(revision=revision)
+    console.print(f"[green]✓[/green] database at {revision} ({_safe_url()})")
+
+
+@demo_app.command("seed")
+def demo_seed(
+    persons: Annotated[int, typer.Option(min=1, max=10_000_000, help="How many persons")] = 2000,
+    province: Annotated[str | None, typer.Option(help="Province code, e.g. 110000 (default RENSHE_PROVINCE_CODE)")]
+    = None,
+    seed: Annotated[int, typer.Option(help="PRNG seed: the same seed gives the same province")] = 2026,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if demo data exists")] = False,
+) -> None:
+    """Create a deterministic synthetic province with staff, persons, employers and employment."""
+    from renshe import demo
+
+    settings = get_settings()
+    if not settings.demo_mode:
+        _fail("demo seed creates accounts with the password 'demo'; set RENSHE_DEMO_MODE=1 to allow it")
+    code = province or settings.province_code
+    division = divisions.get(code)
+    if division is None or division.level != "province":
+        _fail(f"{code} is not a province code (GB/T 2260), e.g. 110000 北京市, 440000 广东省")
+    migrate.upgrade()
+    with db.unit_of_work() as session:
+        if demo.is_seeded(session):
+            if if_empty:
+                console.print("demo data already present; nothing to do")
+                return
+            _fail("the database already holds demo data; remove var/renshe.db to start again")
+        with Progress(TextColumn("[bold]生成演示数据"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=False) as bar:
+            task = bar.add_task("persons", total=persons)
+            report = demo.seed(session, persons=persons, province=code, seed_value=seed,
+                               progress=lambda n: bar.update(task, completed=n))
+    _print_demo_report(report)
+
+
+def _print_demo_report(report: object) -> None:
+    from renshe.demo import SeedReport
+
+    assert isinstance(report, SeedReport)
+    console.print(f"[green]✓[/green] {divisions.full_name(report.province)}: {report.persons} persons, "
+                  f"{report.employers} employers, {report.relations} employment relations")
+    table = Table(title="演示账号 (password: demo, demo mode only)")
+    table.add_column("username")
+    table.add_column("role")
+    table.add_column("division")
+    shown = report.staff[:1] + [s for s in report.staff if s[1] == "supervisor"][:2] + \
+        [s for s in report.staff if s[1] == "clerk"][:3] + [s for s in report.staff if s[1] == "reviewer"][:1]
+    for username, role, division in shown:
+        table.add_row(username, role, f"{division} {divisions.full_name(division)}")
+    console.print(table)
+    console.print(f"… {len(report.staff)} staff accounts in all: clerk-<county code>, reviewer-<county code>, "
+                  "supervisor-<city code>, admin")
+    if report.sample_person:
+        name, number, county = report.sample_person
+        console.print(f"sample citizen: {name} {number} ({divisions.full_name(county)}); sign-in codes appear "
+                      "at /demo/messages")
+    if report.sample_employer:
+        console.print(f"sample employer: {report.sample_employer[0]} {report.sample_employer[1]} (password demo)")
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[list[Role], typer.Option("--role", help="clerk, reviewer, supervisor, admin")],
+    division: Annotated[str, typer.Option(help="Division code of the user (000000 for the ministry)")],
+    display_name: Annotated[str | None, typer.Option(help="Name shown on pages")] = None,
+    totp: Annotated[bool, typer.Option(help="Require a TOTP code at sign-in")] = False,
+) -> None:
+    """Create a staff user; the password is read from RENSHE_NEW_PASSWORD or asked for."""
+    password = os.environ.get("RENSHE_NEW_PASSWORD") or typer.prompt("password", hide_input=True,
+                                                                      confirmation_prompt=True)
+    try:
+        with db.unit_of_work() as session:
+            user = staff.create_user(session, actor=SYSTEM, new=staff.NewStaff(
+                username=username, display_name=display_name or username, password=password,
+                roles=tuple(r.value for r in role), division_code=division, with_totp=totp))
+            secret = user.totp_secret
+    except DomainError as exc:
+        _fail(f"{exc.detail} " + "; ".join(e.message for e in exc.errors))
+    console.print(f"[green]✓[/green] created {username}")
+    if secret:
+        import pyotp
+
+        console.print(f"TOTP secret: {secret}\nprovisioning URI: "
+                      f"{pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name='renshe')}")
+
+
+@user_app.command("grant")
+def user_grant(
+    username: str,
+    permission: Annotated[str, typer.Option(help="The named permission, e.g. pii.unmask")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log)")],
+) -> None:
+    """Grant a named permission (such as pii.unmask) to one user."""
+    try:
+        with db.unit_of_work() as session:
+            staff.grant(session, actor=SYSTEM, username=username, permission=permission, reason=reason)
+    except DomainError as exc:
+        _fail(f"{exc.detail} " + "; ".join(e.message for e in exc.errors))
+    console.print(f"[green]✓[/green] {username} may now {permission}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the SM3 hash chain and report the first broken link."""
+    with db.unit_of_work(write=False) as session:
+        report = audit.verify(session)
+    if report.ok:
+        console.print(f"[green]✓[/green] audit chain intact: {report.checked} entries")
+        return
+    _fail(f"audit chain broken at entry {report.broken_at}: {report.reason} ({report.checked} entries before it "
+          "are intact)", code=2)
+
+
+@app.command("check-id")
+def check_id(value: str) -> None:
+    """Check a resident ID number (GB 11643) or unified social credit code (GB 32100)."""
+    compact = value.strip().upper()
+    looks_like_credit = len(compact) == 18 and not compact[:17].isdigit()
+    try:
+        if looks_like_credit:
+            code = ids.parse_credit_code(compact)
+            console.print(f"统一社会信用代码 unified social credit code: {code.code}")
+            console.print(f"  登记管理机关行政区划 area: {code.area_code} {code.area_name}")
+            console.print(f"  机构类别 entity type: {code.entity_type} {code.entity_type_label}")
+        else:
+            person = ids.parse_resident_id(compact)
+            console.print(f"公民身份号码 resident ID: {person.number}")
+            console.print(f"  出生日期 birth date: {person.birth_date.isoformat()}")
+            console.print(f"  性别 sex: {person.sex_label} ({'male' if person.sex == '1' else 'female'})")
+            console.print(f"  地址码 birthplace: {person.area_code} {person.birthplace}")
+    except ids.IdentifierError as exc:
+        err.print(f"[red]✗ invalid[/red] {exc.code}: {exc.detail} / {exc.message_en}")
+        raise typer.Exit(1) from None
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,140 @@
+"""Engine, sessions and the unit of work. The caller owns the transaction; services only flush."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from renshe.core.settings import get_settings
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware one is required")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite files get WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy issue BEGIN itself so SAVEPOINTs and rollbacks behave.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            # A writing transaction takes the write lock up front: a deferred one that reads and then
+            # writes fails at once (SQLITE_BUSY_SNAPSHOT) when another writer went first.
+            conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}")
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return make_engine(get_settings().database_url)
+
+
+class SessionProvider:
+    """Hands out sessions; tests swap `factory` to bind sessions to a rolled-back connection."""
+
+    def __init__(self) -> None:
+        self._factory: Callable[[], Session] | None = None
+
+    @property
+    def factory(self) -> Callable[[], Session]:
+        if self._factory is None:
+            self._factory = sessionmaker(bind=get_engine(), expire_on_commit=False)
+        return self._factory
+
+    @factory.setter
+    def factory(self, value: Callable[[], Session] | None) -> None:
+        self._factory = value
+
+
+sessions = SessionProvider()
+
+
+def open_session(*, write: bool = False) -> Session:
+    """A new session; `write=True` takes SQLite's write lock at BEGIN (PostgreSQL needs nothing)."""
+    session = sessions.factory()
+    if write and session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    return session
+
+
+def commit(session: Session) -> None:
+    """Commit the caller's transaction, then deliver the events it recorded."""
+    from renshe.core import events
+
+    session.commit()
+    if session.info.pop("has_events", False):
+        events.dispatch_pending()
+
+
+@contextmanager
+def unit_of_work(*, write: bool = True) -> Iterator[Session]:
+    """Open a session, commit if the block succeeds, roll back otherwise, then dispatch events."""
+    from renshe.core import events
+
+    session = open_session(write=write)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        had_events = session.info.pop("has_events", False)
+        session.close()
+    if had_events:
+        events.dispatch_pending()

@@ -1,0 +1,60 @@
+"""Domain exceptions. Services raise them; the web layer turns them into RFC 9457 problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One broken rule on one input field (or row of an import file)."""
+
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+@dataclass
+class DomainError(Exception):
+    """A rule the request broke. `code` is stable (`renshe:<area>/<rule>`); `detail` is Chinese."""
+
+    code: str
+    detail: str
+    status: int = 422
+    title: str = "请求不符合业务规则"
+    errors: list[FieldError] = field(default_factory=list)
+    # For denials (401/403): what the web layer writes to the audit log in a transaction of its own,
+    # since the request's own transaction rolls back. Keys: actor, action, entity_type, entity_id.
+    audit: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"
+
+
+class ValidationFailed(DomainError):
+    def __init__(self, errors: list[FieldError], detail: str = "输入有误，请按提示修改") -> None:
+        super().__init__("renshe:validation", detail, 422, "输入校验未通过", errors)
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str, code: str = "renshe:not-found") -> None:
+        super().__init__(code, f"未找到{what}，或您无权查看", 404, "未找到")
+
+
+class Forbidden(DomainError):
+    def __init__(self, detail: str = "您无权进行此操作", code: str = "renshe:forbidden") -> None:
+        super().__init__(code, detail, 403, "无权访问")
+
+
+class Unauthorized(DomainError):
+    def __init__(self, detail: str = "请先登录", code: str = "renshe:unauthorized") -> None:
+        super().__init__(code, detail, 401, "未认证")
+
+
+class Conflict(DomainError):
+    def __init__(self, detail: str, code: str = "renshe:conflict") -> None:
+        super().__init__(code, detail, 409, "状态冲突")

@@ -1,0 +1,123 @@
+"""The kernel's web toolkit: per-request sessions, the caller, templates, and list paging.
+
+Domains build their routers with these, and the app factory in `renshe.web` mounts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from renshe.core import db, staff
+from renshe.core.auth import Principal, read_token
+from renshe.core.errors import Unauthorized
+from renshe.core.settings import get_settings
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TOKEN_COOKIE = "renshe_token"
+ELDERLY_COOKIE = "renshe_elderly"
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request. Routes that write call `db.commit(session)`; anything else rolls back."""
+    session = db.open_session(write=request.method not in {"GET", "HEAD", "OPTIONS"})
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def _token_from(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return request.cookies.get(TOKEN_COOKIE)
+
+
+def optional_principal(request: Request, session: DbSession) -> Principal | None:
+    token = _token_from(request)
+    if not token:
+        return None
+    principal = read_token(token)
+    if principal.kind == "staff":
+        # Roles and division come from the database, so a disabled or changed user takes effect at once.
+        fresh = staff.active_principal(session, principal.subject)
+        if fresh is None:
+            raise Unauthorized("账号已停用，请联系管理员", code="renshe:auth/inactive")
+        principal = fresh
+    request.state.principal = principal
+    return principal
+
+
+def require_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    if principal is None:
+        raise Unauthorized()
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def require_kind(kind: str) -> Any:
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.kind != kind:
+            raise Unauthorized("请使用相应的入口登录", code="renshe:auth/wrong-entrance")
+        return principal
+
+    return Depends(dependency)
+
+
+def local_time(value: datetime | None) -> str:
+    """Times on pages: YYYY-MM-DD HH:MM in Asia/Shanghai."""
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+class Templates:
+    """One Jinja environment; each domain adds its package's `templates/` folder at registration."""
+
+    def __init__(self) -> None:
+        self.packages: list[str] = []
+        self._templates: Jinja2Templates | None = None
+
+    def add_package(self, package: str) -> None:
+        if package not in self.packages:
+            self.packages.append(package)
+            self._templates = None
+
+    @property
+    def engine(self) -> Jinja2Templates:
+        if self._templates is None:
+            env = Environment(
+                loader=ChoiceLoader([PackageLoader(p, "templates") for p in self.packages]),
+                autoescape=select_autoescape(["html"]),
+                auto_reload=False,
+            )
+            env.filters["localtime"] = local_time
+            self._templates = Jinja2Templates(env=env)
+        return self._templates
+
+    def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+        settings = get_settings()
+        principal = getattr(request.state, "principal", None)
+        context.setdefault("page_title", "")
+        return self.engine.TemplateResponse(
+            request, name,
+            {"settings": settings, "principal": principal,
+             "elderly": request.cookies.get(ELDERLY_COOKIE) == "1", "path": request.url.path, **context},
+            status_code=status_code,
+        )
+
+
+templates = Templates()

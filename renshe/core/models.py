@@ -1,0 +1,114 @@
+"""Kernel tables: staff users and their grants, the audit chain, the event outbox, outgoing messages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from renshe.core.db import Base, UTCDateTime, utcnow
+
+
+def new_public_id() -> str:
+    return uuid.uuid4().hex
+
+
+class StaffUser(Base):
+    """A member of staff (经办人员) at one division: county, city, province or ministry."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    roles: Mapped[str] = mapped_column(String(200))  # comma-separated role codes
+    division_code: Mapped[str] = mapped_column(String(6), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Demo accounts share the password "demo" and can sign in only while RENSHE_DEMO_MODE is on.
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffGrant(Base):
+    """A permission granted to one named user (e.g. `pii.unmask`), never implied by a role."""
+
+    __tablename__ = "staff_grants"
+    __table_args__ = (UniqueConstraint("user_id", "permission"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    permission: Mapped[str] = mapped_column(String(64))
+    granted_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """One link of the SM3 hash chain: who did what to which entity, from where, when."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(200))
+    division_code: Mapped[str] = mapped_column(String(6))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str] = mapped_column(String(64))
+    client_addr: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxEvent(Base):
+    """A domain event written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    topic: Mapped[str] = mapped_column(String(100), index=True)  # <domain>.<event>
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutgoingMessage(Base):
+    """A text message to a phone. The embedded sender keeps them here for the demo to show."""
+
+    __tablename__ = "outgoing_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    phone_masked: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(String(500))
+    purpose: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class OneTimeCode(Base):
+    """A sign-in code sent to a citizen's phone on record; stored as a keyed hash only."""
+
+    __tablename__ = "one_time_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)  # blind index of the ID number, hex
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,84 @@
+"""One typed settings object, read from `RENSHE_` environment variables (or a `.env` file)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path(os.environ.get("RENSHE_VAR_DIR", "var"))
+
+
+class Settings(BaseSettings):
+    """Deployment configuration; every field maps to `RENSHE_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="RENSHE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{VAR_DIR / 'renshe.db'}")
+    # 32-byte keys, base64. Empty means: generate once under var/ (demo and development only).
+    data_key: str = ""
+    index_key: str = ""
+    token_key: str = ""
+    key_file: Path = Field(default_factory=lambda: VAR_DIR / "keys.json")
+    demo_mode: bool = False
+    province_code: str = "110000"
+    site_name: str = "人社信息化便民服务平台"
+    site_domain: str = "renshe.example.gov.cn"
+    site_id_code: str = "0000000000"
+    host_org: str = "省人力资源和社会保障厅"
+    host_address: str = "（部署时配置）"
+    host_phone: str = "12333"
+    icp_number: str = "（部署时配置）"
+    psb_number: str = "（部署时配置）"
+    staff_token_minutes: int = 480
+    citizen_token_minutes: int = 30
+    otp_ttl_seconds: int = 180
+    otp_max_attempts: int = 5
+    sms_sender: str = "outbox"
+    log_json: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("province_code")
+    @classmethod
+    def _province(cls, value: str) -> str:
+        if len(value) != 6 or not value.isdigit() or not value.endswith("0000"):
+            raise ValueError("province_code must be a GB/T 2260 province code such as 110000")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def key_bytes(self, name: str) -> bytes:
+        """Return one of the three keys, loading or creating the development key file if unset."""
+        value: str = getattr(self, f"{name}_key")
+        if not value:
+            value = _development_keys(self.key_file)[name]
+        raw = base64.b64decode(value)
+        if len(raw) != 32:
+            raise ValueError(f"RENSHE_{name.upper()}_KEY must be 32 bytes, base64-encoded")
+        return raw
+
+
+def _development_keys(path: Path) -> dict[str, str]:
+    import json
+
+    if path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = {name: base64.b64encode(secrets.token_bytes(32)).decode() for name in ("data", "index", "token")}
+    path.write_text(json.dumps(keys))
+    path.chmod(0o600)
+    return keys
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings (cleared by tests through `get_settings.cache_clear()`)."""
+    return Settings()

@@ -1,0 +1,12 @@
+"""Every table of every capability, for Alembic and the models-versus-migrations test."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from renshe.core import models as core_models
+from renshe.core.db import Base
+from renshe.registry import models as registry_models
+
+MODEL_MODULES = (core_models, registry_models)
+metadata: MetaData = Base.metadata

@@ -1,0 +1,43 @@
+"""Alembic environment: runs against the connection it is given, or RENSHE_DATABASE_URL."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from renshe.core.db import UTCDateTime, make_engine
+from renshe.core.settings import get_settings
+from renshe.metadata import metadata
+
+config = context.config
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _migrate(connection)
+        return
+    engine = make_engine(get_settings().database_url)
+    with engine.connect() as conn:
+        _migrate(conn)
+    engine.dispose()
+
+
+def _render_item(type_: str, obj: object, _context: object) -> str | bool:
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _migrate(connection: object) -> None:
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=metadata,
+        render_as_batch=True,
+        compare_type=True,
+        render_item=_render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()

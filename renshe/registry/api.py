@@ -1,0 +1,152 @@
+"""JSON API of the person and employer base (`/api/v1/persons`, `/api/v1/employers`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from renshe.core import db
+from renshe.core.http import CurrentPrincipal, DbSession
+from renshe.registry import schemas, service
+
+router = APIRouter(prefix="/api/v1", tags=["registry 人员与单位"])
+
+Limit = Annotated[int, Query(ge=1, le=200, description="每页条数")]
+
+
+def _etag(version: int) -> str:
+    return f'W/"{version}"'
+
+
+def _if_match(value: str | None) -> int | None:
+    if not value:
+        return None
+    digits = value.replace("W/", "").strip('"')
+    return int(digits) if digits.isdigit() else -1
+
+
+@router.post("/persons", status_code=status.HTTP_201_CREATED, response_model=schemas.PersonOut,
+             summary="登记人员 Register a person")
+def register_person(data: schemas.PersonIn, session: DbSession, principal: CurrentPrincipal,
+                    response: Response) -> schemas.PersonOut:
+    person = service.register_person(session, actor=principal, data=data)
+    out = service.person_out(session, person, actor=principal)
+    db.commit(session)
+    response.headers["ETag"] = _etag(person.version)
+    response.headers["Location"] = f"/api/v1/persons/{data.id_number}"
+    return out
+
+
+@router.get("/persons", response_model=schemas.PersonPage, summary="查询人员 Search persons in jurisdiction")
+def search_persons(session: DbSession, principal: CurrentPrincipal,
+                   q: Annotated[str | None, Query(description="身份号码或姓名")] = None,
+                   division: Annotated[str | None, Query(description="行政区划代码")] = None,
+                   limit: Limit = 20, cursor: str | None = None) -> schemas.PersonPage:
+    rows, next_cursor = service.search_persons(session, actor=principal, q=q, division=division, limit=limit,
+                                               cursor=cursor)
+    return schemas.PersonPage(items=[service.person_summary(p) for p in rows], next_cursor=next_cursor)
+
+
+@router.get("/persons/{id_number}", response_model=schemas.PersonOut, summary="查看人员 Get one person")
+def get_person(id_number: str, session: DbSession, principal: CurrentPrincipal, response: Response,
+               unmask: Annotated[bool, Query(description="显示完整号码（需单独授权，记入审计）")] = False,
+               ) -> schemas.PersonOut:
+    person = service.find_person(session, actor=principal, id_number=id_number)
+    out = service.person_out(session, person, actor=principal, unmask=unmask)
+    if unmask:
+        db.commit(session)
+    response.headers["ETag"] = _etag(person.version)
+    return out
+
+
+@router.patch("/persons/{id_number}", response_model=schemas.PersonOut, summary="变更人员信息 Update a person")
+def update_person(id_number: str, changes: schemas.PersonUpdate, session: DbSession, principal: CurrentPrincipal,
+                  response: Response, if_match: Annotated[str | None, Header()] = None) -> schemas.PersonOut:
+    person = service.find_person(session, actor=principal, id_number=id_number)
+    person = service.update_person(session, actor=principal, person=person, changes=changes,
+                                   expected_version=_if_match(if_match))
+    out = service.person_out(session, person, actor=principal)
+    db.commit(session)
+    response.headers["ETag"] = _etag(person.version)
+    return out
+
+
+@router.get("/persons/{id_number}/employments", response_model=list[schemas.EmploymentOut],
+            summary="人员就业记录 Employment history of a person")
+def person_employments(id_number: str, session: DbSession, principal: CurrentPrincipal) -> list[schemas.EmploymentOut]:
+    person = service.find_person(session, actor=principal, id_number=id_number)
+    return [service.employment_out(r) for r in service.person_employments(session, person=person)]
+
+
+@router.get("/persons/{id_number}/duplicates", response_model=list[schemas.PersonSummary],
+            summary="疑似重复记录 Possible duplicates")
+def duplicates(id_number: str, session: DbSession, principal: CurrentPrincipal) -> list[schemas.PersonSummary]:
+    person = service.find_person(session, actor=principal, id_number=id_number)
+    return [service.person_summary(p)
+            for p in service.duplicate_candidates(session, actor=principal, person=person)]
+
+
+@router.post("/persons/{id_number}/merge", response_model=schemas.PersonOut,
+             summary="合并重复记录 Merge a duplicate into this person")
+def merge(id_number: str, data: schemas.MergeIn, session: DbSession, principal: CurrentPrincipal) -> schemas.PersonOut:
+    keep = service.find_person(session, actor=principal, id_number=id_number)
+    duplicate = service.find_person(session, actor=principal, id_number=data.duplicate_id_number)
+    service.merge_persons(session, actor=principal, keep=keep, duplicate=duplicate, reason=data.reason)
+    out = service.person_out(session, keep, actor=principal)
+    db.commit(session)
+    return out
+
+
+@router.post("/employers", status_code=status.HTTP_201_CREATED, response_model=schemas.EmployerOut,
+             summary="登记单位 Register an employer")
+def register_employer(data: schemas.EmployerIn, session: DbSession, principal: CurrentPrincipal) -> schemas.EmployerOut:
+    employer = service.register_employer(session, actor=principal, data=data)
+    out = service.employer_out(employer)
+    db.commit(session)
+    return out
+
+
+@router.get("/employers", response_model=schemas.EmployerPage, summary="查询单位 Search employers")
+def search_employers(session: DbSession, principal: CurrentPrincipal,
+                     q: Annotated[str | None, Query(description="统一社会信用代码或名称")] = None,
+                     limit: Limit = 20, cursor: str | None = None) -> schemas.EmployerPage:
+    rows, next_cursor = service.search_employers(session, actor=principal, q=q, limit=limit, cursor=cursor)
+    return schemas.EmployerPage(items=[service.employer_out(e) for e in rows], next_cursor=next_cursor)
+
+
+@router.get("/employers/{credit_code}", response_model=schemas.EmployerOut, summary="查看单位 Get one employer")
+def get_employer(credit_code: str, session: DbSession, principal: CurrentPrincipal) -> schemas.EmployerOut:
+    return service.employer_out(service.find_employer(session, actor=principal, credit_code=credit_code))
+
+
+@router.get("/employers/{credit_code}/employments", response_model=list[schemas.EmploymentOut],
+            summary="单位用工记录 Employment relations of an employer")
+def employer_employments(credit_code: str, session: DbSession, principal: CurrentPrincipal,
+                         current_only: bool = False) -> list[schemas.EmploymentOut]:
+    employer = service.find_employer(session, actor=principal, credit_code=credit_code)
+    rows = service.employer_employments(session, employer=employer, current_only=current_only)
+    return [service.employment_out(r) for r in rows]
+
+
+@router.post("/employers/{credit_code}/employments", status_code=status.HTTP_201_CREATED,
+             response_model=schemas.EmploymentOut, summary="报告招用 Report a hire")
+def report_employment(credit_code: str, data: schemas.EmploymentIn, session: DbSession,
+                      principal: CurrentPrincipal) -> schemas.EmploymentOut:
+    employer = service.find_employer(session, actor=principal, credit_code=credit_code)
+    relation = service.report_employment(session, actor=principal, employer=employer, data=data)
+    out = service.employment_out(relation)
+    db.commit(session)
+    return out
+
+
+@router.post("/employers/{credit_code}/employments/{relation_id}/end", response_model=schemas.EmploymentOut,
+             summary="报告解除 Report a separation")
+def end_employment(credit_code: str, relation_id: str, data: schemas.EmploymentEnd, session: DbSession,
+                   principal: CurrentPrincipal) -> schemas.EmploymentOut:
+    employer = service.find_employer(session, actor=principal, credit_code=credit_code)
+    relation = service.end_employment(session, actor=principal, employer=employer, relation_id=relation_id,
+                                      end_date=data.end_date)
+    out = service.employment_out(relation)
+    db.commit(session)
+    return out

@@ -1,0 +1,169 @@
+"""Pages of the person and employer base: staff workbench, person and employer pages, citizen and
+employer home pages."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from renshe.core import audit, db, divisions
+from renshe.core.errors import DomainError, FieldError
+from renshe.core.http import CurrentPrincipal, DbSession, require_kind, templates
+from renshe.core.auth import Principal
+from renshe.registry import schemas, service
+
+router = APIRouter(include_in_schema=False)
+Staff = Annotated[Principal, require_kind("staff")]
+Citizen = Annotated[Principal, require_kind("citizen")]
+EmployerAgent = Annotated[Principal, require_kind("employer")]
+
+
+def _form_errors(exc: ValidationError) -> list[FieldError]:
+    return [FieldError(".".join(str(p) for p in e["loc"]), f"renshe:validation/{e['type']}", "必填项未填写"
+                       if e["type"] == "missing" else "格式不正确") for e in exc.errors()]
+
+
+@router.get("/staff")
+def workbench(request: Request, session: DbSession, principal: Staff,
+              q: Annotated[str, Query(max_length=64)] = "", cursor: str | None = None) -> Response:
+    rows, next_cursor = service.search_persons(session, actor=principal, q=q or None, cursor=cursor, limit=20)
+    return templates.render(request, "workbench.html", page_title="经办工作台", q=q,
+                            persons=[service.person_summary(p) for p in rows], next_cursor=next_cursor,
+                            division_name=divisions.full_name(principal.division_code) or "全国")
+
+
+@router.get("/staff/persons/new")
+def new_person_form(request: Request, principal: Staff) -> Response:
+    principal.require("person.write")
+    return templates.render(request, "person_new.html", page_title="人员登记", values={}, errors=[],
+                            counties=divisions.counties_of(principal.division_code))
+
+
+@router.post("/staff/persons/new")
+def new_person(request: Request, session: DbSession, principal: Staff,
+               id_number: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
+               phone: Annotated[str, Form()] = "", residence_division: Annotated[str, Form()] = "",
+               real_name_source: Annotated[str, Form()] = "") -> Response:
+    values = {"id_number": id_number, "name": name, "phone": phone, "residence_division": residence_division,
+              "real_name_source": real_name_source}
+    try:
+        data = schemas.PersonIn(id_number=id_number, name=name, phone=phone or None,
+                                residence_division=residence_division,
+                                real_name_source=real_name_source or None)  # type: ignore[arg-type]
+        person = service.register_person(session, actor=principal, data=data)
+    except ValidationError as exc:
+        errors = _form_errors(exc)
+    except DomainError as exc:
+        if exc.status == 403:
+            raise
+        errors = exc.errors or [FieldError("id_number", exc.code, exc.detail)]
+    else:
+        db.commit(session)
+        return RedirectResponse(f"/staff/persons/{person.public_id}?created=1", status_code=303)
+    return templates.render(request, "person_new.html", status_code=422, page_title="人员登记", values=values,
+                            errors=errors, counties=divisions.counties_of(principal.division_code))
+
+
+@router.get("/staff/persons/{public_id}")
+def person_page(request: Request, public_id: str, session: DbSession, principal: Staff,
+                created: bool = False) -> Response:
+    person = service.get_person(session, actor=principal, public_id=public_id)
+    out = service.person_out(session, person, actor=principal)
+    employments = [service.employment_out(r) for r in service.person_employments(session, person=person)]
+    history = audit.history(session, entity_type="person", entity_id=person.public_id)
+    duplicates = [service.person_summary(p) for p in service.duplicate_candidates(session, actor=principal,
+                                                                                   person=person)]
+    return templates.render(request, "person.html", page_title=f"人员信息 {out.name}", person=out,
+                            employments=employments, history=history, duplicates=duplicates, created=created,
+                            can_merge=principal.has("person.merge"))
+
+
+@router.post("/staff/persons/{public_id}/merge")
+def merge_page(request: Request, public_id: str, session: DbSession, principal: Staff,
+               duplicate_public_id: Annotated[str, Form()], reason: Annotated[str, Form()] = "",
+               confirm: Annotated[str, Form()] = "") -> Response:
+    keep = service.get_person(session, actor=principal, public_id=public_id)
+    duplicate = service.get_person(session, actor=principal, public_id=duplicate_public_id)
+    if confirm != "yes" or len(reason.strip()) < 2:
+        return templates.render(request, "person_merge_confirm.html", page_title="确认合并",
+                                keep=service.person_out(session, keep, actor=principal),
+                                duplicate=service.person_out(session, duplicate, actor=principal), reason=reason,
+                                error="请填写合并原因（至少2个字）" if confirm == "yes" else None)
+    service.merge_persons(session, actor=principal, keep=keep, duplicate=duplicate, reason=reason.strip())
+    db.commit(session)
+    return RedirectResponse(f"/staff/persons/{keep.public_id}", status_code=303)
+
+
+@router.get("/staff/employers")
+def employers_page(request: Request, session: DbSession, principal: Staff,
+                   q: Annotated[str, Query(max_length=64)] = "", cursor: str | None = None) -> Response:
+    rows, next_cursor = service.search_employers(session, actor=principal, q=q or None, cursor=cursor)
+    return templates.render(request, "employers.html", page_title="单位查询", q=q,
+                            employers=[service.employer_out(e) for e in rows], next_cursor=next_cursor)
+
+
+@router.get("/staff/employers/{credit_code}")
+def employer_page(request: Request, credit_code: str, session: DbSession, principal: Staff) -> Response:
+    employer = service.find_employer(session, actor=principal, credit_code=credit_code)
+    relations = [service.employment_out(r) for r in service.employer_employments(session, employer=employer)]
+    history = audit.history(session, entity_type="employer", entity_id=employer.public_id)
+    return templates.render(request, "employer.html", page_title=f"单位信息 {employer.name}",
+                            employer=service.employer_out(employer), relations=relations, history=history)
+
+
+@router.get("/citizen")
+def citizen_home(request: Request, session: DbSession, principal: Citizen) -> Response:
+    person = service.get_person(session, actor=principal, public_id=principal.subject)
+    employments = [service.employment_out(r) for r in service.person_employments(session, person=person)]
+    return templates.render(request, "citizen_home.html", page_title="个人服务",
+                            person=service.person_out(session, person, actor=principal), employments=employments)
+
+
+@router.get("/employer")
+def employer_home(request: Request, session: DbSession, principal: EmployerAgent) -> Response:
+    employer = service.get_employer_of(session, principal=principal)
+    relations = [service.employment_out(r) for r in service.employer_employments(session, employer=employer)]
+    return templates.render(request, "employer_home.html", page_title="单位服务",
+                            employer=service.employer_out(employer), relations=relations, errors=[], values={})
+
+
+@router.post("/employer/employments")
+def employer_report(request: Request, session: DbSession, principal: EmployerAgent,
+                    id_number: Annotated[str, Form()] = "", start_date: Annotated[str, Form()] = "",
+                    job_title: Annotated[str, Form()] = "") -> Response:
+    employer = service.get_employer_of(session, principal=principal)
+    try:
+        data = schemas.EmploymentIn(id_number=id_number, start_date=start_date,  # type: ignore[arg-type]
+                                    job_title=job_title or None)
+        service.report_employment(session, actor=principal, employer=employer, data=data)
+    except ValidationError as exc:
+        errors = _form_errors(exc)
+    except DomainError as exc:
+        errors = exc.errors or [FieldError("id_number", exc.code, exc.detail)]
+    else:
+        db.commit(session)
+        return RedirectResponse("/employer?reported=1", status_code=303)
+    relations = [service.employment_out(r) for r in service.employer_employments(session, employer=employer)]
+    return templates.render(request, "employer_home.html", status_code=422, page_title="单位服务",
+                            employer=service.employer_out(employer), relations=relations, errors=errors,
+                            values={"id_number": id_number, "start_date": start_date, "job_title": job_title})
+
+
+@router.post("/employer/employments/{relation_id}/end")
+def employer_end(request: Request, relation_id: str, session: DbSession, principal: EmployerAgent,
+                 end_date: Annotated[date, Form()]) -> Response:
+    employer = service.get_employer_of(session, principal=principal)
+    service.end_employment(session, actor=principal, employer=employer, relation_id=relation_id, end_date=end_date)
+    db.commit(session)
+    return RedirectResponse("/employer?ended=1", status_code=303)
+
+
+@router.get("/me")
+def me(principal: CurrentPrincipal) -> Response:
+    target = {"staff": "/staff", "citizen": "/citizen", "employer": "/employer"}.get(principal.kind, "/")
+    return RedirectResponse(target, status_code=303)

@@ -1,0 +1,97 @@
+"""The application factory: middleware, error handling, health and metrics, entrances, domain routers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.responses import JSONResponse, Response
+
+from renshe import __version__
+from renshe.core import messages
+from renshe.core.http import ELDERLY_COOKIE, DbSession, MaybePrincipal, templates
+from renshe.core.settings import get_settings
+from renshe.registry import api as registry_api
+from renshe.registry import pages as registry_pages
+from renshe.web import auth, errors
+from renshe.web.observability import RequestContextMiddleware, configure_logging
+
+DOMAINS = ("renshe.registry",)
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging(json=settings.log_json, level=logging.getLevelName(settings.log_level.upper()))
+    app = FastAPI(
+        title="renshe 人社信息化便民服务平台",
+        version=__version__,
+        description="人员与单位基础库、经办、认证与审计的接口。Errors are RFC 9457 problem+json.",
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    errors.install(app)
+    templates.add_package("renshe.web")
+    for package in DOMAINS:
+        templates.add_package(package)
+    app.mount("/static", StaticFiles(packages=[("renshe.web", "static")]), name="static")
+    app.include_router(auth.api)
+    app.include_router(auth.pages)
+    app.include_router(registry_api.router)
+    app.include_router(registry_pages.router)
+    _install_core_routes(app)
+    return app
+
+
+def _install_core_routes(app: FastAPI) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz(session: DbSession) -> Response:
+        try:
+            session.execute(text("SELECT 1"))
+            revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception as exc:  # report, do not crash: this is what a load balancer polls
+            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+        return JSONResponse({"status": "ready", "schema": revision})
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request, principal: MaybePrincipal) -> Response:
+        return templates.render(request, "home.html", page_title="首页")
+
+    @app.get("/elderly", include_in_schema=False)
+    def elderly_entry(request: Request) -> Response:
+        """长辈版 / 关怀版 / 亲情版 / 关爱版: turns elderly mode on and opens the home page."""
+        return _elderly(request, on=True, next_url="/")
+
+    @app.get("/prefs/elderly", include_in_schema=False)
+    def toggle_elderly(request: Request, on: Annotated[bool, Query()] = True, next: str = "/") -> Response:  # noqa: A002
+        return _elderly(request, on=on, next_url=next)
+
+    @app.get("/demo/messages", include_in_schema=False)
+    def demo_messages(request: Request, session: DbSession, principal: MaybePrincipal) -> Response:
+        if not get_settings().demo_mode:
+            return templates.render(request, "error.html", status_code=404, page_title="页面不存在",
+                                    title="页面不存在", detail="演示短信箱只在演示模式下开放", errors=[])
+        return templates.render(request, "demo_messages.html", page_title="演示短信箱",
+                                messages=messages.recent(session))
+
+
+
+def _elderly(request: Request, *, on: bool, next_url: str) -> Response:
+    target = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(ELDERLY_COOKIE, "1" if on else "0", max_age=365 * 24 * 3600, samesite="lax")
+    return response

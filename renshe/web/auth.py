@@ -1,0 +1,169 @@
+"""Sign-in for the three entrances: staff (password + TOTP), citizens (one-time code), employers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from renshe.core import db, staff
+from renshe.core.auth import issue_token
+from renshe.core.errors import DomainError
+from renshe.core.http import TOKEN_COOKIE, DbSession, templates
+from renshe.core.settings import get_settings
+from renshe.registry import service as registry
+from renshe.web.errors import audit_denial
+
+api = APIRouter(prefix="/api/v1/auth", tags=["auth 认证"])
+pages = APIRouter(include_in_schema=False)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class CodeRequest(BaseModel):
+    id_number: str = Field(description="公民身份号码")
+
+
+class CodeSent(BaseModel):
+    sent: bool
+    phone: str | None = Field(description="接收验证码的手机号（已脱敏）")
+    expires_in: int
+
+
+class CitizenTokenRequest(BaseModel):
+    id_number: str
+    code: str
+
+
+class EmployerTokenRequest(BaseModel):
+    credit_code: str
+    password: str
+
+
+@api.post("/token", response_model=TokenOut, summary="经办人员登录 Staff sign-in (OAuth2 password)")
+def staff_token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DbSession,
+                totp: Annotated[str | None, Form(description="动态口令（已启用时必填）")] = None) -> TokenOut:
+    principal = staff.authenticate(session, username=form.username, password=form.password, totp=totp)
+    db.commit(session)
+    minutes = get_settings().staff_token_minutes
+    return TokenOut(access_token=issue_token(principal, minutes=minutes), expires_in=minutes * 60)
+
+
+@api.post("/citizen/code", response_model=CodeSent, summary="发送登录验证码 Send a sign-in code to the citizen")
+def citizen_code(data: CodeRequest, session: DbSession) -> CodeSent:
+    phone = registry.send_sign_in_code(session, id_number=data.id_number)
+    db.commit(session)
+    return CodeSent(sent=phone is not None, phone=phone, expires_in=get_settings().otp_ttl_seconds)
+
+
+@api.post("/citizen/token", response_model=TokenOut, summary="个人登录 Citizen sign-in with the code")
+def citizen_token(data: CitizenTokenRequest, session: DbSession) -> TokenOut:
+    principal, error = registry.citizen_sign_in(session, id_number=data.id_number, code=data.code)
+    db.commit(session)  # a wrong code counts against the attempts left
+    if error is not None or principal is None:
+        raise error or DomainError("renshe:auth", "登录失败", 401)
+    minutes = get_settings().citizen_token_minutes
+    return TokenOut(access_token=issue_token(principal, minutes=minutes), expires_in=minutes * 60)
+
+
+@api.post("/employer/token", response_model=TokenOut, summary="单位登录 Employer agent sign-in")
+def employer_token(data: EmployerTokenRequest, session: DbSession) -> TokenOut:
+    principal = registry.authenticate_employer(session, credit_code=data.credit_code, password=data.password)
+    db.commit(session)
+    minutes = get_settings().citizen_token_minutes
+    return TokenOut(access_token=issue_token(principal, minutes=minutes), expires_in=minutes * 60)
+
+
+def _signed_in(token: str, target: str, minutes: int) -> Response:
+    response = RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/",
+                                status_code=303)
+    response.set_cookie(TOKEN_COOKIE, token, max_age=minutes * 60, httponly=True, samesite="lax",
+                        secure=False)
+    return response
+
+
+@pages.get("/staff/login")
+def staff_login_page(request: Request, next: str = "/staff") -> Response:  # noqa: A002
+    return templates.render(request, "login_staff.html", page_title="经办人员登录", next=next)
+
+
+@pages.post("/staff/login")
+def staff_login(request: Request, session: DbSession, username: Annotated[str, Form()],
+                password: Annotated[str, Form()], totp: Annotated[str, Form()] = "",
+                next: Annotated[str, Form()] = "/staff") -> Response:  # noqa: A002
+    try:
+        principal = staff.authenticate(session, username=username, password=password, totp=totp or None)
+    except DomainError as exc:
+        audit_denial(request, exc)
+        return templates.render(request, "login_staff.html", status_code=401, page_title="经办人员登录",
+                                next=next, error=exc.detail, username=username)
+    db.commit(session)
+    minutes = get_settings().staff_token_minutes
+    return _signed_in(issue_token(principal, minutes=minutes), next, minutes)
+
+
+@pages.get("/citizen/login")
+def citizen_login_page(request: Request, next: str = "/citizen") -> Response:  # noqa: A002
+    return templates.render(request, "login_citizen.html", page_title="个人登录", next=next, step="id")
+
+
+@pages.post("/citizen/login")
+def citizen_login(request: Request, session: DbSession, id_number: Annotated[str, Form()],
+                  code: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "send",
+                  next: Annotated[str, Form()] = "/citizen") -> Response:  # noqa: A002
+    ttl = get_settings().otp_ttl_seconds
+    context = {"page_title": "个人登录", "next": next, "id_number": id_number, "ttl": ttl}
+    if action == "send":
+        try:
+            phone = registry.send_sign_in_code(session, id_number=id_number)
+        except DomainError as exc:
+            return templates.render(request, "login_citizen.html", status_code=422, step="id",
+                                    error=exc.errors[0].message if exc.errors else exc.detail, **context)
+        db.commit(session)
+        if phone is None:
+            return templates.render(request, "login_citizen.html", status_code=422, step="id",
+                                    error="未找到该身份号码登记的手机号码，请到窗口办理或拨打12333", **context)
+        return templates.render(request, "login_citizen.html", step="code", phone=phone, **context)
+    principal, error = registry.citizen_sign_in(session, id_number=id_number, code=code)
+    db.commit(session)
+    if error is not None or principal is None:
+        if error is not None:
+            audit_denial(request, error)
+        return templates.render(request, "login_citizen.html", status_code=401, step="code",
+                                error=error.detail if error else "登录失败", **context)
+    minutes = get_settings().citizen_token_minutes
+    return _signed_in(issue_token(principal, minutes=minutes), next, minutes)
+
+
+@pages.get("/employer/login")
+def employer_login_page(request: Request, next: str = "/employer") -> Response:  # noqa: A002
+    return templates.render(request, "login_employer.html", page_title="单位登录", next=next)
+
+
+@pages.post("/employer/login")
+def employer_login(request: Request, session: DbSession, credit_code: Annotated[str, Form()],
+                   password: Annotated[str, Form()], next: Annotated[str, Form()] = "/employer") -> Response:  # noqa: A002
+    try:
+        principal = registry.authenticate_employer(session, credit_code=credit_code, password=password)
+    except DomainError as exc:
+        audit_denial(request, exc)
+        return templates.render(request, "login_employer.html", status_code=401, page_title="单位登录",
+                                next=next, error=exc.detail, credit_code=credit_code)
+    db.commit(session)
+    minutes = get_settings().citizen_token_minutes
+    return _signed_in(issue_token(principal, minutes=minutes), next, minutes)
+
+
+@pages.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(TOKEN_COOKIE)
+    return response
