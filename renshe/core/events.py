@@ -43,16 +43,13 @@ def unsubscribe(topic: str, handler: Handler) -> None:
 def dispatch_pending(limit: int = 500) -> int:
     """Deliver undispatched events to in-process subscribers, each in its own transaction."""
     delivered = 0
-    with db.open_session(write=True) as session:
-        events = list(
-            session.scalars(
-                select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
-            )
-        )
+    with db.open_session() as session:
+        pending = list(session.scalars(
+            select(OutboxEvent.id).where(OutboxEvent.dispatched_at.is_(None)).order_by(OutboxEvent.id).limit(limit)))
         session.rollback()
-    for event in events:
+    for event_id in pending:
         with db.open_session(write=True) as session:
-            current = session.get(OutboxEvent, event.id)
+            current = session.get(OutboxEvent, event_id)
             if current is None or current.dispatched_at is not None:
                 session.rollback()
                 continue
@@ -65,9 +62,9 @@ def dispatch_pending(limit: int = 500) -> int:
                 delivered += 1
             except Exception as exc:  # a failing subscriber must not lose the event: record and retry later
                 session.rollback()
-                log.exception("event dispatch failed", event_id=event.event_id, topic=event.topic)
+                log.exception("event dispatch failed", event_id=event_id)
                 with db.open_session(write=True) as retry:
-                    failed = retry.get(OutboxEvent, event.id)
+                    failed = retry.get(OutboxEvent, event_id)
                     if failed is not None:
                         failed.attempts += 1
                         failed.last_error = repr(exc)[:2000]

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import structlog
+import structlog.tracebacks
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,7 +26,8 @@ def configure_logging(*, json: bool = True, level: int = logging.INFO) -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.dict_tracebacks if json else structlog.dev.set_exc_info,
+        structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
+        if json else structlog.dev.set_exc_info,
         structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer(),
     ]
     structlog.configure(

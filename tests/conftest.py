@@ -1,0 +1,89 @@
+"""Test fixtures: one migrated database per run (SQLite by default, PostgreSQL by URL), each test in a
+transaction that is rolled back, and factories for the kernel's data.
+
+Set RENSHE_TEST_DATABASE_URL=postgresql+psycopg://... to run the same suite on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+TEST_URL = os.environ.get("RENSHE_TEST_DATABASE_URL", "")
+
+
+def _configure_environment(tmp: Path) -> str:
+    url = TEST_URL or f"sqlite:///{tmp / 'test.db'}"
+    os.environ["RENSHE_DATABASE_URL"] = url
+    os.environ["RENSHE_KEY_FILE"] = str(tmp / "keys.json")
+    os.environ["RENSHE_DEMO_MODE"] = "1"
+    os.environ["RENSHE_LOG_JSON"] = "1"
+    os.environ["RENSHE_LOG_LEVEL"] = "WARNING"
+    for name in ("RENSHE_DATA_KEY", "RENSHE_INDEX_KEY", "RENSHE_TOKEN_KEY", "RENSHE_SMS_SENDER"):
+        os.environ.pop(name, None)
+    return url
+
+
+def reset_caches() -> None:
+    from renshe.core import crypto, db, settings
+
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    crypto.cipher.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    url = _configure_environment(tmp_path_factory.mktemp("renshe"))
+    reset_caches()
+    from renshe.core import db, migrate
+
+    eng = db.get_engine()
+    if eng.dialect.name == "postgresql":
+        with eng.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    with eng.begin() as conn:
+        migrate.upgrade(conn)
+    assert url
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test; the app shares it."""
+    from renshe.core import db
+
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    db.sessions.factory = factory
+    own = factory()
+    try:
+        yield own
+    finally:
+        own.close()
+        db.sessions.factory = None
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app(session: Session):  # type: ignore[no-untyped-def]
+    from renshe.web.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
