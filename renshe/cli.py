@@ -101,7 +101,8 @@ def demo_seed(
 def _print_demo_report(report: object) -> None:
     from renshe.demo import SeedReport
 
-    assert isinstance(report, SeedReport)
+    if not isinstance(report, SeedReport):
+        raise TypeError(report)
     console.print(f"[green]✓[/green] {divisions.full_name(report.province)}: {report.persons} persons, "
                   f"{report.employers} employers, {report.relations} employment relations")
     table = Table(title="演示账号 (password: demo, demo mode only)")
@@ -181,22 +182,25 @@ def audit_verify() -> None:
 def check_id(value: str) -> None:
     """Check a resident ID number (GB 11643) or unified social credit code (GB 32100)."""
     compact = value.strip().upper()
-    looks_like_credit = len(compact) == 18 and not compact[:17].isdigit()
     try:
-        if looks_like_credit:
+        person = ids.parse_resident_id(compact)
+    except ids.IdentifierError as id_error:
+        try:
             code = ids.parse_credit_code(compact)
-            console.print(f"统一社会信用代码 unified social credit code: {code.code}")
-            console.print(f"  登记管理机关行政区划 area: {code.area_code} {code.area_name}")
-            console.print(f"  机构类别 entity type: {code.entity_type} {code.entity_type_label}")
-        else:
-            person = ids.parse_resident_id(compact)
-            console.print(f"公民身份号码 resident ID: {person.number}")
-            console.print(f"  出生日期 birth date: {person.birth_date.isoformat()}")
-            console.print(f"  性别 sex: {person.sex_label} ({'male' if person.sex == '1' else 'female'})")
-            console.print(f"  地址码 birthplace: {person.area_code} {person.birthplace}")
-    except ids.IdentifierError as exc:
-        err.print(f"[red]✗ invalid[/red] {exc.code}: {exc.detail} / {exc.message_en}")
-        raise typer.Exit(1) from None
+        except ids.IdentifierError as code_error:
+            # Report the rule of the kind the value looks like: any letter but a final X means a credit code.
+            letters = compact[:-1] + ("" if compact.endswith("X") else compact[-1:])
+            exc = code_error if any(c.isalpha() for c in letters) else id_error
+            err.print(f"[red]✗ invalid[/red] {exc.code}: {exc.detail} / {exc.message_en}")
+            raise typer.Exit(1) from None
+        console.print(f"统一社会信用代码 unified social credit code: {code.code}")
+        console.print(f"  登记管理机关行政区划 area: {code.area_code} {code.area_name}")
+        console.print(f"  机构类别 entity type: {code.entity_type} {code.entity_type_label}")
+        return
+    console.print(f"公民身份号码 resident ID: {person.number}")
+    console.print(f"  出生日期 birth date: {person.birth_date.isoformat()}")
+    console.print(f"  性别 sex: {person.sex_label} ({'male' if person.sex == '1' else 'female'})")
+    console.print(f"  地址码 birthplace: {person.area_code} {person.birthplace}")
 
 
 def main() -> None:

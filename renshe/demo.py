@@ -21,11 +21,12 @@ from renshe.core.models import StaffUser
 from renshe.registry import service as registry
 from renshe.registry.models import Employer, EmploymentRelation, Person
 
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-            "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+            "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 GIVEN_MALE = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林阳建国志文博亮成东海峰"
 GIVEN_FEMALE = "芳娜敏静丽艳娟霞秀玲桂英华慧巧美娅雪琳晶欣婷颖倩玉兰萍红梅莉燕云霞凤洁琴瑶佳怡璐"
-TRADES = ("科技", "建设", "商贸", "物流", "食品", "机械", "电子", "医药", "餐饮", "纺织", "印刷", "建材", "环保", "文化")
+TRADES = ("科技", "建设", "商贸", "物流", "食品", "机械", "电子", "医药", "餐饮", "纺织", "印刷", "建材", "环保",
+          "文化")
 FORMS = ("有限公司", "有限责任公司", "股份有限公司")
 JOBS = ("操作工", "技术员", "会计", "销售代表", "司机", "厨师", "保洁员", "工程师", "行政专员", "仓管员")
 ORG_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -105,7 +106,9 @@ def _births(rng: random.Random, today: date) -> date:
     return today - timedelta(days=age_days)
 
 
-def generate_persons(rng: random.Random, counties: list[str], count: int, today: date) -> Iterator[tuple[str, str, str]]:
+def generate_persons(
+    rng: random.Random, counties: list[str], count: int, today: date,
+) -> Iterator[tuple[str, str, str]]:
     """Yield (id number, name, residence county) for `count` distinct synthetic persons."""
     used: set[str] = set()
     while len(used) < count:
@@ -205,10 +208,8 @@ def _flush_persons(
         return 0
     session.execute(insert(Person), batch)
     if jobs:
-        ids_by_public = {
-            public_id: person_id for public_id, person_id in session.execute(
-                select(Person.public_id, Person.id).where(Person.public_id.in_([j[0] for j in jobs])))
-        }
+        found = session.execute(select(Person.public_id, Person.id).where(Person.public_id.in_([j[0] for j in jobs])))
+        ids_by_public = dict(found.tuples().all())
         relations = []
         for public_id, county in jobs:
             pool = employers.get(county[:4]) or employers[next(iter(employers))]

@@ -12,4 +12,5 @@ class RequestContext:
     client_addr: str = "-"
 
 
-current: ContextVar[RequestContext] = ContextVar("renshe_request", default=RequestContext())
+_OUTSIDE_REQUESTS = RequestContext()  # frozen: sharing it as the default is safe
+current: ContextVar[RequestContext] = ContextVar("renshe_request", default=_OUTSIDE_REQUESTS)

@@ -22,7 +22,7 @@ from renshe.core.errors import Unauthorized
 from renshe.core.settings import get_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-TOKEN_COOKIE = "renshe_token"
+TOKEN_COOKIE = "renshe_token"  # noqa: S105 - a cookie name, not a secret
 ELDERLY_COOKIE = "renshe_elderly"
 
 

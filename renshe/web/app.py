@@ -19,6 +19,7 @@ from renshe.core.settings import get_settings
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
 from renshe.web import auth, errors
+from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
 
 DOMAINS = ("renshe.registry",)
@@ -35,7 +36,8 @@ def create_app() -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestContextMiddleware)  # added last, so it runs first and sets the request id
     errors.install(app)
     templates.add_package("renshe.web")
     for package in DOMAINS:
@@ -68,20 +70,20 @@ def _install_core_routes(app: FastAPI) -> None:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)
-    def home(request: Request, principal: MaybePrincipal) -> Response:
+    def home(request: Request, _principal: MaybePrincipal) -> Response:
         return templates.render(request, "home.html", page_title="首页")
 
     @app.get("/elderly", include_in_schema=False)
-    def elderly_entry(request: Request) -> Response:
+    def elderly_entry() -> Response:
         """长辈版 / 关怀版 / 亲情版 / 关爱版: turns elderly mode on and opens the home page."""
-        return _elderly(request, on=True, next_url="/")
+        return _elderly(on=True, next_url="/")
 
     @app.get("/prefs/elderly", include_in_schema=False)
-    def toggle_elderly(request: Request, on: Annotated[bool, Query()] = True, next: str = "/") -> Response:  # noqa: A002
-        return _elderly(request, on=on, next_url=next)
+    def toggle_elderly(on: Annotated[bool, Query()] = True, next: str = "/") -> Response:
+        return _elderly(on=on, next_url=next)
 
     @app.get("/demo/messages", include_in_schema=False)
-    def demo_messages(request: Request, session: DbSession, principal: MaybePrincipal) -> Response:
+    def demo_messages(request: Request, session: DbSession, _principal: MaybePrincipal) -> Response:
         if not get_settings().demo_mode:
             return templates.render(request, "error.html", status_code=404, page_title="页面不存在",
                                     title="页面不存在", detail="演示短信箱只在演示模式下开放", errors=[])
@@ -90,7 +92,7 @@ def _install_core_routes(app: FastAPI) -> None:
 
 
 
-def _elderly(request: Request, *, on: bool, next_url: str) -> Response:
+def _elderly(*, on: bool, next_url: str) -> Response:
     target = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(ELDERLY_COOKIE, "1" if on else "0", max_age=365 * 24 * 3600, samesite="lax")

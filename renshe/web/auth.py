@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.security import OAuth2PasswordRequestForm
 from fastapi.responses import RedirectResponse
+from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -24,7 +24,7 @@ pages = APIRouter(include_in_schema=False)
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
 
 
@@ -91,14 +91,14 @@ def _signed_in(token: str, target: str, minutes: int) -> Response:
 
 
 @pages.get("/staff/login")
-def staff_login_page(request: Request, next: str = "/staff") -> Response:  # noqa: A002
+def staff_login_page(request: Request, next: str = "/staff") -> Response:
     return templates.render(request, "login_staff.html", page_title="经办人员登录", next=next)
 
 
 @pages.post("/staff/login")
 def staff_login(request: Request, session: DbSession, username: Annotated[str, Form()],
                 password: Annotated[str, Form()], totp: Annotated[str, Form()] = "",
-                next: Annotated[str, Form()] = "/staff") -> Response:  # noqa: A002
+                next: Annotated[str, Form()] = "/staff") -> Response:
     try:
         principal = staff.authenticate(session, username=username, password=password, totp=totp or None)
     except DomainError as exc:
@@ -111,14 +111,14 @@ def staff_login(request: Request, session: DbSession, username: Annotated[str, F
 
 
 @pages.get("/citizen/login")
-def citizen_login_page(request: Request, next: str = "/citizen") -> Response:  # noqa: A002
+def citizen_login_page(request: Request, next: str = "/citizen") -> Response:
     return templates.render(request, "login_citizen.html", page_title="个人登录", next=next, step="id")
 
 
 @pages.post("/citizen/login")
 def citizen_login(request: Request, session: DbSession, id_number: Annotated[str, Form()],
                   code: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "send",
-                  next: Annotated[str, Form()] = "/citizen") -> Response:  # noqa: A002
+                  next: Annotated[str, Form()] = "/citizen") -> Response:
     ttl = get_settings().otp_ttl_seconds
     context = {"page_title": "个人登录", "next": next, "id_number": id_number, "ttl": ttl}
     if action == "send":
@@ -144,13 +144,13 @@ def citizen_login(request: Request, session: DbSession, id_number: Annotated[str
 
 
 @pages.get("/employer/login")
-def employer_login_page(request: Request, next: str = "/employer") -> Response:  # noqa: A002
+def employer_login_page(request: Request, next: str = "/employer") -> Response:
     return templates.render(request, "login_employer.html", page_title="单位登录", next=next)
 
 
 @pages.post("/employer/login")
 def employer_login(request: Request, session: DbSession, credit_code: Annotated[str, Form()],
-                   password: Annotated[str, Form()], next: Annotated[str, Form()] = "/employer") -> Response:  # noqa: A002
+                   password: Annotated[str, Form()], next: Annotated[str, Form()] = "/employer") -> Response:
     try:
         principal = registry.authenticate_employer(session, credit_code=credit_code, password=password)
     except DomainError as exc:

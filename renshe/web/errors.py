@@ -44,7 +44,8 @@ def audit_denial(request: Request, exc: DomainError) -> None:
         with db.unit_of_work() as session:
             audit.record(
                 session, actor=actor, action=hint.get("action", f"{request.method} {request.url.path}")[:64],
-                entity_type=hint.get("entity_type", "route"), entity_id=str(hint.get("entity_id", request.url.path))[:64],
+                entity_type=hint.get("entity_type", "route"),
+                entity_id=str(hint.get("entity_id", request.url.path))[:64],
                 after={"code": exc.code, "status": exc.status}, outcome="denied",
             )
     except Exception:  # the denial itself must still reach the caller
@@ -99,7 +100,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", path=request.url.path)
+        log.error("unhandled error", path=request.url.path, exc_info=exc)
         if wants_json(request):
             return problem(request, status=500, code="renshe:server-error", title="服务器内部错误",
                            detail="系统出现异常，请稍后再试；如持续出现请联系12333并提供请求编号")

@@ -1,0 +1,5 @@
+"""`python -m renshe` runs the `renshe` command."""
+
+from renshe.cli import main
+
+main()
