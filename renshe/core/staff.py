@@ -132,3 +132,29 @@ def list_users(session: Session, *, actor: Principal) -> list[StaffUser]:
     prefix = divisions.scope_prefix(actor.division_code)
     stmt = select(StaffUser).where(StaffUser.division_code.startswith(prefix)).order_by(StaffUser.username)
     return list(session.scalars(stmt))
+
+
+def set_active(session: Session, *, actor: Principal, username: str, active: bool) -> StaffUser:
+    """Disable or re-enable a user (their tokens stop working at once); audited."""
+    actor.require("user.manage")
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None or not actor.can_reach(user.division_code):
+        raise NotFound("该用户")
+    if user.username == actor.subject and not active:
+        raise Conflict("不能停用自己的账号", code="renshe:staff/self")
+    before = {"active": user.active}
+    user.active = active
+    session.flush()
+    audit.record(session, actor=actor, action="staff.activate" if active else "staff.deactivate",
+                 entity_type="staff", entity_id=username, before=before, after={"active": active})
+    return user
+
+
+def grants_of(session: Session, usernames: list[str]) -> dict[str, list[str]]:
+    rows = session.execute(
+        select(StaffUser.username, StaffGrant.permission).join(StaffGrant, StaffGrant.user_id == StaffUser.id)
+        .where(StaffUser.username.in_(usernames)))
+    result: dict[str, list[str]] = {}
+    for username, permission in rows:
+        result.setdefault(username, []).append(permission)
+    return result

@@ -18,7 +18,7 @@ from renshe.core.http import ELDERLY_COOKIE, DbSession, MaybePrincipal, template
 from renshe.core.settings import get_settings
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
-from renshe.web import auth, errors
+from renshe.web import admin, auth, errors
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
 
@@ -45,6 +45,8 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(packages=[("renshe.web", "static")]), name="static")
     app.include_router(auth.api)
     app.include_router(auth.pages)
+    app.include_router(admin.api)
+    app.include_router(admin.pages)
     app.include_router(registry_api.router)
     app.include_router(registry_pages.router)
     _install_core_routes(app)
