@@ -135,7 +135,8 @@ def _users(request: Request, session: DbSession, principal: Principal, *, status
 def create_user_page(request: Request, session: DbSession, principal: Staff,
                      username: Annotated[str, Form()] = "", display_name: Annotated[str, Form()] = "",
                      password: Annotated[str, Form()] = "", division_code: Annotated[str, Form()] = "",
-                     roles: Annotated[list[str] | None, Form()] = None, with_totp: Annotated[str, Form()] = "") -> Response:
+                     roles: Annotated[list[str] | None, Form()] = None,
+                     with_totp: Annotated[str, Form()] = "") -> Response:
     values = {"username": username, "display_name": display_name, "division_code": division_code}
     errors: list[FieldError] = []
     if len(password) < 8:

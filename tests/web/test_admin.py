@@ -8,7 +8,8 @@ from tests import factories
 
 def test_divisions_tree(client: TestClient) -> None:
     provinces = client.get("/api/v1/divisions").json()
-    assert {"code": "330000", "name": "浙江省", "full_name": "浙江省", "level": "province", "current": True} in provinces
+    zhejiang = {"code": "330000", "name": "浙江省", "full_name": "浙江省", "level": "province", "current": True}
+    assert zhejiang in provinces
     cities = client.get("/api/v1/divisions?parent=330000").json()
     assert "330100" in {c["code"] for c in cities}
     counties = client.get("/api/v1/divisions?parent=330100").json()
