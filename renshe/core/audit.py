@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from renshe.core import crypto
@@ -43,14 +43,28 @@ def mask_pii(values: dict[str, Any] | None) -> dict[str, Any] | None:
     return masked
 
 
-def _canonical(entry: AuditEntry) -> bytes:
-    data = {name: getattr(entry, name) for name in _CHAINED}
-    data["at"] = entry.at.isoformat(timespec="microseconds")
+def _canonical_values(values: Mapping[str, Any]) -> bytes:
+    data = {name: values[name] for name in _CHAINED}
+    data["at"] = values["at"].isoformat(timespec="microseconds")
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def _canonical(entry: AuditEntry) -> bytes:
+    return _canonical_values({name: getattr(entry, name) for name in _CHAINED})
 
 
 def link_hash(prev_hash: str, entry: AuditEntry) -> str:
     return crypto.sm3_hex(prev_hash.encode() + _canonical(entry))
+
+
+def _lock_chain(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # One writer at a time extends the chain; released at commit or rollback.
+        session.execute(text("SELECT pg_advisory_xact_lock(7130001)"))
+
+
+def _last_hash(session: Session) -> str:
+    return session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
 
 
 def record(
@@ -65,10 +79,8 @@ def record(
     outcome: str = "ok",
 ) -> AuditEntry:
     """Append one link to the chain inside the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        # One writer at a time extends the chain; released at commit or rollback.
-        session.execute(text("SELECT pg_advisory_xact_lock(7130001)"))
-    prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
+    _lock_chain(session)
+    prev = _last_hash(session)
     ctx = current.get()
     entry = AuditEntry(
         at=utcnow(), actor=actor.subject, actor_kind=actor.kind, role=actor.role_label,
@@ -80,6 +92,38 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_many(
+    session: Session,
+    *,
+    actor: Principal,
+    action: str,
+    entity_type: str,
+    items: Iterable[tuple[str, dict[str, Any] | None]],
+    outcome: str = "ok",
+) -> int:
+    """Append one link per `(entity_id, after)` item in a single bulk insert; returns how many.
+
+    The chain is read once under the same lock as `record`, linked in memory and written in order,
+    so a bulk import leaves exactly the chain that one `record` call per item would have left.
+    """
+    _lock_chain(session)
+    prev = _last_hash(session)
+    ctx = current.get()
+    rows: list[dict[str, Any]] = []
+    for entity_id, after in items:
+        values: dict[str, Any] = {
+            "at": utcnow(), "actor": actor.subject, "actor_kind": actor.kind, "role": actor.role_label,
+            "division_code": actor.division_code, "action": action, "entity_type": entity_type,
+            "entity_id": entity_id, "before": None, "after": mask_pii(after), "outcome": outcome,
+            "request_id": ctx.request_id, "client_addr": ctx.client_addr, "prev_hash": prev,
+        }
+        values["hash"] = prev = crypto.sm3_hex(prev.encode() + _canonical_values(values))
+        rows.append(values)
+    if rows:
+        session.execute(insert(AuditEntry), rows)
+    return len(rows)
 
 
 @dataclass(frozen=True)

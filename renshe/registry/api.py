@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, File, Header, Query, Response, UploadFile, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from renshe.core import db
+from renshe.core.auth import Principal
 from renshe.core.http import CurrentPrincipal, DbSession
-from renshe.registry import schemas, service
+from renshe.registry import jobs, schemas, service
 
 router = APIRouter(prefix="/api/v1", tags=["registry 人员与单位"])
 
@@ -150,3 +160,74 @@ def end_employment(credit_code: str, relation_id: str, data: schemas.EmploymentE
     out = service.employment_out(relation)
     db.commit(session)
     return out
+
+
+# ---------------------------------------------------------------- bulk import and export
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ImportUpload = Annotated[UploadFile, File(description="CSV（UTF-8 或 GB18030）或 XLSX 文件，第1行为表头")]
+
+
+class ImportResult(BaseModel):
+    """An import that applied: every row of the file is now registered."""
+
+    kind: str = Field(description="persons 人员 / employers 单位")
+    rows_read: int = Field(description="读取的数据行数（不含表头和空行）")
+    imported: int = Field(description="导入的记录数")
+    ignored_columns: list[str] = Field(description="未识别、已忽略的列")
+
+
+def _import(session: Session, principal: Principal, kind: str, file: UploadFile) -> ImportResult:
+    principal.require("import.run")
+    with jobs.saved_upload(file.file, filename=file.filename) as path:
+        report = jobs.import_file(session, actor=principal, kind=kind, path=path)
+    db.commit(session)
+    return ImportResult(kind=report.kind, rows_read=report.rows_read, imported=report.imported,
+                        ignored_columns=report.ignored_columns)
+
+
+_IMPORT_RESPONSES: dict[int | str, dict[str, str]] = {
+    422: {"description": "文件中有不符合要求的行，全部未导入；errors 逐项列出，field 形如 `row 3.id_number`"},
+    413: {"description": "文件过大"},
+}
+
+
+@router.post("/imports/persons", response_model=ImportResult, responses=_IMPORT_RESPONSES,
+             summary="批量导入人员 Import persons from CSV or XLSX (all rows or none)")
+def import_persons(file: ImportUpload, session: DbSession, principal: CurrentPrincipal) -> ImportResult:
+    return _import(session, principal, "persons", file)
+
+
+@router.post("/imports/employers", response_model=ImportResult, responses=_IMPORT_RESPONSES,
+             summary="批量导入单位 Import employers from CSV or XLSX (all rows or none)")
+def import_employers(file: ImportUpload, session: DbSession, principal: CurrentPrincipal) -> ImportResult:
+    return _import(session, principal, "employers", file)
+
+
+def _export(session: Session, principal: Principal, kind: str, exporter: Callable[..., int]) -> FileResponse:
+    principal.require("export.run")
+    handle = tempfile.NamedTemporaryFile(prefix="renshe-export-", suffix=".xlsx", delete=False)  # noqa: SIM115
+    handle.close()
+    path = Path(handle.name)
+    try:
+        exporter(session, actor=principal, out=path)
+        db.commit(session)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return FileResponse(path, media_type=XLSX, filename=f"{kind}-{date.today():%Y%m%d}.xlsx",
+                        background=BackgroundTask(os.unlink, path))
+
+
+@router.get("/exports/persons.xlsx", response_class=FileResponse,
+            responses={200: {"content": {XLSX: {}}, "description": "XLSX，公民身份号码和手机号码已脱敏"}},
+            summary="导出人员 Export persons in jurisdiction (masked)")
+def export_persons(session: DbSession, principal: CurrentPrincipal) -> FileResponse:
+    return _export(session, principal, "persons", jobs.export_persons_xlsx)
+
+
+@router.get("/exports/employers.xlsx", response_class=FileResponse,
+            responses={200: {"content": {XLSX: {}}, "description": "XLSX"}},
+            summary="导出单位 Export employers in jurisdiction")
+def export_employers(session: DbSession, principal: CurrentPrincipal) -> FileResponse:
+    return _export(session, principal, "employers", jobs.export_employers_xlsx)

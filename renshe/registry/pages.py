@@ -6,16 +6,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
 from renshe.core import audit, db, divisions
+from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
 from renshe.core.http import CurrentPrincipal, DbSession, require_kind, templates
-from renshe.core.auth import Principal
-from renshe.registry import schemas, service
+from renshe.registry import jobs, schemas, service
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Principal, require_kind("staff")]
@@ -167,3 +167,47 @@ def employer_end(request: Request, relation_id: str, session: DbSession, princip
 def me(principal: CurrentPrincipal) -> Response:
     target = {"staff": "/staff", "citizen": "/citizen", "employer": "/employer"}.get(principal.kind, "/")
     return RedirectResponse(target, status_code=303)
+
+
+# ---------------------------------------------------------------- bulk import and export
+
+
+def _imports_page(request: Request, principal: Principal, *, status_code: int = 200, kind: str = "persons",
+                  **context: object) -> Response:
+    return templates.render(request, "imports.html", status_code=status_code, page_title="批量导入导出",
+                            kind=kind, specs=jobs.SPECS, max_mb=jobs.MAX_UPLOAD_BYTES // (1024 * 1024),
+                            can_import=principal.has("import.run"), can_export=principal.has("export.run"),
+                            **context)
+
+
+@router.get("/staff/imports")
+def imports_form(request: Request, principal: Staff) -> Response:
+    return _imports_page(request, principal)
+
+
+@router.post("/staff/imports")
+def imports_upload(request: Request, session: DbSession, principal: Staff,
+                   kind: Annotated[str, Form()] = "persons",
+                   file: Annotated[UploadFile | None, File()] = None) -> Response:
+    principal.require("import.run")
+    if kind not in jobs.SPECS:
+        kind = "persons"
+    spec = jobs.SPECS[kind]
+    if file is None or not file.filename:
+        return _imports_page(request, principal, status_code=422, kind=kind, errors=[
+            FieldError("file", "renshe:import/no-file", "请选择要导入的 .csv 或 .xlsx 文件")])
+    try:
+        with jobs.saved_upload(file.file, filename=file.filename) as path:
+            report = jobs.import_file(session, actor=principal, kind=kind, path=path)
+    except jobs.ImportRejected as exc:
+        rows = [(e.row, spec.label_of(e.field), e.field, e.code, e.message) for e in exc.report.errors]
+        return _imports_page(request, principal, status_code=422, kind=kind, filename=file.filename,
+                             rejected=exc.report, detail=exc.detail, rows=rows)
+    except DomainError as exc:
+        if exc.status in (401, 403):
+            raise
+        return _imports_page(request, principal, status_code=exc.status, kind=kind, filename=file.filename,
+                             errors=exc.errors or [FieldError("file", exc.code, exc.detail)])
+    db.commit(session)
+    return _imports_page(request, principal, kind=kind, filename=file.filename, report=report,
+                         label=spec.label)

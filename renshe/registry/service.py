@@ -8,8 +8,8 @@ the employer and the people it reports.
 from __future__ import annotations
 
 import base64
-import secrets
 import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -708,3 +708,15 @@ def get_employer_of(session: Session, *, principal: Principal) -> Employer:
     if employer is None or not can_see_employer(principal, employer):
         raise NotFound("该单位", code="renshe:employer/not-found")
     return employer
+
+
+def iter_employers_for_export(session: Session, *, actor: Principal) -> Iterator[Employer]:
+    """Stream employers in the caller's reach, for export."""
+    actor.require("employer.read")
+    stmt = select(Employer)
+    prefix = divisions.scope_prefix(actor.division_code)
+    if prefix:
+        stmt = stmt.where(Employer.division_code.startswith(prefix))
+    for employer in session.scalars(stmt.order_by(Employer.id).execution_options(yield_per=2000)):
+        yield employer
+        session.expunge(employer)
