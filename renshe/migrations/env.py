@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from renshe.core.db import UTCDateTime, make_engine
 from renshe.core.settings import get_settings
@@ -22,7 +25,7 @@ def run() -> None:
     engine.dispose()
 
 
-def _render_item(type_: str, obj: object, _context: object) -> str | bool:
+def _render_item(type_: str, obj: Any, _context: AutogenContext) -> str | Literal[False]:
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False

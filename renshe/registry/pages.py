@@ -52,9 +52,9 @@ def new_person(request: Request, session: DbSession, principal: Staff,
     values = {"id_number": id_number, "name": name, "phone": phone, "residence_division": residence_division,
               "real_name_source": real_name_source}
     try:
-        data = schemas.PersonIn(id_number=id_number, name=name, phone=phone or None,
-                                residence_division=residence_division,
-                                real_name_source=real_name_source or None)  # type: ignore[arg-type]
+        data = schemas.PersonIn.model_validate({
+            "id_number": id_number, "name": name, "phone": phone or None, "residence_division": residence_division,
+            "real_name_source": real_name_source or None})
         person = service.register_person(session, actor=principal, data=data)
     except ValidationError as exc:
         errors = _form_errors(exc)
@@ -138,8 +138,8 @@ def employer_report(request: Request, session: DbSession, principal: EmployerAge
                     job_title: Annotated[str, Form()] = "") -> Response:
     employer = service.get_employer_of(session, principal=principal)
     try:
-        data = schemas.EmploymentIn(id_number=id_number, start_date=start_date,  # type: ignore[arg-type]
-                                    job_title=job_title or None)
+        data = schemas.EmploymentIn.model_validate({"id_number": id_number, "start_date": start_date,
+                                                    "job_title": job_title or None})
         service.report_employment(session, actor=principal, employer=employer, data=data)
     except ValidationError as exc:
         errors = _form_errors(exc)
@@ -155,7 +155,7 @@ def employer_report(request: Request, session: DbSession, principal: EmployerAge
 
 
 @router.post("/employer/employments/{relation_id}/end")
-def employer_end(request: Request, relation_id: str, session: DbSession, principal: EmployerAgent,
+def employer_end(relation_id: str, session: DbSession, principal: EmployerAgent,
                  end_date: Annotated[date, Form()]) -> Response:
     employer = service.get_employer_of(session, principal=principal)
     service.end_employment(session, actor=principal, employer=employer, relation_id=relation_id, end_date=end_date)

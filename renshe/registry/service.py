@@ -51,9 +51,7 @@ def phone_index(phone: str) -> bytes:
     return crypto.cipher().blind_index(phone, purpose=PHONE_PURPOSE)
 
 
-def _division(code: str | None) -> schemas.DivisionOut | None:
-    if code is None:
-        return None
+def _division(code: str) -> schemas.DivisionOut:
     return schemas.DivisionOut(code=code, name=divisions.full_name(code))
 
 
@@ -142,8 +140,8 @@ def person_out(session: Session, person: Person, *, actor: Principal, unmask: bo
         birth_date=person.birth_date,
         phone=(phone if show else crypto.mask_phone(phone)) if phone else None,
         phone_masked=not show,
-        residence_division=_division(person.residence_division),  # type: ignore[arg-type]
-        hukou_division=_division(person.hukou_division),
+        residence_division=_division(person.residence_division),
+        hukou_division=_division(person.hukou_division) if person.hukou_division else None,
         status=person.status,
         status_label=schemas.PERSON_STATUS_LABELS[person.status],
         real_name_state=person.real_name_state,
@@ -157,7 +155,7 @@ def person_summary(person: Person) -> schemas.PersonSummary:
     return schemas.PersonSummary(
         public_id=person.public_id, id_number=person.id_number_masked, name=person.name,
         sex_label=schemas.SEX_LABELS[person.sex], birth_date=person.birth_date,
-        residence_division=_division(person.residence_division),  # type: ignore[arg-type]
+        residence_division=_division(person.residence_division),
         status_label=schemas.PERSON_STATUS_LABELS[person.status],
     )
 
@@ -284,7 +282,7 @@ def get_person(session: Session, *, actor: Principal, public_id: str) -> Person:
     return person
 
 
-def scoped_persons(actor: Principal) -> Select[tuple[Person]]:
+def scoped_persons(actor: Principal) -> Select[Person]:
     """Persons the staff caller may see, before any other filter or paging."""
     actor.require("person.read")
     prefix = divisions.scope_prefix(actor.division_code)
@@ -403,7 +401,7 @@ def employer_out(employer: Employer) -> schemas.EmployerOut:
     return schemas.EmployerOut(
         public_id=employer.public_id, credit_code=employer.credit_code, name=employer.name,
         entity_type=employer.entity_type, entity_type_label=ids.USCC_ENTITY_TYPES.get(employer.entity_type, ""),
-        division=_division(employer.division_code),  # type: ignore[arg-type]
+        division=_division(employer.division_code),
         legal_representative=employer.legal_representative, status=employer.status,
         status_label=schemas.EMPLOYER_STATUS_LABELS[employer.status], version=employer.version,
     )
@@ -694,7 +692,8 @@ def citizen_sign_in(session: Session, *, id_number: str, code: str) -> tuple[Pri
         error.audit = {"actor": anonymous, "action": "auth.citizen_sign_in", "entity_type": "person",
                        "entity_id": anonymous.subject}
         return None, error
-    assert challenge is not None and person is not None
+    if challenge is None or person is None:  # unreachable: failure is set whenever either is missing
+        raise RuntimeError("sign-in checks fell through")
     challenge.used = True
     who = Principal(kind="citizen", subject=person.public_id, display_name=person.name,
                     division_code=person.residence_division)

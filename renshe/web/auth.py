@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
@@ -120,7 +120,7 @@ def citizen_login(request: Request, session: DbSession, id_number: Annotated[str
                   code: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "send",
                   next: Annotated[str, Form()] = "/citizen") -> Response:
     ttl = get_settings().otp_ttl_seconds
-    context = {"page_title": "个人登录", "next": next, "id_number": id_number, "ttl": ttl}
+    context: dict[str, Any] = {"page_title": "个人登录", "next": next, "id_number": id_number, "ttl": ttl}
     if action == "send":
         try:
             phone = registry.send_sign_in_code(session, id_number=id_number)

@@ -180,7 +180,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     process: subprocess.Popen[bytes] | None = None
     try:
         seed_command = [*renshe, "demo", "seed", "--persons", str(SEED_PERSONS), "--province", PROVINCE]
-        seeded = subprocess.run(seed_command, env=env, cwd=tmp, capture_output=True, text=True,  # noqa: S603
+        seeded = subprocess.run(seed_command, env=env, cwd=tmp, capture_output=True, text=True,
                                 timeout=300, check=False)
         if seeded.returncode != 0:
             pytest.fail(f"renshe demo seed failed ({seeded.returncode}):\n{seeded.stdout}\n{seeded.stderr}",
@@ -188,7 +188,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         port = _free_port()
         base_url = f"http://127.0.0.1:{port}"
         with log_file.open("wb") as log:
-            process = subprocess.Popen([*renshe, "serve", "--port", str(port), "--no-upgrade"],  # noqa: S603
+            process = subprocess.Popen([*renshe, "serve", "--port", str(port), "--no-upgrade"],
                                        env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
         _wait_until_healthy(process, base_url, log_file)
         yield _prepare_data(base_url, log_file)

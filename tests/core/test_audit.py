@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -18,7 +20,7 @@ def test_chain_links_and_verifies(session: Session) -> None:
                      after={"n": i})
     rows = _entries(session)
     assert rows[0].prev_hash == audit.GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
     assert audit.verify(session).ok
 
 

@@ -33,9 +33,13 @@ def test_event_is_delivered_after_commit(session: Session, received: list[str]) 
 
 
 def test_rolled_back_write_leaves_no_event(session: Session, received: list[str]) -> None:
-    with pytest.raises(RuntimeError), db.unit_of_work() as uow:
-        events.record_event(uow, "test.happened", {"n": "two"})
-        raise RuntimeError("the write failed")
+    def failing_write() -> None:
+        with db.unit_of_work() as uow:
+            events.record_event(uow, "test.happened", {"n": "two"})
+            raise RuntimeError("the write failed")
+
+    with pytest.raises(RuntimeError):
+        failing_write()
     assert received == []
     assert session.scalar(select(OutboxEvent).where(OutboxEvent.topic == "test.happened")) is None
 

@@ -47,7 +47,8 @@ def test_update_with_stale_version_is_refused(session: Session) -> None:
                               changes=schemas.PersonUpdate(residence_division="110108"), expected_version=2)
     history = audit.history(session, entity_type="person", entity_id=person.public_id)
     assert [h.action for h in history] == ["person.update", "person.register"]
-    assert history[0].after is not None and history[0].after["phone_changed"] is True
+    assert history[0].after is not None
+    assert history[0].after["phone_changed"] is True
 
 
 def test_merge_moves_employment_and_is_audited(session: Session) -> None:
@@ -69,7 +70,8 @@ def test_merge_moves_employment_and_is_audited(session: Session) -> None:
         service.merge_persons(session, actor=reviewer, keep=keep, duplicate=dup, reason="再次")
     merged = audit.history(session, entity_type="person", entity_id=dup.public_id)[0]
     assert merged.action == "person.merge"
-    assert merged.after is not None and merged.after["merged_into"] == keep.public_id
+    assert merged.after is not None
+    assert merged.after["merged_into"] == keep.public_id
     assert audit.verify(session).ok
 
 

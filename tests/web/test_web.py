@@ -190,5 +190,5 @@ def test_idempotency_key_replays_the_first_answer(client: TestClient, session: S
     other = client.post("/api/v1/persons", headers=headers, json={**body, "name": "孙十"})
     assert other.status_code == 422
     assert other.json()["type"] == "renshe:idempotency/mismatch"
-    registered = [e for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "person.register"))]
+    registered = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "person.register")))
     assert len(registered) == 1
