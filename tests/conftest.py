@@ -58,8 +58,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test; the app shares it."""
-    from renshe.core import db
+    from renshe.core import db, staff
 
+    staff.forget_principal()
     connection = engine.connect()
     outer = connection.begin()
     factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)

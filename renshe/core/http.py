@@ -5,7 +5,7 @@ Domains build their routers with these, and the app factory in `renshe.web` moun
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from renshe.core import db, staff
@@ -26,13 +27,18 @@ TOKEN_COOKIE = "renshe_token"  # noqa: S105 - a cookie name, not a secret
 ELDERLY_COOKIE = "renshe_elderly"
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request. Routes that write call `db.commit(session)`; anything else rolls back."""
-    session = db.open_session(write=request.method not in {"GET", "HEAD", "OPTIONS"})
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request. Routes that write call `db.commit(session)`; anything else rolls back.
+
+    The dependencies here are `async` on purpose: a sync dependency costs a thread-pool hop each, and
+    none of them does I/O on the event loop (the session connects lazily, in the route's thread).
+    """
+    write = request.method not in {"GET", "HEAD", "OPTIONS"}
+    session = db.sessions.factory() if not write else await run_in_threadpool(db.open_session, write=True)
     try:
         yield session
     finally:
-        session.close()
+        await run_in_threadpool(session.close)
 
 
 DbSession = Annotated[Session, Depends(get_session)]
@@ -45,14 +51,17 @@ def _token_from(request: Request) -> str | None:
     return request.cookies.get(TOKEN_COOKIE)
 
 
-def optional_principal(request: Request, session: DbSession) -> Principal | None:
+async def optional_principal(request: Request, session: DbSession) -> Principal | None:
     token = _token_from(request)
     if not token:
         return None
     principal = read_token(token)
     if principal.kind == "staff":
-        # Roles and division come from the database, so a disabled or changed user takes effect at once.
-        fresh = staff.active_principal(session, principal.subject)
+        # Roles and division come from the database (briefly cached), so a disabled or changed user
+        # loses access within seconds, not when the token expires.
+        fresh = staff.cached_principal(principal.subject)
+        if fresh is staff.UNKNOWN:
+            fresh = await run_in_threadpool(staff.load_principal, session, principal.subject)
         if fresh is None:
             raise Unauthorized("账号已停用，请联系管理员", code="renshe:auth/inactive")
         principal = fresh
@@ -60,7 +69,7 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
     return principal
 
 
-def require_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+async def require_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
     if principal is None:
         raise Unauthorized()
     return principal
@@ -71,7 +80,7 @@ MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
 def require_kind(kind: str) -> Any:
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.kind != kind:
             raise Unauthorized("请使用相应的入口登录", code="renshe:auth/wrong-entrance")
         return principal

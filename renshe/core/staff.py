@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pyotp
@@ -66,6 +67,7 @@ def create_user(session: Session, *, actor: Principal, new: NewStaff) -> StaffUs
     )
     session.add(user)
     session.flush()
+    forget_principal(user.username)
     audit.record(session, actor=actor, action="staff.create", entity_type="staff", entity_id=user.username,
                  after={"roles": user.roles, "division_code": user.division_code, "totp": bool(user.totp_secret)})
     return user
@@ -96,6 +98,38 @@ def authenticate(session: Session, *, username: str, password: str, totp: str | 
 def active_principal(session: Session, username: str) -> Principal | None:
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     return principal_of(user) if user and user.active else None
+
+
+# A short per-process cache of who is active with which roles, so a request does not query the user
+# table every time. A change made in this process takes effect at once (it invalidates the entry);
+# other worker processes see it within PRINCIPAL_TTL seconds.
+PRINCIPAL_TTL = 5.0
+UNKNOWN = Principal(kind="unknown", subject="", display_name="")
+_principals: dict[str, tuple[float, Principal | None]] = {}
+
+
+def cached_principal(username: str) -> Principal | None:
+    """The cached principal, None for a known inactive user, or UNKNOWN when not cached or stale."""
+    hit = _principals.get(username)
+    if hit is None or hit[0] < time.monotonic():
+        return UNKNOWN
+    return hit[1]
+
+
+def load_principal(session: Session, username: str) -> Principal | None:
+    principal = active_principal(session, username)
+    if len(_principals) > 10_000:
+        _principals.clear()
+    _principals[username] = (time.monotonic() + PRINCIPAL_TTL, principal)
+    return principal
+
+
+def forget_principal(username: str | None = None) -> None:
+    """Drop one user's cached principal, or every one (`None`)."""
+    if username is None:
+        _principals.clear()
+    else:
+        _principals.pop(username, None)
 
 
 def has_grant(session: Session, principal: Principal, permission: str) -> bool:
@@ -145,6 +179,7 @@ def set_active(session: Session, *, actor: Principal, username: str, active: boo
     before = {"active": user.active}
     user.active = active
     session.flush()
+    forget_principal(username)
     audit.record(session, actor=actor, action="staff.activate" if active else "staff.deactivate",
                  entity_type="staff", entity_id=username, before=before, after={"active": active})
     return user

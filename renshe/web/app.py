@@ -55,7 +55,7 @@ def create_app() -> FastAPI:
 
 def _install_core_routes(app: FastAPI) -> None:
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -49,7 +49,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
-        request_id = incoming if incoming and incoming.isprintable() else uuid.uuid4().hex
+        request_id = incoming if incoming and incoming.isprintable() else os.urandom(16).hex()
         client = scope.get("client")
         token = current.set(RequestContext(request_id=request_id, client_addr=client[0] if client else "-"))
         structlog.contextvars.bind_contextvars(request_id=request_id)
