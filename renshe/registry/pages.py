@@ -107,6 +107,41 @@ def employers_page(request: Request, session: DbSession, principal: Staff,
                             employers=[service.employer_out(e) for e in rows], next_cursor=next_cursor)
 
 
+@router.get("/staff/employers/new")
+def new_employer_form(request: Request, principal: Staff) -> Response:
+    principal.require("employer.write")
+    return templates.render(request, "employer_new.html", page_title="单位登记", values={}, errors=[],
+                            counties=divisions.counties_of(principal.division_code))
+
+
+@router.post("/staff/employers/new")
+def new_employer(request: Request, session: DbSession, principal: Staff,
+                 credit_code: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
+                 division_code: Annotated[str, Form()] = "", legal_representative: Annotated[str, Form()] = "",
+                 agent_password: Annotated[str, Form()] = "") -> Response:
+    values = {"credit_code": credit_code, "name": name, "division_code": division_code,
+              "legal_representative": legal_representative}
+    errors: list[FieldError] = []
+    if agent_password and len(agent_password) < 8:
+        errors.append(FieldError("agent_password", "renshe:employer/password", "单位经办密码至少8个字符"))
+    else:
+        try:
+            data = schemas.EmployerIn.model_validate(values)
+            employer = service.register_employer(session, actor=principal, data=data,
+                                                 agent_password=agent_password or None)
+        except ValidationError as exc:
+            errors = _form_errors(exc)
+        except DomainError as exc:
+            if exc.status == 403:
+                raise
+            errors = exc.errors or [FieldError("credit_code", exc.code, exc.detail)]
+        else:
+            db.commit(session)
+            return RedirectResponse(f"/staff/employers/{employer.credit_code}", status_code=303)
+    return templates.render(request, "employer_new.html", status_code=422, page_title="单位登记", values=values,
+                            errors=errors, counties=divisions.counties_of(principal.division_code))
+
+
 @router.get("/staff/employers/{credit_code}")
 def employer_page(request: Request, credit_code: str, session: DbSession, principal: Staff) -> Response:
     employer = service.find_employer(session, actor=principal, credit_code=credit_code)
@@ -211,3 +246,42 @@ def imports_upload(request: Request, session: DbSession, principal: Staff,
     db.commit(session)
     return _imports_page(request, principal, kind=kind, filename=file.filename, report=report,
                          label=spec.label)
+
+
+@router.get("/staff/persons/{public_id}/edit")
+def edit_person_form(request: Request, public_id: str, session: DbSession, principal: Staff) -> Response:
+    principal.require("person.write")
+    person = service.get_person(session, actor=principal, public_id=public_id)
+    out = service.person_out(session, person, actor=principal)
+    return templates.render(request, "person_edit.html", page_title=f"变更人员信息 {out.name}", person=out,
+                            errors=[], values={}, counties=divisions.counties_of(principal.division_code),
+                            statuses=schemas.PERSON_STATUS_LABELS)
+
+
+@router.post("/staff/persons/{public_id}/edit")
+def edit_person(request: Request, public_id: str, session: DbSession, principal: Staff,
+                version: Annotated[int, Form()], phone: Annotated[str, Form()] = "",
+                residence_division: Annotated[str, Form()] = "", status: Annotated[str, Form()] = "") -> Response:
+    person = service.get_person(session, actor=principal, public_id=public_id)
+    values = {"phone": phone, "residence_division": residence_division, "status": status}
+    try:
+        changes = schemas.PersonUpdate.model_validate({
+            "phone": phone.strip() or None,
+            "residence_division": residence_division if residence_division != person.residence_division else None,
+            "status": status if status and status != person.status else None})
+        service.update_person(session, actor=principal, person=person, changes=changes, expected_version=version)
+    except ValidationError as exc:
+        errors = _form_errors(exc)
+    except DomainError as exc:
+        if exc.status == 403:
+            raise
+        errors = exc.errors or [FieldError("version", exc.code, exc.detail)]
+    else:
+        db.commit(session)
+        return RedirectResponse(f"/staff/persons/{public_id}?updated=1", status_code=303)
+    session.rollback()
+    person = service.get_person(session, actor=principal, public_id=public_id)
+    return templates.render(request, "person_edit.html", status_code=422, page_title="变更人员信息",
+                            person=service.person_out(session, person, actor=principal), errors=errors,
+                            values=values, counties=divisions.counties_of(principal.division_code),
+                            statuses=schemas.PERSON_STATUS_LABELS)
