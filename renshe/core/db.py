@@ -51,13 +51,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite files get WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
+    """Create an engine; SQLite files get WAL, foreign keys and a busy timeout.
+
+    The pool keeps as many connections as the web server runs request threads (40 by default in
+    Starlette's thread pool), so a busy server reuses connections instead of opening and closing the
+    overflow ones on every request.
+    """
+    size = pool_size or get_settings().db_pool_size
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=size,
+                               max_overflow=0, pool_timeout=30)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -76,7 +83,7 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=size, max_overflow=10, pool_pre_ping=True)
 
 
 @lru_cache

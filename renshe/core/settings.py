@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     otp_ttl_seconds: int = 180
     otp_max_attempts: int = 5
     sms_sender: str = "outbox"
+    db_pool_size: int = 40
     log_json: bool = True
     log_level: str = "INFO"
 
