@@ -504,12 +504,7 @@ class _PersonRules(_Rules[schemas.PersonIn, service.ValidPerson]):
             value = service.new_person_row(row.valid, source="import")
             value["public_id"] = new_public_id()
             values.append(value)
-            trail.append((value["public_id"], {
-                "name": value["name"], "residence_division": value["residence_division"],
-                "hukou_division": value["hukou_division"], "status": value["status"],
-                "real_name_state": value["real_name_state"], "id_number": value["id_number_masked"],
-                "source": "import",
-            }))
+            trail.append((value["public_id"], {**service.person_audit_fields(value), "source": "import"}))
         session.execute(insert(Person), values)
         audit.record_many(session, actor=actor, action="person.import", entity_type="person", items=trail)
         record_event(session, "registry.persons_imported", {

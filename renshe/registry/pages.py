@@ -3,8 +3,9 @@ employer home pages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
@@ -18,9 +19,22 @@ from renshe.core.http import CurrentPrincipal, DbSession, require_kind, template
 from renshe.registry import jobs, schemas, service
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 Staff = Annotated[Principal, require_kind("staff")]
 Citizen = Annotated[Principal, require_kind("citizen")]
 EmployerAgent = Annotated[Principal, require_kind("employer")]
+
+
+def _attempt(action: Callable[[], T], *, field: str) -> tuple[T | None, list[FieldError]]:
+    """Run a form's write; turn broken rules into messages for the form (a 403 still goes up)."""
+    try:
+        return action(), []
+    except ValidationError as exc:
+        return None, _form_errors(exc)
+    except DomainError as exc:
+        if exc.status == 403:
+            raise
+        return None, exc.errors or [FieldError(field, exc.code, exc.detail)]
 
 
 def _form_errors(exc: ValidationError) -> list[FieldError]:
@@ -51,18 +65,11 @@ def new_person(request: Request, session: DbSession, principal: Staff,
                real_name_source: Annotated[str, Form()] = "") -> Response:
     values = {"id_number": id_number, "name": name, "phone": phone, "residence_division": residence_division,
               "real_name_source": real_name_source}
-    try:
-        data = schemas.PersonIn.model_validate({
+    person, errors = _attempt(lambda: service.register_person(
+        session, actor=principal, data=schemas.PersonIn.model_validate({
             "id_number": id_number, "name": name, "phone": phone or None, "residence_division": residence_division,
-            "real_name_source": real_name_source or None})
-        person = service.register_person(session, actor=principal, data=data)
-    except ValidationError as exc:
-        errors = _form_errors(exc)
-    except DomainError as exc:
-        if exc.status == 403:
-            raise
-        errors = exc.errors or [FieldError("id_number", exc.code, exc.detail)]
-    else:
+            "real_name_source": real_name_source or None})), field="id_number")
+    if person is not None:
         db.commit(session)
         return RedirectResponse(f"/staff/persons/{person.public_id}?created=1", status_code=303)
     return templates.render(request, "person_new.html", status_code=422, page_title="人员登记", values=values,
@@ -121,21 +128,13 @@ def new_employer(request: Request, session: DbSession, principal: Staff,
                  agent_password: Annotated[str, Form()] = "") -> Response:
     values = {"credit_code": credit_code, "name": name, "division_code": division_code,
               "legal_representative": legal_representative}
-    errors: list[FieldError] = []
     if agent_password and len(agent_password) < 8:
-        errors.append(FieldError("agent_password", "renshe:employer/password", "单位经办密码至少8个字符"))
+        errors = [FieldError("agent_password", "renshe:employer/password", "单位经办密码至少8个字符")]
     else:
-        try:
-            data = schemas.EmployerIn.model_validate(values)
-            employer = service.register_employer(session, actor=principal, data=data,
-                                                 agent_password=agent_password or None)
-        except ValidationError as exc:
-            errors = _form_errors(exc)
-        except DomainError as exc:
-            if exc.status == 403:
-                raise
-            errors = exc.errors or [FieldError("credit_code", exc.code, exc.detail)]
-        else:
+        employer, errors = _attempt(lambda: service.register_employer(
+            session, actor=principal, data=schemas.EmployerIn.model_validate(values),
+            agent_password=agent_password or None), field="credit_code")
+        if employer is not None:
             db.commit(session)
             return RedirectResponse(f"/staff/employers/{employer.credit_code}", status_code=303)
     return templates.render(request, "employer_new.html", status_code=422, page_title="单位登记", values=values,
@@ -172,15 +171,10 @@ def employer_report(request: Request, session: DbSession, principal: EmployerAge
                     id_number: Annotated[str, Form()] = "", start_date: Annotated[str, Form()] = "",
                     job_title: Annotated[str, Form()] = "") -> Response:
     employer = service.get_employer_of(session, principal=principal)
-    try:
-        data = schemas.EmploymentIn.model_validate({"id_number": id_number, "start_date": start_date,
-                                                    "job_title": job_title or None})
-        service.report_employment(session, actor=principal, employer=employer, data=data)
-    except ValidationError as exc:
-        errors = _form_errors(exc)
-    except DomainError as exc:
-        errors = exc.errors or [FieldError("id_number", exc.code, exc.detail)]
-    else:
+    relation, errors = _attempt(lambda: service.report_employment(
+        session, actor=principal, employer=employer, data=schemas.EmploymentIn.model_validate(
+            {"id_number": id_number, "start_date": start_date, "job_title": job_title or None})), field="id_number")
+    if relation is not None:
         db.commit(session)
         return RedirectResponse("/employer?reported=1", status_code=303)
     relations = [service.employment_out(r) for r in service.employer_employments(session, employer=employer)]
@@ -264,19 +258,13 @@ def edit_person(request: Request, public_id: str, session: DbSession, principal:
                 residence_division: Annotated[str, Form()] = "", status: Annotated[str, Form()] = "") -> Response:
     person = service.get_person(session, actor=principal, public_id=public_id)
     values = {"phone": phone, "residence_division": residence_division, "status": status}
-    try:
-        changes = schemas.PersonUpdate.model_validate({
+    updated, errors = _attempt(lambda: service.update_person(
+        session, actor=principal, person=person, expected_version=version,
+        changes=schemas.PersonUpdate.model_validate({
             "phone": phone.strip() or None,
             "residence_division": residence_division if residence_division != person.residence_division else None,
-            "status": status if status and status != person.status else None})
-        service.update_person(session, actor=principal, person=person, changes=changes, expected_version=version)
-    except ValidationError as exc:
-        errors = _form_errors(exc)
-    except DomainError as exc:
-        if exc.status == 403:
-            raise
-        errors = exc.errors or [FieldError("version", exc.code, exc.detail)]
-    else:
+            "status": status if status and status != person.status else None})), field="version")
+    if updated is not None:
         db.commit(session)
         return RedirectResponse(f"/staff/persons/{public_id}?updated=1", status_code=303)
     session.rollback()

@@ -160,13 +160,18 @@ def person_summary(person: Person) -> schemas.PersonSummary:
     )
 
 
+AUDITED_PERSON_FIELDS = ("name", "residence_division", "hukou_division", "status", "real_name_state")
+
+
+def person_audit_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """What the audit log keeps of a person, from its column values (PII masked by the audit module)."""
+    kept = {name: values[name] for name in AUDITED_PERSON_FIELDS}
+    kept["id_number"] = values["id_number_masked"]
+    return kept
+
+
 def audit_view(person: Person) -> dict[str, Any]:
-    """What the audit log keeps of a person (masked by the audit module)."""
-    return {
-        "name": person.name, "residence_division": person.residence_division,
-        "hukou_division": person.hukou_division, "status": person.status,
-        "real_name_state": person.real_name_state, "id_number": person.id_number_masked,
-    }
+    return person_audit_fields({name: getattr(person, name) for name in (*AUDITED_PERSON_FIELDS, "id_number_masked")})
 
 
 @dataclass(frozen=True)
