@@ -57,13 +57,16 @@ class Settings(BaseSettings):
 
     def key_bytes(self, name: str) -> bytes:
         """Return one of the three keys, loading or creating the development key file if unset."""
-        value: str = getattr(self, f"{name}_key")
-        if not value:
-            value = _development_keys(self.key_file)[name]
-        raw = base64.b64decode(value)
-        if len(raw) != 32:
-            raise ValueError(f"RENSHE_{name.upper()}_KEY must be 32 bytes, base64-encoded")
-        return raw
+        return _decoded_key(name, getattr(self, f"{name}_key"), self.key_file)
+
+
+@lru_cache(maxsize=16)
+def _decoded_key(name: str, value: str, key_file: Path) -> bytes:
+    # Cached: the token key is read on every request.
+    raw = base64.b64decode(value or _development_keys(key_file)[name])
+    if len(raw) != 32:
+        raise ValueError(f"RENSHE_{name.upper()}_KEY must be 32 bytes, base64-encoded")
+    return raw
 
 
 def _development_keys(path: Path) -> dict[str, str]:
