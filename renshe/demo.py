@@ -206,7 +206,7 @@ def _flush_persons(
 ) -> int:
     if not batch:
         return 0
-    session.execute(insert(Person), batch)
+    session.execute(insert(Person.metadata.tables[Person.__tablename__]), batch)  # Core path: no ORM bookkeeping
     if jobs:
         found = session.execute(select(Person.public_id, Person.id).where(Person.public_id.in_([j[0] for j in jobs])))
         ids_by_public = dict(found.tuples().all())
@@ -219,7 +219,7 @@ def _flush_persons(
                 "employer_id": rng.choice(pool), "start_date": start, "job_title": rng.choice(JOBS),
                 "reported_by": "demo",
             })
-        session.execute(insert(EmploymentRelation), relations)
+        session.execute(insert(EmploymentRelation.metadata.tables[EmploymentRelation.__tablename__]), relations)
         report.relations += len(relations)
     count = len(batch)
     batch.clear()

@@ -55,8 +55,11 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     """Create an engine; SQLite files get WAL, foreign keys and a busy timeout.
 
     The pool keeps as many connections as the web server runs request threads (40 by default in
-    Starlette's thread pool), so a busy server reuses connections instead of opening and closing the
-    overflow ones on every request.
+    Starlette's thread pool), so a busy server reuses connections instead of opening and closing
+    overflow ones on every request. A request can hold its connection across two thread-pool hops
+    (route, then response serialisation), so a pool that cannot grow would deadlock under load:
+    SQLite connections are cheap and may overflow without limit; PostgreSQL may overflow by as many
+    again (mind `max_connections` when running several workers).
     """
     size = pool_size or get_settings().db_pool_size
     if url.startswith("sqlite"):
@@ -64,7 +67,7 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=size,
-                               max_overflow=0, pool_timeout=30)
+                               max_overflow=-1)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -83,7 +86,7 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
             conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}")
 
         return engine
-    return create_engine(url, pool_size=size, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, pool_size=size, max_overflow=size, pool_timeout=10, pool_pre_ping=True)
 
 
 @lru_cache

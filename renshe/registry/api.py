@@ -59,15 +59,16 @@ def search_persons(session: DbSession, principal: CurrentPrincipal,
 
 
 @router.get("/persons/{id_number}", response_model=schemas.PersonOut, summary="查看人员 Get one person")
-def get_person(id_number: str, session: DbSession, principal: CurrentPrincipal, response: Response,
+def get_person(id_number: str, session: DbSession, principal: CurrentPrincipal,
                unmask: Annotated[bool, Query(description="显示完整号码（需单独授权，记入审计）")] = False,
-               ) -> schemas.PersonOut:
+               ) -> Response:
     person = service.find_person(session, actor=principal, id_number=id_number)
     out = service.person_out(session, person, actor=principal, unmask=unmask)
     if unmask:
         db.commit(session)
-    response.headers["ETag"] = _etag(person.version)
-    return out
+    # Serialised here, in the route's thread: returning the model would cost FastAPI a second
+    # thread-pool hop to validate it again, with the database connection still held.
+    return Response(out.model_dump_json(), media_type="application/json", headers={"ETag": _etag(out.version)})
 
 
 @router.patch("/persons/{id_number}", response_model=schemas.PersonOut, summary="变更人员信息 Update a person")
