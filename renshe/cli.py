@@ -16,6 +16,7 @@ from renshe.core.auth import SYSTEM, Role
 from renshe.core.errors import DomainError
 from renshe.core.settings import get_settings
 from renshe.registry import cli as registry_cli
+from renshe.sharing import cli as sharing_cli
 
 app = typer.Typer(help="renshe 人社信息化便民服务平台", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema (Alembic)", no_args_is_help=True)
@@ -27,6 +28,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 registry_cli.register(app)
+sharing_cli.register(app)
 console = Console()
 err = Console(stderr=True)
 

@@ -7,6 +7,7 @@ from sqlalchemy import MetaData
 from renshe.core import models as core_models
 from renshe.core.db import Base
 from renshe.registry import models as registry_models
+from renshe.sharing import models as sharing_models
 
-MODEL_MODULES = (core_models, registry_models)
+MODEL_MODULES = (core_models, registry_models, sharing_models)
 metadata: MetaData = Base.metadata

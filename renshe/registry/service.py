@@ -728,3 +728,9 @@ def iter_employers_for_export(session: Session, *, actor: Principal) -> Iterator
     for employer in session.scalars(stmt.order_by(Employer.id).execution_options(yield_per=2000)):
         yield employer
         session.expunge(employer)
+
+
+def find_by_id_number(session: Session, *, id_number: str) -> Person | None:
+    """The person with this resident ID number, for services that authorise the caller themselves
+    (the data-sharing gateway checks the consumer's grant). Never returned to a caller as is."""
+    return _find(session, id_number)

@@ -18,6 +18,7 @@ from renshe.core.http import ELDERLY_COOKIE, DbSession, MaybePrincipal, template
 from renshe.core.settings import get_settings
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
+from renshe.sharing import api as sharing_api
 from renshe.web import admin, auth, errors
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
@@ -49,6 +50,8 @@ def create_app() -> FastAPI:
     app.include_router(admin.pages)
     app.include_router(registry_api.router)
     app.include_router(registry_pages.router)
+    app.include_router(sharing_api.router)
+    app.include_router(sharing_api.staff_router)
     _install_core_routes(app)
     return app
 

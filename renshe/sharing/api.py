@@ -1,0 +1,104 @@
+"""The data-sharing gateway (`/share/v1`): client-credentials tokens, catalog metadata, services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from renshe.core import db
+from renshe.core.auth import Principal, issue_token
+from renshe.core.db import utcnow
+from renshe.core.errors import DomainError, FieldError, ValidationFailed
+from renshe.core.http import CurrentPrincipal, DbSession
+from renshe.sharing import schemas, service
+
+router = APIRouter(prefix="/share/v1", tags=["sharing 数据共享"])
+staff_router = APIRouter(prefix="/api/v1/sharing", tags=["sharing 数据共享"])
+TOKEN_MINUTES = 30
+
+
+@router.post("/token", response_model=schemas.ShareToken, summary="获取访问令牌 OAuth2 client credentials")
+def token(session: DbSession, grant_type: Annotated[str, Form()], client_id: Annotated[str, Form()],
+          client_secret: Annotated[str, Form()]) -> schemas.ShareToken:
+    if grant_type != "client_credentials":
+        raise ValidationFailed([FieldError("grant_type", "renshe:sharing/grant-type",
+                                           "grant_type 必须为 client_credentials")])
+    principal = service.authenticate_consumer(session, client_id=client_id, client_secret=client_secret)
+    return schemas.ShareToken(access_token=issue_token(principal, minutes=TOKEN_MINUTES),
+                              expires_in=TOKEN_MINUTES * 60)
+
+
+@router.get("/catalog", response_model=list[schemas.ResourceOut], summary="共享目录 Every resource of the catalog")
+def catalog(session: DbSession, _principal: CurrentPrincipal) -> list[schemas.ResourceOut]:
+    out = [service.resource_out(r) for r in service.catalog(session)]
+    db.commit(session)  # the national base may have been filled in
+    return out
+
+
+@router.get("/catalog/allowed", response_model=list[schemas.ResourceOut],
+            summary="可用资源 Resources this consumer may use")
+def allowed(session: DbSession, principal: CurrentPrincipal) -> list[schemas.ResourceOut]:
+    return [service.resource_out(r) for r in service.allowed_resources(session, consumer=principal)]
+
+
+def _served(request: Request, session: DbSession, principal: Principal, short_name: str, subject: str | None,
+            answer: Callable[[], BaseModel], result_of: Callable[[BaseModel], str]) -> Response:
+    """Authorise, answer, and log the call (a refused or failed call is logged too)."""
+    started: datetime = utcnow()
+    size = int(request.headers.get("content-length") or 0)
+    try:
+        granted = service.authorise(session, consumer=principal, short_name=short_name)
+        out = answer()
+    except DomainError as exc:
+        session.rollback()
+        with db.unit_of_work() as log_session:
+            service.log_call(log_session, consumer=principal.subject, resource=short_name, purpose="-",
+                             subject=subject, result=exc.code, status=exc.status,
+                             requested_at=started, request_bytes=size, response_bytes=0)
+        raise
+    body = out.model_dump_json().encode()
+    service.log_call(session, consumer=principal.subject, resource=short_name, purpose=granted.purpose,
+                     subject=subject, result=result_of(out), status=200, requested_at=started, request_bytes=size,
+                     response_bytes=len(body))
+    db.commit(session)
+    return Response(body, media_type="application/json")
+
+
+@router.post("/verify/identity", response_model=schemas.IdentityResult,
+             summary="身份核验 Verify a name against a resident ID number")
+def verify_identity(query: schemas.IdentityQuery, request: Request, session: DbSession,
+                    principal: CurrentPrincipal) -> Response:
+    return _served(request, session, principal, "identity-verification", query.id_number,
+                   lambda: service.verify_identity(session, query=query),
+                   lambda out: str(getattr(out, "result", "")))
+
+
+class CallOut(BaseModel):
+    consumer: str
+    resource: str
+    purpose: str
+    subject: str
+    result: str
+    status: int
+    success: bool
+    requested_at: datetime
+    responded_at: datetime
+    request_bytes: int
+    response_bytes: int
+    request_id: str
+
+
+@staff_router.get("/calls", response_model=list[CallOut], summary="调用日志 The gateway's call log")
+def calls(session: DbSession, principal: CurrentPrincipal, consumer: str | None = None,
+          limit: int = 100) -> list[CallOut]:
+    principal.require("audit.read")
+    return [CallOut(consumer=c.consumer, resource=c.resource, purpose=c.purpose, subject=c.subject_masked,
+                    result=c.result, status=c.status, success=c.success, requested_at=c.requested_at,
+                    responded_at=c.responded_at, request_bytes=c.request_bytes, response_bytes=c.response_bytes,
+                    request_id=c.request_id)
+            for c in service.call_log(session, consumer=consumer, limit=limit)]

@@ -1,0 +1,82 @@
+"""Tables of data sharing: catalog resources, consumer applications, grants and the call log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from renshe.core.db import Base, UTCDateTime, utcnow
+
+
+class ShareResource(Base):
+    """A resource of the data-sharing catalog (政务信息资源目录, GB/T 21063 fields)."""
+
+    __tablename__ = "share_resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    short_name: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(200))
+    provider_code: Mapped[str] = mapped_column(String(18))
+    summary: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(32))
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    sharing_type: Mapped[str] = mapped_column(String(16))  # unconditional / conditional / none
+    condition: Mapped[str] = mapped_column(String(500))
+    method: Mapped[str] = mapped_column(String(32))
+    update_cycle: Mapped[str] = mapped_column(String(32))
+    publish_date: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    local: Mapped[bool] = mapped_column(Boolean, default=False)  # a province's own addition
+
+
+class Consumer(Base):
+    """A department's application that calls the gateway (OAuth2 client credentials)."""
+
+    __tablename__ = "share_consumers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(40), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Grant(Base):
+    """Permission for one consumer to use one resource, for a stated purpose and legal basis."""
+
+    __tablename__ = "share_grants"
+    __table_args__ = (UniqueConstraint("consumer_id", "resource_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consumer_id: Mapped[int] = mapped_column(ForeignKey("share_consumers.id", ondelete="CASCADE"))
+    resource_id: Mapped[int] = mapped_column(ForeignKey("share_resources.id"))
+    purpose: Mapped[str] = mapped_column(String(200))
+    legal_basis: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CallLogEntry(Base):
+    """One call through the gateway: who, which resource, about whom (masked), outcome and timings."""
+
+    __tablename__ = "share_call_log"
+    __table_args__ = (Index("ix_share_call_log_consumer_at", "consumer", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consumer: Mapped[str] = mapped_column(String(40))
+    resource: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(200))
+    subject_masked: Mapped[str] = mapped_column(String(40))
+    result: Mapped[str] = mapped_column(String(32))
+    status: Mapped[int] = mapped_column(Integer)
+    success: Mapped[bool] = mapped_column(Boolean)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    request_bytes: Mapped[int] = mapped_column(Integer)
+    response_bytes: Mapped[int] = mapped_column(Integer)
+    request_id: Mapped[str] = mapped_column(String(64))

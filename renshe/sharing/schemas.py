@@ -1,0 +1,55 @@
+"""Inputs and outputs of the data-sharing gateway."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SHARING_TYPE_LABELS = {"unconditional": "无条件共享", "conditional": "有条件共享", "none": "不予共享"}
+
+
+class ResourceOut(BaseModel):
+    code: str
+    short_name: str
+    name: str
+    provider: str
+    provider_code: str
+    summary: str
+    format: str
+    items: list[dict[str, Any]]
+    sharing_type: str
+    sharing_type_label: str
+    condition: str
+    method: str
+    update_cycle: str
+    publish_date: date
+    version: int
+    local: bool
+    openapi: str = Field(description="该资源服务的 OpenAPI 文档地址")
+
+
+class ConsumerCreated(BaseModel):
+    client_id: str
+    client_secret: str = Field(description="只显示这一次，平台只保存其哈希")
+    name: str
+    grants: list[str]
+
+
+class IdentityQuery(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True,
+                              json_schema_extra={"examples": [{"name": "王秀英", "id_number": "11010519491231002X"}]})
+
+    name: str = Field(min_length=1, max_length=64)
+    id_number: str = Field(min_length=1, max_length=32)
+
+
+class IdentityResult(BaseModel):
+    result: Literal["match", "mismatch", "not_found"]
+
+
+class ShareToken(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int

@@ -1,0 +1,171 @@
+"""Rules of the data-sharing gateway: the catalog, consumers and grants (deny by default), services,
+and the call log. After X-Road: every call is logged, a consumer sees only what it was granted."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from renshe.core import audit, crypto, ids
+from renshe.core.auth import Principal, hash_password, verify_password
+from renshe.core.context import current
+from renshe.core.db import utcnow
+from renshe.core.errors import Conflict, FieldError, Forbidden, NotFound, Unauthorized, ValidationFailed
+from renshe.registry import service as registry
+from renshe.sharing import schemas
+from renshe.sharing.models import CallLogEntry, Consumer, Grant, ShareResource
+
+MINISTRY_NAME = "人力资源和社会保障部"
+MINISTRY_CODE = "11100000000013338W"
+CATALOG_DATE = date(2026, 11, 28)  # when this base catalog version was published with the code
+
+
+def national_catalog() -> list[dict[str, Any]]:
+    text = resources.files("renshe.sharing").joinpath("data/national_catalog.json").read_text(encoding="utf-8")
+    loaded: list[dict[str, Any]] = json.loads(text)
+    return loaded
+
+
+def ensure_national_catalog(session: Session) -> int:
+    """Add the national base resources that are missing (idempotent); returns how many were added."""
+    present = set(session.scalars(select(ShareResource.short_name)))
+    added = 0
+    for item in national_catalog():
+        if item["short_name"] in present:
+            continue
+        session.add(ShareResource(
+            code=item["code"], short_name=item["short_name"], name=item["name"], provider=MINISTRY_NAME,
+            provider_code=MINISTRY_CODE, summary=item["summary"], format="JSON", items=item["items"],
+            sharing_type=item["sharing_type"], condition=item["condition"], method=item["method"],
+            update_cycle=item["update_cycle"], publish_date=CATALOG_DATE, version=1, local=False))
+        added += 1
+    if added:
+        session.flush()
+    return added
+
+
+def resource_out(resource: ShareResource) -> schemas.ResourceOut:
+    return schemas.ResourceOut(
+        code=resource.code, short_name=resource.short_name, name=resource.name, provider=resource.provider,
+        provider_code=resource.provider_code, summary=resource.summary, format=resource.format, items=resource.items,
+        sharing_type=resource.sharing_type, sharing_type_label=schemas.SHARING_TYPE_LABELS[resource.sharing_type],
+        condition=resource.condition, method=resource.method, update_cycle=resource.update_cycle,
+        publish_date=resource.publish_date, version=resource.version, local=resource.local,
+        openapi=f"/openapi.json#share-{resource.short_name}",
+    )
+
+
+def catalog(session: Session) -> list[ShareResource]:
+    ensure_national_catalog(session)
+    return list(session.scalars(select(ShareResource).order_by(ShareResource.code)))
+
+
+def allowed_resources(session: Session, *, consumer: Principal) -> list[ShareResource]:
+    stmt = (select(ShareResource).join(Grant, Grant.resource_id == ShareResource.id)
+            .join(Consumer, Consumer.id == Grant.consumer_id)
+            .where(Consumer.client_id == consumer.subject).order_by(ShareResource.code))
+    return list(session.scalars(stmt))
+
+
+def add_consumer(
+    session: Session, *, actor: Principal, name: str, grants: list[str], purpose: str, legal_basis: str,
+) -> tuple[Consumer, str]:
+    """Register a consumer application with its grants; returns it and its secret (shown once)."""
+    actor.require("user.manage")
+    ensure_national_catalog(session)
+    if not name.strip():
+        raise ValidationFailed([FieldError("name", "renshe:sharing/name", "请填写应用名称")])
+    known = {r.short_name: r for r in session.scalars(select(ShareResource))}
+    unknown = [g for g in grants if g not in known]
+    if unknown:
+        raise ValidationFailed([FieldError("grant", "renshe:sharing/unknown-resource",
+                                           f"目录中没有资源：{', '.join(unknown)}")])
+    refused = [g for g in grants if known[g].sharing_type == "none"]
+    if refused:
+        raise Conflict(f"不予共享的资源不能授权：{', '.join(refused)}", code="renshe:sharing/not-shareable")
+    secret = secrets.token_urlsafe(32)
+    consumer = Consumer(client_id=f"c{secrets.token_hex(8)}", secret_hash=hash_password(secret), name=name.strip())
+    session.add(consumer)
+    session.flush()
+    for short_name in dict.fromkeys(grants):
+        session.add(Grant(consumer_id=consumer.id, resource_id=known[short_name].id, purpose=purpose,
+                          legal_basis=legal_basis))
+    session.flush()
+    audit.record(session, actor=actor, action="sharing.add_consumer", entity_type="consumer",
+                 entity_id=consumer.client_id, after={"name": consumer.name, "grants": grants, "purpose": purpose})
+    return consumer, secret
+
+
+def authenticate_consumer(session: Session, *, client_id: str, client_secret: str) -> Principal:
+    consumer = session.scalar(select(Consumer).where(Consumer.client_id == client_id))
+    if consumer is None or not consumer.active or not verify_password(consumer.secret_hash, client_secret):
+        error = Unauthorized("client_id 或 client_secret 错误", code="renshe:sharing/bad-client")
+        error.audit = {"actor": Principal(kind="consumer", subject=client_id[:40], display_name=""),
+                       "action": "sharing.token", "entity_type": "consumer", "entity_id": client_id[:40]}
+        raise error
+    return Principal(kind="consumer", subject=consumer.client_id, display_name=consumer.name)
+
+
+@dataclass(frozen=True)
+class Authorised:
+    resource: ShareResource
+    purpose: str
+
+
+def authorise(session: Session, *, consumer: Principal, short_name: str) -> Authorised:
+    """Deny by default: the consumer needs a grant for exactly this resource."""
+    if consumer.kind != "consumer":
+        raise Unauthorized("请使用数据共享应用凭证（client credentials）", code="renshe:sharing/not-a-consumer")
+    row = session.execute(
+        select(ShareResource, Grant.purpose).join(Grant, Grant.resource_id == ShareResource.id)
+        .join(Consumer, Consumer.id == Grant.consumer_id)
+        .where(Consumer.client_id == consumer.subject, Consumer.active.is_(True),
+               ShareResource.short_name == short_name)).first()
+    if row is None:
+        if session.scalar(select(ShareResource.id).where(ShareResource.short_name == short_name)) is None:
+            raise NotFound("该共享资源", code="renshe:sharing/unknown-resource")
+        error = Forbidden(f"本应用未获授权使用资源 {short_name}", code="renshe:sharing/no-grant")
+        error.audit = {"actor": consumer, "action": "sharing.call", "entity_type": "resource",
+                       "entity_id": short_name}
+        raise error
+    return Authorised(resource=row[0], purpose=row[1])
+
+
+def verify_identity(session: Session, *, query: schemas.IdentityQuery) -> schemas.IdentityResult:
+    """Compare a name and ID number with the person base; never reveal the stored name."""
+    try:
+        number = ids.parse_resident_id(query.id_number).number
+    except ids.IdentifierError as exc:
+        raise ValidationFailed(exc.errors) from None
+    person = registry.find_by_id_number(session, id_number=number)
+    if person is None or person.status == "merged":
+        return schemas.IdentityResult(result="not_found")
+    return schemas.IdentityResult(result="match" if person.name == query.name else "mismatch")
+
+
+def log_call(
+    session: Session, *, consumer: str, resource: str, purpose: str, subject: str | None, result: str,
+    status: int, requested_at: datetime, request_bytes: int, response_bytes: int,
+) -> CallLogEntry:
+    entry = CallLogEntry(
+        consumer=consumer[:40], resource=resource[:64], purpose=purpose[:200],
+        subject_masked=crypto.mask_id_number(subject) if subject else "-", result=result[:32], status=status,
+        success=status < 400, requested_at=requested_at, responded_at=utcnow(), request_bytes=request_bytes,
+        response_bytes=response_bytes, request_id=current.get().request_id)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def call_log(session: Session, *, consumer: str | None = None, limit: int = 100) -> list[CallLogEntry]:
+    stmt = select(CallLogEntry).order_by(CallLogEntry.id.desc()).limit(min(limit, 1000))
+    if consumer:
+        stmt = stmt.where(CallLogEntry.consumer == consumer)
+    return list(session.scalars(stmt))

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from renshe.core.auth import SYSTEM, Principal, issue_token
+from renshe.core.models import AuditEntry
+from renshe.registry import service as registry
+from renshe.sharing import service
+from renshe.sharing.models import CallLogEntry
+from tests import factories
+
+
+def _consumer(session: Session, *grants: str) -> tuple[str, str]:
+    consumer, secret = service.add_consumer(session, actor=SYSTEM, name="某市市场监管局", grants=list(grants),
+                                            purpose="企业登记核验", legal_basis="依法履职")
+    session.commit()
+    return consumer.client_id, secret
+
+
+def _token(client: TestClient, client_id: str, secret: str) -> dict[str, str]:
+    response = client.post("/share/v1/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                    "client_secret": secret})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_identity_verification_answers_and_logs(client: TestClient, session: Session) -> None:
+    person = factories.person(session, county="110105", name="王秀英")
+    number = registry.crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
+    client_id, secret = _consumer(session, "identity-verification")
+    headers = _token(client, client_id, secret)
+
+    def verify(name: str, id_number: str) -> str:
+        response = client.post("/share/v1/verify/identity", headers=headers,
+                               json={"name": name, "id_number": id_number})
+        assert response.status_code == 200, response.text
+        assert set(response.json()) == {"result"}  # the stored name is never returned
+        return str(response.json()["result"])
+
+    assert verify("王秀英", number) == "match"
+    assert verify("王秀", number) == "mismatch"
+    assert verify("王秀英", factories.resident_id("110108")) == "not_found"
+    bad = client.post("/share/v1/verify/identity", headers=headers, json={"name": "x", "id_number": "123"})
+    assert bad.status_code == 422
+    calls = list(session.scalars(select(CallLogEntry).where(CallLogEntry.consumer == client_id)
+                                 .order_by(CallLogEntry.id)))
+    assert [(c.result, c.status) for c in calls] == [("match", 200), ("mismatch", 200), ("not_found", 200),
+                                                     ("renshe:validation", 422)]
+    assert calls[0].subject_masked == number[:6] + "********" + number[-4:]
+    assert calls[0].purpose == "企业登记核验"
+
+
+def test_deny_by_default(client: TestClient, session: Session) -> None:
+    client_id, secret = _consumer(session, "person-basic")
+    headers = _token(client, client_id, secret)
+    refused = client.post("/share/v1/verify/identity", headers=headers,
+                          json={"name": "王秀英", "id_number": "11010519491231002X"})
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "renshe:sharing/no-grant"
+    logged = session.scalar(select(CallLogEntry).where(CallLogEntry.consumer == client_id))
+    assert logged is not None
+    assert (logged.status, logged.success) == (403, False)
+    denied = session.scalar(select(AuditEntry).where(AuditEntry.action == "sharing.call"))
+    assert denied is not None
+    assert denied.outcome == "denied"
+
+
+def test_catalog_and_allowed(client: TestClient, session: Session) -> None:
+    client_id, secret = _consumer(session, "identity-verification")
+    headers = _token(client, client_id, secret)
+    everything = {r["short_name"] for r in client.get("/share/v1/catalog", headers=headers).json()}
+    assert {"identity-verification", "person-basic", "insurance-participation", "employment-status",
+            "unemployment-registration", "ssc-status", "certificate-validity", "pension-receipt"} <= everything
+    allowed = client.get("/share/v1/catalog/allowed", headers=headers).json()
+    assert [r["short_name"] for r in allowed] == ["identity-verification"]
+    assert allowed[0]["sharing_type_label"] == "有条件共享"
+
+
+def test_bad_secret_and_expired_token(client: TestClient, session: Session) -> None:
+    client_id, _secret = _consumer(session, "identity-verification")
+    wrong = client.post("/share/v1/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                 "client_secret": "nope"})
+    assert wrong.status_code == 401
+    expired = issue_token(Principal(kind="consumer", subject=client_id, display_name="x"), minutes=-1)
+    response = client.post("/share/v1/verify/identity", headers={"Authorization": f"Bearer {expired}"},
+                           json={"name": "a", "id_number": "11010519491231002X"})
+    assert response.status_code == 401
+    assert response.json()["type"] == "renshe:auth/expired-token"
+    staff = factories.staff_user(session, username="not-a-consumer")
+    session.commit()
+    as_staff = client.post("/share/v1/verify/identity", headers=factories.bearer(staff),
+                           json={"name": "a", "id_number": "11010519491231002X"})
+    assert as_staff.status_code == 401
+
+
+def test_unknown_grant_is_refused(session: Session) -> None:
+    from renshe.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        service.add_consumer(session, actor=SYSTEM, name="x", grants=["no-such-thing"], purpose="p", legal_basis="b")
+
+
+def test_cli_add_consumer_prints_credentials(client: TestClient, session: Session) -> None:
+    from renshe.cli import app
+
+    result = CliRunner().invoke(app, ["sharing", "add-consumer", "--name", "某区医保局", "--grant",
+                                      "identity-verification"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed["client_id"].startswith("c")
+    assert len(printed["client_secret"]) > 30
+    _token(client, printed["client_id"], printed["client_secret"])
