@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
@@ -102,3 +103,15 @@ def calls(session: DbSession, principal: CurrentPrincipal, consumer: str | None 
                     responded_at=c.responded_at, request_bytes=c.request_bytes, response_bytes=c.response_bytes,
                     request_id=c.request_id)
             for c in service.call_log(session, consumer=consumer, limit=limit)]
+
+
+@staff_router.get("/catalog/export", summary="导出本地目录 Export the local catalog (json or xlsx)")
+def export(session: DbSession, principal: CurrentPrincipal, format: str = "json") -> Response:
+    principal.require("audit.read")
+    buffer = io.BytesIO()
+    service.export_catalog(session, fmt=format, out=buffer)
+    db.commit(session)
+    media = "application/json" if format == "json" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(buffer.getvalue(), media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="share-catalog.{format}"'})

@@ -45,3 +45,45 @@ def list_catalog() -> None:
     with db.unit_of_work() as session:
         rows = [service.resource_out(r).model_dump(mode="json") for r in service.catalog(session)]
     typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+
+
+@sharing_app.command("add-resource")
+def add_resource(
+    code: Annotated[str, typer.Option(help="资源代码（分类码+顺序码）")],
+    short_name: Annotated[str, typer.Option(help="简称，如 local-talent-subsidy")],
+    name: Annotated[str, typer.Option(help="资源名称")],
+    provider: Annotated[str, typer.Option(help="提供方名称")],
+    provider_code: Annotated[str, typer.Option(help="提供方统一社会信用代码")],
+    summary: Annotated[str, typer.Option(help="摘要")],
+    item: Annotated[list[str], typer.Option(help="信息项 name:type:length，可重复")],
+    sharing_type: Annotated[str, typer.Option(help="unconditional / conditional / none")] = "conditional",
+    condition: Annotated[str, typer.Option(help="共享条件")] = "依法履职需要",
+) -> None:
+    """Add a local resource to the catalog."""
+    items = []
+    for spec in item:
+        parts = spec.split(":")
+        items.append({"name": parts[0], "type": parts[1] if len(parts) > 1 else "string",
+                      "length": int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0})
+    try:
+        with db.unit_of_work() as session:
+            service.add_local_resource(session, actor=SYSTEM, data=service.LocalResource(
+                code=code, short_name=short_name, name=name, provider=provider, provider_code=provider_code,
+                summary=summary, items=items, sharing_type=sharing_type, condition=condition))
+    except DomainError as exc:
+        typer.echo(f"✗ {exc.code}: {exc.detail} " + "; ".join(e.message for e in exc.errors), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"✓ added {short_name}")
+
+
+@sharing_app.command("export-catalog")
+def export_catalog(out: Annotated[str, typer.Argument(help="输出文件 .json 或 .xlsx")]) -> None:
+    """Export the local catalog (national base plus local resources) for reporting to the ministry."""
+    fmt = out.rsplit(".", 1)[-1].lower()
+    try:
+        with db.unit_of_work() as session, open(out, "wb") as handle:
+            count = service.export_catalog(session, fmt=fmt, out=handle)
+    except DomainError as exc:
+        typer.echo(f"✗ {exc.code}: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"✓ {count} resources written to {out}")

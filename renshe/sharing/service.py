@@ -4,11 +4,12 @@ and the call log. After X-Road: every call is logged, a consumer sees only what 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -169,3 +170,96 @@ def call_log(session: Session, *, consumer: str | None = None, limit: int = 100)
     if consumer:
         stmt = stmt.where(CallLogEntry.consumer == consumer)
     return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class LocalResource:
+    """A province's own resource, added to the catalog beside the national base."""
+
+    code: str
+    short_name: str
+    name: str
+    provider: str
+    provider_code: str
+    summary: str
+    items: list[dict[str, Any]]
+    sharing_type: str = "conditional"
+    condition: str = ""
+    method: str = "接口"
+    update_cycle: str = "实时"
+
+
+SHORT_NAME = re.compile(r"^[a-z][a-z0-9-]{2,63}$")
+
+
+def add_local_resource(session: Session, *, actor: Principal, data: LocalResource) -> ShareResource:
+    """Add a local resource (本地扩展目录); its code and short name must be new."""
+    actor.require("user.manage")
+    ensure_national_catalog(session)
+    errors = []
+    if not SHORT_NAME.match(data.short_name):
+        errors.append(FieldError("short_name", "renshe:sharing/short-name", "简称须为3至64位小写字母、数字或连字符"))
+    if data.sharing_type not in schemas.SHARING_TYPE_LABELS:
+        errors.append(FieldError("sharing_type", "renshe:sharing/sharing-type",
+                                 "共享类型须为 unconditional、conditional 或 none"))
+    if data.sharing_type == "conditional" and not data.condition.strip():
+        errors.append(FieldError("condition", "renshe:sharing/condition", "有条件共享须写明共享条件"))
+    if not data.name.strip() or not data.code.strip():
+        errors.append(FieldError("name", "renshe:sharing/name", "请填写资源代码和名称"))
+    try:
+        ids.parse_credit_code(data.provider_code, field="provider_code")
+    except ids.IdentifierError as exc:
+        errors.extend(exc.errors)
+    if not data.items or any(not isinstance(i, dict) or not i.get("name") for i in data.items):
+        errors.append(FieldError("items", "renshe:sharing/items", "至少列出一个信息项（name、type、length）"))
+    if errors:
+        raise ValidationFailed(errors)
+    clash = session.scalar(select(ShareResource.id).where(
+        (ShareResource.code == data.code) | (ShareResource.short_name == data.short_name)))
+    if clash:
+        raise Conflict("资源代码或简称已存在", code="renshe:sharing/duplicate-resource")
+    resource = ShareResource(
+        code=data.code, short_name=data.short_name, name=data.name, provider=data.provider,
+        provider_code=data.provider_code, summary=data.summary, format="JSON", items=data.items,
+        sharing_type=data.sharing_type, condition=data.condition, method=data.method,
+        update_cycle=data.update_cycle, publish_date=date.today(), version=1, local=True)
+    session.add(resource)
+    session.flush()
+    audit.record(session, actor=actor, action="sharing.add_resource", entity_type="resource",
+                 entity_id=resource.short_name, after={"code": resource.code, "name": resource.name})
+    return resource
+
+
+EXPORT_COLUMNS = (
+    ("code", "资源代码"), ("name", "资源名称"), ("short_name", "简称"), ("provider", "提供方"),
+    ("provider_code", "提供方代码"), ("summary", "摘要"), ("format", "资源格式"), ("items", "信息项"),
+    ("sharing_type_label", "共享类型"), ("condition", "共享条件"), ("method", "共享方式"),
+    ("update_cycle", "更新周期"), ("publish_date", "发布日期"), ("version", "版本"), ("local", "本地扩展"),
+)
+
+
+def export_catalog(session: Session, *, fmt: str, out: IO[bytes]) -> int:
+    """Write the local catalog (national base plus local resources) as JSON or XLSX for reporting upward."""
+    rows = [resource_out(r).model_dump(mode="json") for r in catalog(session)]
+    if fmt == "json":
+        out.write(json.dumps(rows, ensure_ascii=False, indent=2).encode())
+        return len(rows)
+    if fmt != "xlsx":
+        raise ValidationFailed([FieldError("format", "renshe:sharing/format", "导出格式须为 json 或 xlsx")])
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("共享目录")
+    sheet.append([label for _key, label in EXPORT_COLUMNS])
+    for row in rows:
+        values = []
+        for key, _label in EXPORT_COLUMNS:
+            value = row[key]
+            if key == "items":
+                value = "；".join(f"{i['name']}({i.get('type', '')},{i.get('length', '')})" for i in value)
+            elif key == "local":
+                value = "是" if value else "否"
+            values.append(value)
+        sheet.append(values)
+    book.save(out)
+    return len(rows)

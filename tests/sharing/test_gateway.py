@@ -116,3 +116,38 @@ def test_cli_add_consumer_prints_credentials(client: TestClient, session: Sessio
     assert printed["client_id"].startswith("c")
     assert len(printed["client_secret"]) > 30
     _token(client, printed["client_id"], printed["client_secret"])
+
+
+def test_local_catalog_export_has_base_and_local(client: TestClient, session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    from renshe.cli import app
+
+    runner = CliRunner()
+    added = runner.invoke(app, ["sharing", "add-resource", "--code", "RS-99-0001", "--short-name", "local-talent",
+                                "--name", "人才补贴发放信息", "--provider", "某省人社厅",
+                                "--provider-code", "91110000600037341L", "--summary", "本省人才补贴发放记录",
+                                "--item", "id_number:string:18", "--item", "amount_fen:integer:12"])
+    assert added.exit_code == 0, added.output
+    again = runner.invoke(app, ["sharing", "add-resource", "--code", "RS-99-0001", "--short-name", "local-talent",
+                                "--name", "x", "--provider", "x", "--provider-code", "91110000600037341L",
+                                "--summary", "x", "--item", "a"])
+    assert again.exit_code == 1
+    out = tmp_path / "catalog.json"
+    assert runner.invoke(app, ["sharing", "export-catalog", str(out)]).exit_code == 0
+    rows = json.loads(out.read_text())
+    names = {r["short_name"] for r in rows}
+    assert {"identity-verification", "pension-receipt", "local-talent"} <= names
+    assert [r["local"] for r in rows if r["short_name"] == "local-talent"] == [True]
+    xlsx = tmp_path / "catalog.xlsx"
+    assert runner.invoke(app, ["sharing", "export-catalog", str(xlsx)]).exit_code == 0
+    sheet = load_workbook(xlsx).active
+    assert sheet is not None
+    cells = [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert "local-talent" in cells
+    assert "identity-verification" in cells
+    admin = factories.staff_user(session, username="cat-admin", roles=("admin",), division="110000")
+    session.commit()
+    api = client.get("/api/v1/sharing/catalog/export?format=json", headers=factories.bearer(admin))
+    assert api.status_code == 200
+    assert "local-talent" in {r["short_name"] for r in api.json()}
