@@ -263,3 +263,24 @@ def export_catalog(session: Session, *, fmt: str, out: IO[bytes]) -> int:
         sheet.append(values)
     book.save(out)
     return len(rows)
+
+
+@dataclass(frozen=True)
+class ConsumerView:
+    client_id: str
+    name: str
+    active: bool
+    grants: list[str]
+
+
+def consumers(session: Session) -> list[ConsumerView]:
+    rows = session.execute(
+        select(Consumer.client_id, Consumer.name, Consumer.active, ShareResource.short_name)
+        .outerjoin(Grant, Grant.consumer_id == Consumer.id)
+        .outerjoin(ShareResource, ShareResource.id == Grant.resource_id).order_by(Consumer.id))
+    found: dict[str, ConsumerView] = {}
+    for client_id, name, active, short_name in rows:
+        view = found.setdefault(client_id, ConsumerView(client_id, name, active, []))
+        if short_name:
+            view.grants.append(short_name)
+    return list(found.values())

@@ -19,11 +19,12 @@ from renshe.core.settings import get_settings
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
 from renshe.sharing import api as sharing_api
+from renshe.sharing import pages as sharing_pages
 from renshe.web import admin, auth, errors
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
 
-DOMAINS = ("renshe.registry",)
+DOMAINS = ("renshe.registry", "renshe.sharing")
 
 
 def create_app() -> FastAPI:
@@ -52,6 +53,7 @@ def create_app() -> FastAPI:
     app.include_router(registry_pages.router)
     app.include_router(sharing_api.router)
     app.include_router(sharing_api.staff_router)
+    app.include_router(sharing_pages.router)
     _install_core_routes(app)
     return app
 

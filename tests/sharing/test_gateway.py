@@ -151,3 +151,20 @@ def test_local_catalog_export_has_base_and_local(client: TestClient, session: Se
     api = client.get("/api/v1/sharing/catalog/export?format=json", headers=factories.bearer(admin))
     assert api.status_code == 200
     assert "local-talent" in {r["short_name"] for r in api.json()}
+
+
+def test_staff_pages_create_a_consumer_and_show_calls(client: TestClient, session: Session) -> None:
+    factories.staff_user(session, username="share-admin", roles=("admin",), division="110000", password="pw-pw-pw")
+    session.commit()
+    client.post("/staff/login", data={"username": "share-admin", "password": "pw-pw-pw"})
+    page = client.get("/staff/sharing")
+    assert page.status_code == 200
+    assert "公民身份信息核验" in page.text
+    none = client.post("/staff/sharing/consumers", data={"name": "某局", "purpose": "核验", "legal_basis": "依法"})
+    assert none.status_code == 422
+    assert "至少勾选一个" in none.text
+    made = client.post("/staff/sharing/consumers", data={
+        "name": "某局", "purpose": "核验身份", "legal_basis": "依法履职", "grants": ["identity-verification"]})
+    assert made.status_code == 200
+    assert "只显示这一次" in made.text
+    assert client.get("/staff/sharing/calls").status_code == 200
