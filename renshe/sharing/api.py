@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
@@ -48,13 +49,13 @@ def allowed(session: DbSession, principal: CurrentPrincipal) -> list[schemas.Res
 
 
 def _served(request: Request, session: DbSession, principal: Principal, short_name: str, subject: str | None,
-            answer: Callable[[], BaseModel], result_of: Callable[[BaseModel], str]) -> Response:
+            answer: Callable[[], tuple[bytes, str]]) -> Response:
     """Authorise, answer, and log the call (a refused or failed call is logged too)."""
     started: datetime = utcnow()
     size = int(request.headers.get("content-length") or 0)
     try:
         granted = service.authorise(session, consumer=principal, short_name=short_name)
-        out = answer()
+        body, result = answer()
     except DomainError as exc:
         session.rollback()
         with db.unit_of_work() as log_session:
@@ -62,9 +63,8 @@ def _served(request: Request, session: DbSession, principal: Principal, short_na
                              subject=subject, result=exc.code, status=exc.status,
                              requested_at=started, request_bytes=size, response_bytes=0)
         raise
-    body = out.model_dump_json().encode()
     service.log_call(session, consumer=principal.subject, resource=short_name, purpose=granted.purpose,
-                     subject=subject, result=result_of(out), status=200, requested_at=started, request_bytes=size,
+                     subject=subject, result=result, status=200, requested_at=started, request_bytes=size,
                      response_bytes=len(body))
     db.commit(session)
     return Response(body, media_type="application/json")
@@ -74,9 +74,11 @@ def _served(request: Request, session: DbSession, principal: Principal, short_na
              summary="身份核验 Verify a name against a resident ID number")
 def verify_identity(query: schemas.IdentityQuery, request: Request, session: DbSession,
                     principal: CurrentPrincipal) -> Response:
-    return _served(request, session, principal, "identity-verification", query.id_number,
-                   lambda: service.verify_identity(session, query=query),
-                   lambda out: str(getattr(out, "result", "")))
+    def answer() -> tuple[bytes, str]:
+        out = service.verify_identity(session, query=query)
+        return out.model_dump_json().encode(), out.result
+
+    return _served(request, session, principal, "identity-verification", query.id_number, answer)
 
 
 class CallOut(BaseModel):
@@ -115,3 +117,17 @@ def export(session: DbSession, principal: CurrentPrincipal, format: str = "json"
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(buffer.getvalue(), media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="share-catalog.{format}"'})
+
+
+class SubjectQuery(BaseModel):
+    id_number: str
+
+
+@router.post("/query/{short_name}", summary="状态查询 Ask a registered resource about a person")
+def query(short_name: str, data: SubjectQuery, request: Request, session: DbSession,
+          principal: CurrentPrincipal) -> Response:
+    def answer() -> tuple[bytes, str]:
+        found = service.query_person(session, short_name=short_name, id_number=data.id_number)
+        return json.dumps(found, ensure_ascii=False).encode(), "found" if found["found"] else "not_found"
+
+    return _served(request, session, principal, short_name, data.id_number, answer)

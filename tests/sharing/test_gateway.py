@@ -168,3 +168,30 @@ def test_staff_pages_create_a_consumer_and_show_calls(client: TestClient, sessio
     assert made.status_code == 200
     assert "只显示这一次" in made.text
     assert client.get("/staff/sharing/calls").status_code == 200
+
+
+def test_status_queries_through_the_registration_point(client: TestClient, session: Session) -> None:
+    from datetime import date
+
+    from renshe.registry import schemas as registry_schemas
+
+    person = factories.person(session, county="110105", name="冯三")
+    number = registry.crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
+    employer = factories.employer(session, county="110105")
+    registry.report_employment(session, actor=SYSTEM, employer=employer, data=registry_schemas.EmploymentIn(
+        id_number=number, start_date=date(2023, 4, 1)))
+    client_id, secret = _consumer(session, "employment-status", "person-basic")
+    headers = _token(client, client_id, secret)
+    status = client.post("/share/v1/query/employment-status", headers=headers, json={"id_number": number}).json()
+    assert status["found"] is True
+    assert status["employed"] is True
+    assert status["employers"][0]["credit_code"] == employer.credit_code
+    basic = client.post("/share/v1/query/person-basic", headers=headers, json={"id_number": number}).json()
+    assert basic["name"] == "冯三"
+    assert basic["id_number"] == number[:6] + "********" + number[-4:]  # masked for consumers
+    unknown = client.post("/share/v1/query/person-basic", headers=headers,
+                          json={"id_number": factories.resident_id("110108")}).json()
+    assert unknown == {"found": False}
+    not_granted = client.post("/share/v1/query/ssc-status", headers=headers, json={"id_number": number})
+    assert not_granted.status_code == 403
+    assert "person-basic" in service.answerable()
