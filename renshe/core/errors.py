@@ -30,6 +30,7 @@ class DomainError(Exception):
     # For denials (401/403): what the web layer writes to the audit log in a transaction of its own,
     # since the request's own transaction rolls back. Keys: actor, action, entity_type, entity_id.
     audit: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After on a 429
 
     def __str__(self) -> str:
         return f"{self.code}: {self.detail}"
@@ -53,6 +54,11 @@ class Forbidden(DomainError):
 class Unauthorized(DomainError):
     def __init__(self, detail: str = "请先登录", code: str = "renshe:unauthorized") -> None:
         super().__init__(code, detail, 401, "未认证")
+
+
+class TooManyRequests(DomainError):
+    def __init__(self, detail: str, *, retry_after: int, code: str = "renshe:rate-limited") -> None:
+        super().__init__(code, detail, 429, "请求过于频繁", headers={"Retry-After": str(max(1, retry_after))})
 
 
 class Conflict(DomainError):

@@ -44,6 +44,8 @@ class Consumer(Base):
     secret_hash: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    rate_per_minute: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
+    daily_quota: Mapped[int] = mapped_column(Integer, default=100_000, server_default="100000")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

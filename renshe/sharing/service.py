@@ -4,27 +4,40 @@ and the call log. After X-Road: every call is logged, a consumer sees only what 
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
+import time
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from renshe.core import audit, crypto, ids
 from renshe.core.auth import Principal, hash_password, verify_password
 from renshe.core.context import current
 from renshe.core.db import utcnow
-from renshe.core.errors import Conflict, FieldError, Forbidden, NotFound, Unauthorized, ValidationFailed
+from renshe.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 from renshe.registry import service as registry
 from renshe.registry.models import Person
 from renshe.sharing import schemas
 from renshe.sharing.models import CallLogEntry, Consumer, Grant, ShareResource
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 MINISTRY_NAME = "人力资源和社会保障部"
 MINISTRY_CODE = "11100000000013338W"
 CATALOG_DATE = date(2026, 11, 28)  # when this base catalog version was published with the code
@@ -122,10 +135,40 @@ class Authorised:
     purpose: str
 
 
+_recent_calls: dict[str, deque[float]] = defaultdict(deque)
+
+
+def enforce_limits(session: Session, *, client_id: str, rate_per_minute: int, daily_quota: int) -> None:
+    """429 with Retry-After past the per-minute rate (counted in this process) or the daily quota."""
+    now = time.monotonic()
+    window = _recent_calls[client_id]
+    while window and window[0] <= now - 60:
+        window.popleft()
+    if len(window) >= rate_per_minute:
+        raise TooManyRequests(f"超过每分钟{rate_per_minute}次的调用频率限制",
+                              retry_after=math.ceil(60 - (now - window[0])), code="renshe:sharing/rate-limited")
+    local_now = datetime.now(SHANGHAI)
+    midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    used = session.scalar(select(func.count(CallLogEntry.id)).where(
+        CallLogEntry.consumer == client_id, CallLogEntry.success.is_(True),
+        CallLogEntry.requested_at >= midnight)) or 0
+    if used >= daily_quota:
+        tomorrow = midnight + timedelta(days=1)
+        raise TooManyRequests(f"今日调用已达配额{daily_quota}次，请明日再试",
+                              retry_after=math.ceil((tomorrow - local_now).total_seconds()),
+                              code="renshe:sharing/quota-exceeded")
+    window.append(now)
+
+
 def authorise(session: Session, *, consumer: Principal, short_name: str) -> Authorised:
-    """Deny by default: the consumer needs a grant for exactly this resource."""
+    """Deny by default: the consumer needs a grant for exactly this resource, within its rate and quota."""
     if consumer.kind != "consumer":
         raise Unauthorized("请使用数据共享应用凭证（client credentials）", code="renshe:sharing/not-a-consumer")
+    limits = session.execute(select(Consumer.rate_per_minute, Consumer.daily_quota)
+                             .where(Consumer.client_id == consumer.subject, Consumer.active.is_(True))).first()
+    if limits is None:
+        raise Unauthorized("调用方应用不存在或已停用", code="renshe:sharing/inactive")
+    enforce_limits(session, client_id=consumer.subject, rate_per_minute=limits[0], daily_quota=limits[1])
     row = session.execute(
         select(ShareResource, Grant.purpose).join(Grant, Grant.resource_id == ShareResource.id)
         .join(Consumer, Consumer.id == Grant.consumer_id)

@@ -67,7 +67,8 @@ def install(app: FastAPI) -> None:
         if exc.status in (401, 403):
             audit_denial(request, exc)
         if wants_json(request):
-            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+            headers.update(exc.headers)
             return problem(request, status=exc.status, code=exc.code, title=exc.title, detail=exc.detail,
                            errors=exc.errors, headers=headers)
         return _page(request, exc.status, exc.title, exc.detail, exc.errors)

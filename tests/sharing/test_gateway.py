@@ -195,3 +195,28 @@ def test_status_queries_through_the_registration_point(client: TestClient, sessi
     not_granted = client.post("/share/v1/query/ssc-status", headers=headers, json={"id_number": number})
     assert not_granted.status_code == 403
     assert "person-basic" in service.answerable()
+
+
+def test_rate_limit_and_daily_quota(client: TestClient, session: Session) -> None:
+    from renshe.sharing.models import Consumer
+
+    client_id, secret = _consumer(session, "identity-verification")
+    consumer = session.scalar(select(Consumer).where(Consumer.client_id == client_id))
+    assert consumer is not None
+    consumer.rate_per_minute = 2
+    session.commit()
+    headers = _token(client, client_id, secret)
+    body = {"name": "甲", "id_number": "11010519491231002X"}
+    codes = [client.post("/share/v1/verify/identity", headers=headers, json=body).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    limited = client.post("/share/v1/verify/identity", headers=headers, json=body)
+    assert limited.json()["type"] == "renshe:sharing/rate-limited"
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    service._recent_calls.clear()
+    consumer.rate_per_minute = 100
+    consumer.daily_quota = 2  # two successful calls are already in today's log
+    session.commit()
+    over = client.post("/share/v1/verify/identity", headers=headers, json=body)
+    assert over.status_code == 429
+    assert over.json()["type"] == "renshe:sharing/quota-exceeded"
+    assert int(over.headers["retry-after"]) > 0
