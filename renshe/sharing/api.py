@@ -8,15 +8,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from renshe.core import db
 from renshe.core.auth import Principal, issue_token
 from renshe.core.db import utcnow
-from renshe.core.errors import DomainError, FieldError, ValidationFailed
+from renshe.core.errors import DomainError, FieldError, Forbidden, ValidationFailed
 from renshe.core.http import CurrentPrincipal, DbSession
+from renshe.registry import service as registry
 from renshe.sharing import schemas, service
 
 router = APIRouter(prefix="/share/v1", tags=["sharing 数据共享"])
@@ -131,3 +132,26 @@ def query(short_name: str, data: SubjectQuery, request: Request, session: DbSess
         return json.dumps(found, ensure_ascii=False).encode(), "found" if found["found"] else "not_found"
 
     return _served(request, session, principal, short_name, data.id_number, answer)
+
+
+class PrefilledOut(BaseModel):
+    value: object
+    resource: str
+    source: str
+    updated_at: datetime
+
+
+me_router = APIRouter(prefix="/api/v1/me", tags=["sharing 数据共享"])
+
+
+@me_router.get("/prefill", response_model=dict[str, PrefilledOut],
+               summary="预填 What the platform already holds about me, with provenance")
+def my_prefill(session: DbSession, principal: CurrentPrincipal,
+               fields: Annotated[str, Query(description="逗号分隔的字段名")] = "name,id_number,phone") -> dict[
+                   str, PrefilledOut]:
+    if principal.kind != "citizen":
+        raise Forbidden("只有本人可以查看自己的预填信息", code="renshe:prefill/citizen-only")
+    person = registry.get_person(session, actor=principal, public_id=principal.subject)
+    found = service.prefill(session, person=person, wanted=[f.strip() for f in fields.split(",") if f.strip()])
+    return {name: PrefilledOut(value=p.value, resource=p.resource, source=p.source, updated_at=p.updated_at)
+            for name, p in found.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renshe.core.db import Base, UTCDateTime, utcnow
@@ -74,6 +74,8 @@ class CallLogEntry(Base):
     resource: Mapped[str] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(String(200))
     subject_masked: Mapped[str] = mapped_column(String(40))
+    # The person's blind index, so they can see who looked them up (no number is stored).
+    subject_index: Mapped[bytes | None] = mapped_column(LargeBinary(20), index=True)
     result: Mapped[str] = mapped_column(String(32))
     status: Mapped[int] = mapped_column(Integer)
     success: Mapped[bool] = mapped_column(Boolean)

@@ -11,10 +11,12 @@ from renshe.core import db
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
 from renshe.core.http import DbSession, require_kind, templates
+from renshe.registry import service as registry
 from renshe.sharing import service
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Principal, require_kind("staff")]
+Citizen = Annotated[Principal, require_kind("citizen")]
 
 
 @router.get("/staff/sharing")
@@ -61,3 +63,11 @@ def calls_page(request: Request, session: DbSession, principal: Staff,
     principal.require("audit.read")
     calls = service.call_log(session, consumer=consumer or None, limit=200)
     return templates.render(request, "sharing_calls.html", page_title="共享调用日志", calls=calls, consumer=consumer)
+
+
+@router.get("/citizen/lookups")
+def my_lookups(request: Request, session: DbSession, principal: Citizen) -> Response:
+    """A person sees which departments looked them up and why."""
+    person = registry.get_person(session, actor=principal, public_id=principal.subject)
+    return templates.render(request, "sharing_mine.html", page_title="谁查询了我的信息",
+                            lookups=service.lookups_of(session, person=person))

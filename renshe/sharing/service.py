@@ -202,7 +202,9 @@ def log_call(
 ) -> CallLogEntry:
     entry = CallLogEntry(
         consumer=consumer[:40], resource=resource[:64], purpose=purpose[:200],
-        subject_masked=crypto.mask_id_number(subject) if subject else "-", result=result[:32], status=status,
+        subject_masked=crypto.mask_id_number(subject) if subject else "-",
+        subject_index=registry.id_index(subject.strip().upper()) if subject else None, result=result[:32],
+        status=status,
         success=status < 400, requested_at=requested_at, responded_at=utcnow(), request_bytes=request_bytes,
         response_bytes=response_bytes, request_id=current.get().request_id)
     session.add(entry)
@@ -382,3 +384,80 @@ def _employment_status(session: Session, person: Person) -> dict[str, Any]:
 
 register_answer("person-basic", _person_basic)
 register_answer("employment-status", _employment_status)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    at: datetime
+    department: str
+    resource: str
+    purpose: str
+    result: str
+
+
+def lookups_of(session: Session, *, person: Person, limit: int = 100) -> list[Lookup]:
+    """Which departments looked this person up, for what, and when (shown to the person)."""
+    stmt = (select(CallLogEntry, Consumer.name, ShareResource.name)
+            .join(Consumer, Consumer.client_id == CallLogEntry.consumer)
+            .outerjoin(ShareResource, ShareResource.short_name == CallLogEntry.resource)
+            .where(CallLogEntry.subject_index == person.id_number_index)
+            .order_by(CallLogEntry.id.desc()).limit(limit))
+    return [Lookup(entry.requested_at, department, resource or entry.resource, entry.purpose, entry.result)
+            for entry, department, resource in session.execute(stmt)]
+
+
+# ---------------------------------------------------------------- once-only prefill (不得要求群众重复提供)
+
+
+@dataclass(frozen=True)
+class Prefilled:
+    value: Any
+    resource: str  # the catalog resource the value comes from
+    source: str  # how the platform came to hold it
+    updated_at: datetime
+
+
+def _field_sources(person: Person) -> dict[str, tuple[Any, str]]:
+    cipher = crypto.cipher()
+    phone = cipher.decrypt(person.phone_encrypted, purpose=registry.PHONE_PURPOSE) if person.phone_encrypted else None
+    return {
+        "name": (person.name, "person-basic"),
+        "id_number": (cipher.decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE), "identity-verification"),
+        "sex": (person.sex, "person-basic"),
+        "birth_date": (person.birth_date.isoformat(), "person-basic"),
+        "phone": (phone, "person-basic"),
+        "residence_division": (person.residence_division, "person-basic"),
+        "hukou_division": (person.hukou_division, "person-basic"),
+    }
+
+
+PREFILL_FIELDS = ("name", "id_number", "sex", "birth_date", "phone", "residence_division", "hukou_division",
+                  "employer_credit_code", "employer_name")
+
+
+def prefill(session: Session, *, person: Person, wanted: list[str]) -> dict[str, Prefilled]:
+    """The values the platform already holds for the wanted fields, each with its provenance.
+
+    Full values: the caller is the person themself (or the service hall acting for them), not a
+    consumer; fields the platform does not hold are simply absent, to be asked for.
+    """
+    unknown = [f for f in wanted if f not in PREFILL_FIELDS]
+    if unknown:
+        raise ValidationFailed([FieldError("fields", "renshe:prefill/unknown-field",
+                                           f"不支持预填的字段：{', '.join(unknown)}")])
+    source = person.source if person.source != "window" else "窗口登记"
+    found: dict[str, Prefilled] = {}
+    held = _field_sources(person)
+    for name in wanted:
+        if name in held and held[name][0] is not None:
+            found[name] = Prefilled(held[name][0], held[name][1], source, person.updated_at)
+    if {"employer_credit_code", "employer_name"} & set(wanted):
+        jobs = [r for r in registry.person_employments(session, person=person) if r.end_date is None]
+        if jobs:
+            job = jobs[0]
+            reported = f"单位报告（{job.reported_by}）"
+            for name, value in (("employer_credit_code", job.employer.credit_code),
+                                ("employer_name", job.employer.name)):
+                if name in wanted:
+                    found[name] = Prefilled(value, "employment-status", reported, job.created_at)
+    return found

@@ -53,6 +53,7 @@ def create_app() -> FastAPI:
     app.include_router(registry_pages.router)
     app.include_router(sharing_api.router)
     app.include_router(sharing_api.staff_router)
+    app.include_router(sharing_api.me_router)
     app.include_router(sharing_pages.router)
     _install_core_routes(app)
     return app

@@ -220,3 +220,36 @@ def test_rate_limit_and_daily_quota(client: TestClient, session: Session) -> Non
     assert over.status_code == 429
     assert over.json()["type"] == "renshe:sharing/quota-exceeded"
     assert int(over.headers["retry-after"]) > 0
+
+
+def test_citizen_sees_who_looked_them_up_and_prefill(client: TestClient, session: Session) -> None:
+    import re
+
+    from renshe.core.models import OutgoingMessage
+
+    person = factories.person(session, county="110105", name="褚五", phone="13711112222")
+    number = registry.crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
+    client_id, secret = _consumer(session, "identity-verification")
+    client.post("/share/v1/verify/identity", headers=_token(client, client_id, secret),
+                json={"name": "褚五", "id_number": number})
+    client.post("/api/v1/auth/citizen/code", json={"id_number": number})
+    message = session.scalars(select(OutgoingMessage).order_by(OutgoingMessage.id.desc())).first()
+    assert message is not None
+    code = re.search(r"\d{6}", message.body)
+    assert code is not None
+    signed = client.post("/citizen/login", data={"id_number": number, "code": code.group(), "action": "verify"},
+                         follow_redirects=False)
+    assert signed.status_code == 303
+    page = client.get("/citizen/lookups").text
+    assert "某市市场监管局" in page
+    assert "企业登记核验" in page
+    token = client.post("/api/v1/auth/citizen/token", json={"id_number": number, "code": code.group()})
+    assert token.status_code == 401  # the code was used by the page sign-in
+    cookie_prefill = client.get("/api/v1/me/prefill?fields=name,phone,employer_name")
+    assert cookie_prefill.status_code == 200
+    filled = cookie_prefill.json()
+    assert filled["name"]["value"] == "褚五"
+    assert filled["phone"]["value"] == "13711112222"
+    assert filled["name"]["resource"] == "person-basic"
+    assert "employer_name" not in filled  # not held: the form must ask for it
+    assert client.get("/api/v1/me/prefill?fields=nonsense").status_code == 422
