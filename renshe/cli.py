@@ -44,9 +44,18 @@ def serve(
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     no_upgrade: Annotated[bool, typer.Option("--no-upgrade", help="Skip applying migrations")] = False,
+    role: Annotated[str, typer.Option(help="province, or ministry (the national hub; needs RENSHE_NATS_URL)")]
+    = "province",
 ) -> None:
     """Apply migrations and serve the web application."""
     import uvicorn
+
+    if role not in {"province", "ministry"}:
+        _fail("--role is province or ministry")
+    if role == "ministry" and not get_settings().nats_url:
+        _fail("the ministry hub consumes the provinces' JetStream streams: set RENSHE_NATS_URL")
+    os.environ["RENSHE_ROLE"] = role
+    get_settings.cache_clear()
 
     if not no_upgrade:
         migrate.upgrade()

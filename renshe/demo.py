@@ -209,7 +209,7 @@ def _flush_persons(
     session.execute(insert(Person.metadata.tables[Person.__tablename__]), batch)  # Core path: no ORM bookkeeping
     if jobs:
         found = session.execute(select(Person.public_id, Person.id).where(Person.public_id.in_([j[0] for j in jobs])))
-        ids_by_public = dict(found.tuples().all())
+        ids_by_public = dict(found.all())
         relations = []
         for public_id, county in jobs:
             pool = employers.get(county[:4]) or employers[next(iter(employers))]

@@ -6,8 +6,9 @@ from sqlalchemy import MetaData
 
 from renshe.core import models as core_models
 from renshe.core.db import Base
+from renshe.federation import models as federation_models
 from renshe.registry import models as registry_models
 from renshe.sharing import models as sharing_models
 
-MODEL_MODULES = (core_models, registry_models, sharing_models)
+MODEL_MODULES = (core_models, registry_models, sharing_models, federation_models)
 metadata: MetaData = Base.metadata

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     otp_max_attempts: int = 5
     sms_sender: str = "outbox"
     db_pool_size: int = 40
+    # Federation: with a NATS URL a province relays its outbox to JetStream; `role=ministry` runs the hub.
+    nats_url: str = ""
+    nats_subject_prefix: str = "renshe"
+    role: str = "province"
     log_json: bool = True
     log_level: str = "INFO"
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
@@ -16,6 +18,8 @@ from renshe import __version__
 from renshe.core import messages
 from renshe.core.http import ELDERLY_COOKIE, DbSession, MaybePrincipal, templates
 from renshe.core.settings import get_settings
+from renshe.federation import pages as federation_pages
+from renshe.federation import runner as federation_runner
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
 from renshe.sharing import api as sharing_api
@@ -24,13 +28,26 @@ from renshe.web import admin, auth, errors
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
 
-DOMAINS = ("renshe.registry", "renshe.sharing")
+DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation")
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(json=settings.log_json, level=logging.getLevelName(settings.log_level.upper()))
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # With RENSHE_NATS_URL: a province relays its outbox to JetStream, the ministry consumes.
+        federation = federation_runner.from_settings()
+        if federation is not None:
+            await federation.start()
+        try:
+            yield
+        finally:
+            if federation is not None:
+                await federation.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="renshe 人社信息化便民服务平台",
         version=__version__,
         description="人员与单位基础库、经办、认证与审计的接口。Errors are RFC 9457 problem+json.",
@@ -55,6 +72,8 @@ def create_app() -> FastAPI:
     app.include_router(sharing_api.staff_router)
     app.include_router(sharing_api.me_router)
     app.include_router(sharing_pages.router)
+    app.include_router(federation_pages.router)
+    app.include_router(federation_pages.api)
     _install_core_routes(app)
     return app
 

@@ -1,0 +1,164 @@
+"""The relay (province → JetStream) and the hub (JetStream → national store).
+
+At-least-once delivery, exactly-once effect: the relay marks an event published only after JetStream
+acknowledged it, and sends the event id as `Nats-Msg-Id` (JetStream drops a repeat inside its
+duplicate window); the hub acknowledges a message only after its transaction stored the event, and
+stores each event id once, so a redelivery changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from nats.js.api import ConsumerConfig, StreamConfig
+from nats.js.client import JetStreamContext
+from nats.js.errors import NotFoundError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from renshe.core.db import utcnow
+from renshe.core.models import OutboxEvent
+from renshe.federation.models import HubEvent, HubProvince
+
+SessionFactory = Callable[[], Session]
+log = structlog.get_logger("renshe.federation")
+DURABLE = "ministry"
+
+
+def stream_name(prefix: str, province: str) -> str:
+    return f"{prefix.upper().replace('-', '_').replace('.', '_')}_{province}"
+
+
+def subject(prefix: str, province: str, topic: str) -> str:
+    """`renshe.<province>.<domain>.<event>`."""
+    return f"{prefix}.{province}.{topic}"
+
+
+async def ensure_stream(js: JetStreamContext, prefix: str, province: str) -> None:
+    name = stream_name(prefix, province)
+    try:
+        await js.stream_info(name)
+    except NotFoundError:
+        await js.add_stream(StreamConfig(name=name, subjects=[f"{prefix}.{province}.>"], duplicate_window=600.0))
+
+
+def _unpublished(factory: SessionFactory, limit: int) -> list[tuple[int, str, str, dict[str, Any], datetime]]:
+    with factory() as session:
+        rows = session.execute(
+            select(OutboxEvent.id, OutboxEvent.event_id, OutboxEvent.topic, OutboxEvent.payload, OutboxEvent.created_at)
+            .where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.id).limit(limit)).all()
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def _mark_published(factory: SessionFactory, ids: list[int]) -> None:
+    with factory() as session:
+        session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=utcnow()))
+        session.commit()
+
+
+async def publish_pending(js: JetStreamContext, factory: SessionFactory, *, prefix: str, province: str,
+                          limit: int = 500) -> int:
+    """Send unpublished outbox events to the province's stream; returns how many were acknowledged."""
+    rows = await asyncio.to_thread(_unpublished, factory, limit)
+    done: list[int] = []
+    for row_id, event_id, topic, payload, created_at in rows:
+        body = json.dumps({"event_id": event_id, "province": province, "topic": topic, "payload": payload,
+                           "occurred_at": created_at.isoformat()}, ensure_ascii=False).encode()
+        await js.publish(subject(prefix, province, topic), body, headers={"Nats-Msg-Id": event_id})
+        done.append(row_id)
+    if done:
+        await asyncio.to_thread(_mark_published, factory, done)
+    return len(done)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    event_id: str
+    province: str
+    topic: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+def parse(data: bytes) -> Incoming:
+    body = json.loads(data)
+    return Incoming(body["event_id"], body["province"], body["topic"], body["payload"],
+                    datetime.fromisoformat(body["occurred_at"]))
+
+
+def apply_events(session: Session, events: list[Incoming]) -> int:
+    """Store events not seen before (by event id); the caller commits. Returns how many were new."""
+    if not events:
+        return 0
+    known = set(session.scalars(select(HubEvent.event_id).where(HubEvent.event_id.in_([e.event_id for e in events]))))
+    now = utcnow()
+    fresh: dict[str, Incoming] = {}
+    for event in events:
+        if event.event_id not in known:
+            fresh.setdefault(event.event_id, event)
+    for event in fresh.values():
+        session.add(HubEvent(event_id=event.event_id, province=event.province, topic=event.topic,
+                             payload=event.payload, occurred_at=event.occurred_at, received_at=now))
+        province = session.get(HubProvince, event.province) or HubProvince(province=event.province, events=0)
+        session.add(province)
+        province.events = (province.events or 0) + 1
+        if province.last_occurred_at is None or event.occurred_at >= province.last_occurred_at:
+            province.last_occurred_at = event.occurred_at
+            province.last_delay_ms = int((now - event.occurred_at).total_seconds() * 1000)
+        province.last_received_at = now
+    session.flush()
+    return len(fresh)
+
+
+def _apply_and_commit(factory: SessionFactory, events: list[Incoming]) -> int:
+    with factory() as session:
+        applied = apply_events(session, events)
+        session.commit()
+        return applied
+
+
+def _set_pending(factory: SessionFactory, province: str, pending: int) -> None:
+    with factory() as session:
+        row = session.get(HubProvince, province) or HubProvince(province=province, events=0)
+        row.pending = pending
+        session.add(row)
+        session.commit()
+
+
+async def provinces_on_server(js: JetStreamContext, prefix: str) -> list[str]:
+    head = stream_name(prefix, "")
+    return sorted(s.config.name[len(head):] for s in await js.streams_info()
+                  if s.config.name and s.config.name.startswith(head) and s.config.name[len(head):].isdigit())
+
+
+async def consume_once(js: JetStreamContext, factory: SessionFactory, *, prefix: str, province: str,
+                       batch: int = 500, timeout: float = 0.5) -> int:
+    """Fetch one batch from a province's stream, store it, then acknowledge it. Returns events applied."""
+    sub = await js.pull_subscribe(f"{prefix}.{province}.>", durable=DURABLE, stream=stream_name(prefix, province),
+                                  config=ConsumerConfig(ack_wait=30, max_ack_pending=20_000))
+    try:
+        messages = await sub.fetch(batch, timeout=timeout)
+    except TimeoutError:
+        messages = []
+    applied = await asyncio.to_thread(_apply_and_commit, factory, [parse(m.data) for m in messages])
+    for message in messages:
+        await message.ack()
+    info = await sub.consumer_info()
+    await asyncio.to_thread(_set_pending, factory, province, int(info.num_pending or 0))
+    return applied
+
+
+def national_counts(session: Session) -> list[tuple[str, str, int]]:
+    rows = session.execute(select(HubEvent.province, HubEvent.topic, func.count(HubEvent.id))
+                           .group_by(HubEvent.province, HubEvent.topic).order_by(HubEvent.province, HubEvent.topic))
+    return [(p, t, int(n)) for p, t, n in rows]
+
+
+def province_status(session: Session) -> list[HubProvince]:
+    return list(session.scalars(select(HubProvince).order_by(HubProvince.province)))
