@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     nats_url: str = ""
     nats_subject_prefix: str = "renshe"
     role: str = "province"
+    batch_worker: bool = True  # run batch-verification jobs in the web process
     log_json: bool = True
     log_level: str = "INFO"
 

@@ -8,17 +8,19 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from renshe.core import db
 from renshe.core.auth import Principal, issue_token
 from renshe.core.db import utcnow
-from renshe.core.errors import DomainError, FieldError, Forbidden, ValidationFailed
+from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, ValidationFailed
 from renshe.core.http import CurrentPrincipal, DbSession
 from renshe.registry import service as registry
-from renshe.sharing import schemas, service
+from renshe.sharing import jobs, schemas, service
+from renshe.sharing.models import BatchJob
 
 router = APIRouter(prefix="/share/v1", tags=["sharing 数据共享"])
 staff_router = APIRouter(prefix="/api/v1/sharing", tags=["sharing 数据共享"])
@@ -155,3 +157,46 @@ def my_prefill(session: DbSession, principal: CurrentPrincipal,
     found = service.prefill(session, person=person, wanted=[f.strip() for f in fields.split(",") if f.strip()])
     return {name: PrefilledOut(value=p.value, resource=p.resource, source=p.source, updated_at=p.updated_at)
             for name, p in found.items()}
+
+
+class BatchOut(BaseModel):
+    job_id: str
+    status: str
+    total_rows: int
+    processed_rows: int
+    matched: int
+    mismatched: int
+    not_found: int
+    result_url: str | None
+
+
+def _batch_out(job: BatchJob) -> BatchOut:
+    return BatchOut(job_id=job.public_id, status=job.status, total_rows=job.total_rows,
+                    processed_rows=job.processed_rows, matched=job.matched, mismatched=job.mismatched,
+                    not_found=job.not_found,
+                    result_url=f"/share/v1/batch/{job.public_id}/result" if job.status == "done" else None)
+
+
+@router.post("/batch/identity", response_model=BatchOut, status_code=202,
+             summary="批量身份核验 Upload a CSV or XLSX of name,id_number rows")
+def batch_identity(request: Request, file: UploadFile, session: DbSession, principal: CurrentPrincipal) -> Response:
+    def answer() -> tuple[bytes, str]:
+        job = jobs.create_job(session, consumer=principal.subject, upload=file.file, filename=file.filename or "")
+        return _batch_out(job).model_dump_json().encode(), f"batch:{job.total_rows}"
+
+    response = _served(request, session, principal, "identity-verification", None, answer)
+    response.status_code = 202
+    return response
+
+
+@router.get("/batch/{job_id}", response_model=BatchOut, summary="批量核验进度 Progress of a batch")
+def batch_status(job_id: str, session: DbSession, principal: CurrentPrincipal) -> BatchOut:
+    return _batch_out(jobs.get_job(session, consumer=principal.subject, job_id=job_id))
+
+
+@router.get("/batch/{job_id}/result", summary="批量核验结果 The result file (CSV)")
+def batch_result(job_id: str, session: DbSession, principal: CurrentPrincipal) -> Response:
+    job = jobs.get_job(session, consumer=principal.subject, job_id=job_id)
+    if job.status != "done":
+        raise Conflict("任务尚未完成，请稍后再下载", code="renshe:batch/not-done")
+    return FileResponse(jobs.result_path(job), media_type="text/csv", filename=f"result-{job_id}.csv")

@@ -84,3 +84,28 @@ class CallLogEntry(Base):
     request_bytes: Mapped[int] = mapped_column(Integer)
     response_bytes: Mapped[int] = mapped_column(Integer)
     request_id: Mapped[str] = mapped_column(String(64))
+
+
+class BatchJob(Base):
+    """A batch verification job (批量核验): an uploaded file of (name, id_number) rows answered row by row.
+
+    `processed_rows` and `output_bytes` are the checkpoint, committed only after the result file was
+    flushed to disk: a restarted worker truncates the result file back to `output_bytes` and goes on
+    from `processed_rows`, so every row is answered exactly once.
+    """
+
+    __tablename__ = "share_batch_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    consumer: Mapped[str] = mapped_column(String(40), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # queued, running, done, failed
+    total_rows: Mapped[int] = mapped_column(Integer)
+    processed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    output_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    mismatched: Mapped[int] = mapped_column(Integer, default=0)
+    not_found: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

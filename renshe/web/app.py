@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from sqlalchemy import text
 from starlette.responses import JSONResponse, Response
 
 from renshe import __version__
-from renshe.core import messages
+from renshe.core import db, messages
 from renshe.core.http import ELDERLY_COOKIE, DbSession, MaybePrincipal, templates
 from renshe.core.settings import get_settings
 from renshe.federation import pages as federation_pages
@@ -23,6 +24,7 @@ from renshe.federation import runner as federation_runner
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
 from renshe.sharing import api as sharing_api
+from renshe.sharing import jobs as sharing_jobs
 from renshe.sharing import pages as sharing_pages
 from renshe.web import admin, auth, errors
 from renshe.web.idempotency import IdempotencyMiddleware
@@ -40,9 +42,15 @@ def create_app() -> FastAPI:
         federation = federation_runner.from_settings()
         if federation is not None:
             await federation.start()
+        stop = asyncio.Event()
+        worker = asyncio.create_task(sharing_jobs.run_forever(lambda: db.sessions.factory(), stop)) \
+            if get_settings().batch_worker else None
         try:
             yield
         finally:
+            stop.set()
+            if worker is not None:
+                await worker
             if federation is not None:
                 await federation.stop()
 
