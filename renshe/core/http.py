@@ -5,21 +5,22 @@ Domains build their routers with these, and the app factory in `renshe.web` moun
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from renshe.core import db, staff
 from renshe.core.auth import Principal, read_token
-from renshe.core.errors import Unauthorized
+from renshe.core.errors import DomainError, FieldError, Unauthorized
 from renshe.core.settings import get_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -91,6 +92,27 @@ def require_kind(kind: str) -> Any:
         return principal
 
     return Depends(dependency)
+
+
+T = TypeVar("T")
+
+
+def form_errors(exc: ValidationError) -> list[FieldError]:
+    """Pydantic's errors on form input, as messages for the page."""
+    return [FieldError(".".join(str(p) for p in e["loc"]), f"renshe:validation/{e['type']}",
+                       "必填项未填写" if e["type"] == "missing" else "格式不正确") for e in exc.errors()]
+
+
+def attempt(action: Callable[[], T], *, field: str) -> tuple[T | None, list[FieldError]]:
+    """Run a form's write; turn broken rules into messages for the form (a 403 still goes up)."""
+    try:
+        return action(), []
+    except ValidationError as exc:
+        return None, form_errors(exc)
+    except DomainError as exc:
+        if exc.status == 403:
+            raise
+        return None, exc.errors or [FieldError(field, exc.code, exc.detail)]
 
 
 def local_time(value: datetime | None) -> str:

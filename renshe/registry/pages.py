@@ -3,43 +3,23 @@ employer home pages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 from starlette.responses import Response
 
 from renshe.core import audit, db, divisions
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.http import CurrentPrincipal, DbSession, require_kind, templates
+from renshe.core.http import CurrentPrincipal, DbSession, attempt, require_kind, templates
 from renshe.registry import jobs, schemas, service
 
 router = APIRouter(include_in_schema=False)
-T = TypeVar("T")
 Staff = Annotated[Principal, require_kind("staff")]
 Citizen = Annotated[Principal, require_kind("citizen")]
 EmployerAgent = Annotated[Principal, require_kind("employer")]
-
-
-def _attempt(action: Callable[[], T], *, field: str) -> tuple[T | None, list[FieldError]]:
-    """Run a form's write; turn broken rules into messages for the form (a 403 still goes up)."""
-    try:
-        return action(), []
-    except ValidationError as exc:
-        return None, _form_errors(exc)
-    except DomainError as exc:
-        if exc.status == 403:
-            raise
-        return None, exc.errors or [FieldError(field, exc.code, exc.detail)]
-
-
-def _form_errors(exc: ValidationError) -> list[FieldError]:
-    return [FieldError(".".join(str(p) for p in e["loc"]), f"renshe:validation/{e['type']}", "必填项未填写"
-                       if e["type"] == "missing" else "格式不正确") for e in exc.errors()]
 
 
 @router.get("/staff")
@@ -65,7 +45,7 @@ def new_person(request: Request, session: DbSession, principal: Staff,
                real_name_source: Annotated[str, Form()] = "") -> Response:
     values = {"id_number": id_number, "name": name, "phone": phone, "residence_division": residence_division,
               "real_name_source": real_name_source}
-    person, errors = _attempt(lambda: service.register_person(
+    person, errors = attempt(lambda: service.register_person(
         session, actor=principal, data=schemas.PersonIn.model_validate({
             "id_number": id_number, "name": name, "phone": phone or None, "residence_division": residence_division,
             "real_name_source": real_name_source or None})), field="id_number")
@@ -131,7 +111,7 @@ def new_employer(request: Request, session: DbSession, principal: Staff,
     if agent_password and len(agent_password) < 8:
         errors = [FieldError("agent_password", "renshe:employer/password", "单位经办密码至少8个字符")]
     else:
-        employer, errors = _attempt(lambda: service.register_employer(
+        employer, errors = attempt(lambda: service.register_employer(
             session, actor=principal, data=schemas.EmployerIn.model_validate(values),
             agent_password=agent_password or None), field="credit_code")
         if employer is not None:
@@ -171,7 +151,7 @@ def employer_report(request: Request, session: DbSession, principal: EmployerAge
                     id_number: Annotated[str, Form()] = "", start_date: Annotated[str, Form()] = "",
                     job_title: Annotated[str, Form()] = "") -> Response:
     employer = service.get_employer_of(session, principal=principal)
-    relation, errors = _attempt(lambda: service.report_employment(
+    relation, errors = attempt(lambda: service.report_employment(
         session, actor=principal, employer=employer, data=schemas.EmploymentIn.model_validate(
             {"id_number": id_number, "start_date": start_date, "job_title": job_title or None})), field="id_number")
     if relation is not None:
@@ -258,7 +238,7 @@ def edit_person(request: Request, public_id: str, session: DbSession, principal:
                 residence_division: Annotated[str, Form()] = "", status: Annotated[str, Form()] = "") -> Response:
     person = service.get_person(session, actor=principal, public_id=public_id)
     values = {"phone": phone, "residence_division": residence_division, "status": status}
-    updated, errors = _attempt(lambda: service.update_person(
+    updated, errors = attempt(lambda: service.update_person(
         session, actor=principal, person=person, expected_version=version,
         changes=schemas.PersonUpdate.model_validate({
             "phone": phone.strip() or None,

@@ -9,8 +9,8 @@ from starlette.responses import Response
 
 from renshe.core import db
 from renshe.core.auth import Principal
-from renshe.core.errors import DomainError, FieldError
-from renshe.core.http import DbSession, require_kind, templates
+from renshe.core.errors import FieldError
+from renshe.core.http import DbSession, attempt, require_kind, templates
 from renshe.registry import service as registry
 from renshe.sharing import service
 
@@ -41,14 +41,11 @@ def create_consumer(request: Request, session: DbSession, principal: Staff,
     elif len(purpose.strip()) < 2 or len(legal_basis.strip()) < 2:
         errors.append(FieldError("purpose", "renshe:sharing/purpose", "请填写用途和法律依据"))
     else:
-        try:
-            consumer, secret = service.add_consumer(session, actor=principal, name=name, grants=grants,
-                                                    purpose=purpose.strip(), legal_basis=legal_basis.strip())
-        except DomainError as exc:
-            if exc.status == 403:
-                raise
-            errors = exc.errors or [FieldError("name", exc.code, exc.detail)]
-        else:
+        added, errors = attempt(lambda: service.add_consumer(
+            session, actor=principal, name=name, grants=grants, purpose=purpose.strip(),
+            legal_basis=legal_basis.strip()), field="name")
+        if added is not None:
+            consumer, secret = added
             created = {"client_id": consumer.client_id, "client_secret": secret, "name": consumer.name}
             db.commit(session)
     resources = [service.resource_out(r) for r in service.catalog(session)]

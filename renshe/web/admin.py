@@ -13,7 +13,7 @@ from starlette.responses import Response
 from renshe.core import audit, db, divisions, staff
 from renshe.core.auth import ROLE_LABELS, Principal, Role
 from renshe.core.errors import DomainError, FieldError, NotFound
-from renshe.core.http import CurrentPrincipal, DbSession, require_kind, templates
+from renshe.core.http import CurrentPrincipal, DbSession, attempt, require_kind, templates
 from renshe.core.models import AuditEntry, StaffUser
 
 api = APIRouter(prefix="/api/v1", tags=["admin 管理"])
@@ -138,19 +138,13 @@ def create_user_page(request: Request, session: DbSession, principal: Staff,
                      roles: Annotated[list[str] | None, Form()] = None,
                      with_totp: Annotated[str, Form()] = "") -> Response:
     values = {"username": username, "display_name": display_name, "division_code": division_code}
-    errors: list[FieldError] = []
     if len(password) < 8:
-        errors.append(FieldError("password", "renshe:staff/password", "密码至少8个字符"))
-    if errors:
-        return _users(request, session, principal, status_code=422, errors=errors, values=values)
-    try:
-        user = staff.create_user(session, actor=principal, new=staff.NewStaff(
-            username=username.strip(), display_name=display_name.strip() or username.strip(), password=password,
-            roles=tuple(roles or ()), division_code=division_code, with_totp=with_totp == "on"))
-    except DomainError as exc:
-        if exc.status == 403:
-            raise
-        errors = exc.errors or [FieldError("username", exc.code, exc.detail)]
+        return _users(request, session, principal, status_code=422, values=values,
+                      errors=[FieldError("password", "renshe:staff/password", "密码至少8个字符")])
+    user, errors = attempt(lambda: staff.create_user(session, actor=principal, new=staff.NewStaff(
+        username=username.strip(), display_name=display_name.strip() or username.strip(), password=password,
+        roles=tuple(roles or ()), division_code=division_code, with_totp=with_totp == "on")), field="username")
+    if user is None:
         return _users(request, session, principal, status_code=422, errors=errors, values=values)
     db.commit(session)
     return _users(request, session, principal, created=user)
