@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -51,6 +53,33 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class WriterLock:
+    """One writer at a time per process on SQLite, handed over in arrival order.
+
+    SQLite's own busy handler polls with growing sleeps (up to 100 ms), so under many concurrent
+    writers a released lock sits idle while the waiters sleep, and latency explodes. Writers of this
+    process queue on this lock instead and take SQLite's lock (BEGIN IMMEDIATE) only when it is their
+    turn; other processes (a second worker, the CLI) still meet the busy timeout. A plain Lock, not an
+    RLock: the transaction may end on another thread than the one that began it.
+    """
+
+    TIMEOUT = 30.0  # seconds, like the busy timeout
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def acquire(self, timeout: float = TIMEOUT) -> None:
+        if not self._lock.acquire(timeout=timeout):
+            raise TimeoutError(f"no SQLite write turn within {timeout:g} s (is a writer stuck?)")
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+_LOCK_HELD = "renshe_writer_lock"
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
+
+
 def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     """Create an engine; SQLite files get WAL, foreign keys and a busy timeout.
 
@@ -79,11 +108,54 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        writers = _WRITER_LOCKS[engine] = WriterLock()
+
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
             # A writing transaction takes the write lock up front: a deferred one that reads and then
             # writes fails at once (SQLITE_BUSY_SNAPSHOT) when another writer went first.
-            conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}")
+            options = conn.get_execution_options()
+            mode = options.get("sqlite_begin", "DEFERRED")
+            acquired = mode == "IMMEDIATE" and not options.get("writer_lock_held")
+            if acquired:
+                writers.acquire()
+            try:
+                conn.exec_driver_sql(f"BEGIN {mode}")
+            except BaseException:
+                if acquired:  # a handed-over turn stays with the caller until BEGIN succeeded
+                    writers.release()
+                raise
+            if mode == "IMMEDIATE":
+                conn.info[_LOCK_HELD] = writers
+
+        def _release(conn: Any) -> None:
+            held = conn.info.pop(_LOCK_HELD, None)
+            if held is not None:
+                held.release()
+
+        @event.listens_for(engine, "commit")
+        def _commit(conn: Any) -> None:
+            # End the transaction here, then hand the turn on; SQLAlchemy's own COMMIT finds none open.
+            try:
+                if _LOCK_HELD in conn.info:
+                    conn.connection.dbapi_connection.commit()
+            finally:
+                _release(conn)
+
+        @event.listens_for(engine, "rollback")
+        def _rollback(conn: Any) -> None:
+            try:
+                if _LOCK_HELD in conn.info:
+                    conn.connection.dbapi_connection.rollback()
+            finally:
+                _release(conn)
+
+        @event.listens_for(engine, "checkin")
+        def _checkin(_dbapi_conn: Any, record: Any) -> None:
+            # a connection returned without commit or rollback (closed, invalidated) gives up its turn too
+            held = record.info.pop(_LOCK_HELD, None)
+            if held is not None:
+                held.release()
 
         return engine
     return create_engine(url, pool_size=size, max_overflow=size, pool_timeout=10, pool_pre_ping=True)
@@ -114,11 +186,21 @@ class SessionProvider:
 sessions = SessionProvider()
 
 
-def open_session(*, write: bool = False) -> Session:
-    """A new session; `write=True` takes SQLite's write lock at BEGIN (PostgreSQL needs nothing)."""
+def writer_lock(session: Session) -> WriterLock | None:
+    """The process's SQLite writer lock behind this session, or None (PostgreSQL, or a test connection)."""
+    bind = session.get_bind()
+    return _WRITER_LOCKS.get(bind) if isinstance(bind, Engine) else None
+
+
+def open_session(*, write: bool = False, lock_held: bool = False) -> Session:
+    """A new session; `write=True` takes SQLite's write lock at BEGIN (PostgreSQL needs nothing).
+
+    `lock_held=True`: the caller already waited for this process's writer lock (see `WriterLock`) and
+    hands it to the session, which releases it when its transaction ends.
+    """
     session = sessions.factory()
     if write and session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE", "writer_lock_held": lock_held})
     return session
 
 

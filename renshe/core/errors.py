@@ -64,3 +64,8 @@ class TooManyRequests(DomainError):
 class Conflict(DomainError):
     def __init__(self, detail: str, code: str = "renshe:conflict") -> None:
         super().__init__(code, detail, 409, "状态冲突")
+
+
+class Gone(DomainError):
+    def __init__(self, detail: str, code: str = "renshe:gone") -> None:
+        super().__init__(code, detail, 410, "已不存在")

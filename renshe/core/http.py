@@ -5,12 +5,13 @@ Domains build their routers with these, and the app factory in `renshe.web` moun
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
@@ -35,7 +36,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     none of them does I/O on the event loop (the session connects lazily, in the route's thread).
     """
     write = request.method not in {"GET", "HEAD", "OPTIONS"}
-    session = db.sessions.factory() if not write else await run_in_threadpool(db.open_session, write=True)
+    if write:
+        session = await _write_session()
+    else:
+        session = db.sessions.factory()
     try:
         yield session
     finally:
@@ -47,7 +51,56 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
+async def _write_session() -> Session:
+    """A writing session. On SQLite the request waits for this process's writer lock off the request
+    thread pool (on the loop's default executor), so a queue of writers never starves the pool that the
+    lock holder needs to finish its route."""
+    probe = db.sessions.factory()
+    lock = db.writer_lock(probe)
+    probe.close()
+    if lock is None:
+        return await run_in_threadpool(db.open_session, write=True)
+    waiting = asyncio.get_running_loop().run_in_executor(None, lock.acquire)
+    try:
+        await asyncio.shield(waiting)
+    except asyncio.CancelledError:  # the client went away: give the turn back once it comes
+        waiting.add_done_callback(lambda done: lock.release() if done.exception() is None else None)
+        raise
+    try:
+        return await run_in_threadpool(db.open_session, write=True, lock_held=True)
+    except BaseException:
+        lock.release()
+        raise
+
+
 DbSession = Annotated[Session, Depends(get_session)]
+Limit = Annotated[int, Query(ge=1, le=200, description="每页条数")]
+
+
+def etag(version: int) -> str:
+    """The weak ETag of a versioned record (`W/"3"`)."""
+    return f'W/"{version}"'
+
+
+def if_match(value: str | None) -> int | None:
+    """The version an `If-Match` header names: None without one, -1 for one that names no version."""
+    if not value:
+        return None
+    digits = value.replace("W/", "").strip('"')
+    return int(digits) if digits.isdigit() else -1
+
+
+async def get_read_session() -> AsyncIterator[Session]:
+    """A reading session for any method: for routes whose only write is a short one of their own
+    (`db.unit_of_work()`), so the request does not hold the writer's turn while it works."""
+    session = db.sessions.factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+ReadSession = Annotated[Session, Depends(get_read_session)]
 
 
 def _token_from(request: Request) -> str | None:
@@ -57,7 +110,12 @@ def _token_from(request: Request) -> str | None:
     return request.cookies.get(TOKEN_COOKIE)
 
 
-async def optional_principal(request: Request, session: DbSession) -> Principal | None:
+def _load_staff(subject: str) -> Principal | None:
+    with db.sessions.factory() as session:  # a short read of its own: the route's session may be a writer
+        return staff.load_principal(session, subject)
+
+
+async def optional_principal(request: Request) -> Principal | None:
     token = _token_from(request)
     if not token:
         return None
@@ -67,7 +125,7 @@ async def optional_principal(request: Request, session: DbSession) -> Principal 
         # loses access within seconds, not when the token expires.
         fresh = staff.cached_principal(principal.subject)
         if fresh is staff.UNKNOWN:
-            fresh = await run_in_threadpool(staff.load_principal, session, principal.subject)
+            fresh = await run_in_threadpool(_load_staff, principal.subject)
         if fresh is None:
             raise Unauthorized("账号已停用，请联系管理员", code="renshe:auth/inactive")
         principal = fresh

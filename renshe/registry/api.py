@@ -17,23 +17,14 @@ from starlette.background import BackgroundTask
 
 from renshe.core import db
 from renshe.core.auth import Principal
-from renshe.core.http import CurrentPrincipal, DbSession
+from renshe.core.http import CurrentPrincipal, DbSession, Limit
+from renshe.core.http import etag as _etag
+from renshe.core.http import if_match as _if_match
 from renshe.registry import jobs, schemas, service
 
 router = APIRouter(prefix="/api/v1", tags=["registry 人员与单位"])
 
-Limit = Annotated[int, Query(ge=1, le=200, description="每页条数")]
 
-
-def _etag(version: int) -> str:
-    return f'W/"{version}"'
-
-
-def _if_match(value: str | None) -> int | None:
-    if not value:
-        return None
-    digits = value.replace("W/", "").strip('"')
-    return int(digits) if digits.isdigit() else -1
 
 
 @router.post("/persons", status_code=status.HTTP_201_CREATED, response_model=schemas.PersonOut,

@@ -21,10 +21,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from renshe.core import db, staff
-from renshe.core.auth import SYSTEM, Principal
+from renshe.core import clikit, db
 from renshe.core.errors import DomainError
 from renshe.registry import jobs
 
@@ -46,18 +44,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(export_app, name="export")
 
 
-def _fail(code: str, message: str) -> typer.Exit:
-    err.print(f"[red]✗[/red] {message} [dim]({code})[/dim]")
-    return typer.Exit(1)
-
-
-def _actor(session: Session, username: str | None) -> Principal:
-    if username is None:
-        return SYSTEM
-    principal = staff.active_principal(session, username)
-    if principal is None:
-        raise _fail("renshe:auth/unknown-user", f"经办人员 {username} 不存在或已停用")
-    return principal
+_fail = clikit.fail
+_actor = clikit.acting_as
 
 
 def _print_rejection(exc: jobs.ImportRejected) -> None:
