@@ -32,10 +32,10 @@ READ = frozenset({"person.read", "employer.read", "audit.read"})
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.CLERK: READ | {"person.write", "employer.write", "employment.write", "import.run"},
     Role.REVIEWER: READ | {"person.merge"},
-    Role.SUPERVISOR: READ | {"export.run"},
+    Role.SUPERVISOR: READ | {"export.run", "sharing.monitor"},
     Role.ADMIN: READ
     | {"person.write", "person.merge", "employer.write", "employment.write", "import.run", "export.run",
-       "user.manage", "audit.verify"},
+       "user.manage", "audit.verify", "sharing.monitor", "calendar.manage"},
 }
 # Granted to a named user only (StaffGrant); no role implies these.
 GRANT_ONLY_PERMISSIONS = frozenset({"pii.unmask"})

@@ -132,3 +132,20 @@ class IdempotencyRecord(Base):
     content_type: Mapped[str | None] = mapped_column(String(100))
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class WorkingDaySchedule(Base):
+    """One year's holiday schedule (节假日安排) loaded by an administrator from the State Council's notice.
+
+    A loaded year wins over every other source of working days (see `renshe.core.workdays`).
+    """
+
+    __tablename__ = "working_day_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    holidays: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # [{"date": "YYYY-MM-DD", "name": "春节"}]
+    workdays: Mapped[list[str]] = mapped_column(JSON)  # adjusted weekend workdays (调休上班), "YYYY-MM-DD"
+    source_note: Mapped[str] = mapped_column(String(500))  # e.g. the notice's document number
+    loaded_by: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
