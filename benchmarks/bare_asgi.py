@@ -48,7 +48,7 @@ def create_fastapi_app() -> ASGIApp:
 
     api = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
-    @api.get("/{rest:path}")
+    @api.api_route("/{rest:path}", methods=["GET", "POST"])
     async def anything(rest: str) -> dict[str, str]:
         return {"status": "ok", "service": "fastapi-floor", "path_length": str(len(rest))}
 

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     nats_subject_prefix: str = "renshe"
     role: str = "province"
     batch_worker: bool = True  # run batch-verification jobs in the web process
+    # Data sharing: the call log is kept this long (《网络安全法》第二十一条: network logs at least six
+    # months), a batch's result file this long after the batch finished.
+    call_log_retention_days: int = Field(default=180, ge=1)
+    batch_result_days: int = Field(default=7, ge=1)
     log_json: bool = True
     log_level: str = "INFO"
 

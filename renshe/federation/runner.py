@@ -53,7 +53,10 @@ class Federation:
             return
         js = self._nc.jetstream()
         if self.role == "ministry":
-            await self._hub(js)
+            try:
+                await self._hub(js)
+            finally:
+                service.forget_subscriptions(js)
         else:
             await service.ensure_stream(js, self.prefix, self.province)
             while not self._stop.is_set():
@@ -67,7 +70,7 @@ class Federation:
 
     async def _hub(self, js: JetStreamContext) -> None:
         provinces: list[str] = []
-        discovered = 0.0
+        discovered = exported = 0.0
         while not self._stop.is_set():
             if time.monotonic() - discovered > 5:
                 provinces = await service.provinces_on_server(js, self.prefix)
@@ -79,7 +82,9 @@ class Federation:
                                                           timeout=0.2)
                 except Exception:
                     log.exception("hub round failed", province=province)
-            self._export_metrics()
+            if applied or time.monotonic() - exported >= 1.0:  # the gauges move only when events arrive
+                self._export_metrics()
+                exported = time.monotonic()
             if not applied:
                 await asyncio.sleep(self.interval)
 

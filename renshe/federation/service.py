@@ -66,12 +66,17 @@ async def publish_pending(js: JetStreamContext, factory: SessionFactory, *, pref
                           limit: int = 500) -> int:
     """Send unpublished outbox events to the province's stream; returns how many were acknowledged."""
     rows = await asyncio.to_thread(_unpublished, factory, limit)
-    done: list[int] = []
-    for row_id, event_id, topic, payload, created_at in rows:
+
+    async def send(event_id: str, topic: str, payload: dict[str, Any], created_at: datetime) -> None:
         body = json.dumps({"event_id": event_id, "province": province, "topic": topic, "payload": payload,
                            "occurred_at": created_at.isoformat()}, ensure_ascii=False).encode()
         await js.publish(subject(prefix, province, topic), body, headers={"Nats-Msg-Id": event_id})
-        done.append(row_id)
+
+    # Published in outbox order on the one connection; the acknowledgements are awaited together. A
+    # failure leaves the whole round unmarked, so it is sent again (JetStream drops the duplicates).
+    await asyncio.gather(*(send(event_id, topic, payload, created_at)
+                           for _row_id, event_id, topic, payload, created_at in rows))
+    done = [row[0] for row in rows]
     if done:
         await asyncio.to_thread(_mark_published, factory, done)
     return len(done)
@@ -137,11 +142,27 @@ async def provinces_on_server(js: JetStreamContext, prefix: str) -> list[str]:
                   if s.config.name and s.config.name.startswith(head) and s.config.name[len(head):].isdigit())
 
 
+_subscriptions: dict[tuple[int, str, str], JetStreamContext.PullSubscription] = {}
+
+
+def forget_subscriptions(js: JetStreamContext) -> None:
+    """Drop the cached subscriptions of a connection that is closing."""
+    for key in [k for k in _subscriptions if k[0] == id(js)]:
+        del _subscriptions[key]
+
+
 async def consume_once(js: JetStreamContext, factory: SessionFactory, *, prefix: str, province: str,
                        batch: int = 500, timeout: float = 0.5) -> int:
     """Fetch one batch from a province's stream, store it, then acknowledge it. Returns events applied."""
-    sub = await js.pull_subscribe(f"{prefix}.{province}.>", durable=DURABLE, stream=stream_name(prefix, province),
-                                  config=ConsumerConfig(ack_wait=30, max_ack_pending=20_000))
+    key = (id(js), prefix, province)
+    sub = _subscriptions.get(key)
+    if sub is None:
+        # One subscription per stream for the life of the connection: a pull request's messages that
+        # arrive after a fetch timed out wait in its inbox for the next fetch, instead of being dropped
+        # and redelivered only after ack_wait.
+        sub = _subscriptions[key] = await js.pull_subscribe(
+            f"{prefix}.{province}.>", durable=DURABLE, stream=stream_name(prefix, province),
+            config=ConsumerConfig(ack_wait=30, max_ack_pending=20_000))
     try:
         messages = await sub.fetch(batch, timeout=timeout)
     except TimeoutError:

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
-from datetime import datetime
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Form, Header, Query, Request, UploadFile
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from renshe.core import db
 from renshe.core.auth import Principal, issue_token
 from renshe.core.db import utcnow
-from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, ValidationFailed
-from renshe.core.http import CurrentPrincipal, DbSession
+from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, Gone, ValidationFailed
+from renshe.core.http import CurrentPrincipal, DbSession, ReadSession
+from renshe.core.http import if_match as http_if_match
 from renshe.registry import service as registry
 from renshe.sharing import jobs, schemas, service
-from renshe.sharing.models import BatchJob
+from renshe.sharing.models import BatchJob, CallLogEntry
 
 router = APIRouter(prefix="/share/v1", tags=["sharing 数据共享"])
 staff_router = APIRouter(prefix="/api/v1/sharing", tags=["sharing 数据共享"])
@@ -51,9 +54,10 @@ def allowed(session: DbSession, principal: CurrentPrincipal) -> list[schemas.Res
     return [service.resource_out(r) for r in service.allowed_resources(session, consumer=principal)]
 
 
-def _served(request: Request, session: DbSession, principal: Principal, short_name: str, subject: str | None,
-            answer: Callable[[], tuple[bytes, str]]) -> Response:
-    """Authorise, answer, and log the call (a refused or failed call is logged too)."""
+def _served(request: Request, session: Session, principal: Principal, short_name: str, subject: str | None,
+            answer: Callable[[], tuple[bytes, str]], *, writes: bool = False) -> Response:
+    """Authorise and answer on the request's session, then log the call in a short transaction of its own
+    (a refused or failed call is logged too). `writes`: the answer wrote, so the session commits first."""
     started: datetime = utcnow()
     size = int(request.headers.get("content-length") or 0)
     try:
@@ -61,21 +65,27 @@ def _served(request: Request, session: DbSession, principal: Principal, short_na
         body, result = answer()
     except DomainError as exc:
         session.rollback()
-        with db.unit_of_work() as log_session:
-            service.log_call(log_session, consumer=principal.subject, resource=short_name, purpose="-",
-                             subject=subject, result=exc.code, status=exc.status,
-                             requested_at=started, request_bytes=size, response_bytes=0)
+        _log(principal, short_name, "-", subject, exc.code, exc.status, started, size, 0)
         raise
-    service.log_call(session, consumer=principal.subject, resource=short_name, purpose=granted.purpose,
-                     subject=subject, result=result, status=200, requested_at=started, request_bytes=size,
-                     response_bytes=len(body))
-    db.commit(session)
+    if writes:
+        db.commit(session)
+    else:
+        session.rollback()  # end the read before waiting for the writer's turn
+    _log(principal, short_name, granted.purpose, subject, result, 200, started, size, len(body))
     return Response(body, media_type="application/json")
+
+
+def _log(principal: Principal, resource: str, purpose: str, subject: str | None, result: str, status: int,
+         started: datetime, request_bytes: int, response_bytes: int) -> None:
+    with db.unit_of_work() as log_session:
+        service.log_call(log_session, consumer=principal.subject, resource=resource, purpose=purpose,
+                         subject=subject, result=result, status=status, requested_at=started,
+                         request_bytes=request_bytes, response_bytes=response_bytes)
 
 
 @router.post("/verify/identity", response_model=schemas.IdentityResult,
              summary="身份核验 Verify a name against a resident ID number")
-def verify_identity(query: schemas.IdentityQuery, request: Request, session: DbSession,
+def verify_identity(query: schemas.IdentityQuery, request: Request, session: ReadSession,
                     principal: CurrentPrincipal) -> Response:
     def answer() -> tuple[bytes, str]:
         out = service.verify_identity(session, query=query)
@@ -97,17 +107,116 @@ class CallOut(BaseModel):
     request_bytes: int
     response_bytes: int
     request_id: str
+    duration_ms: int
 
 
-@staff_router.get("/calls", response_model=list[CallOut], summary="调用日志 The gateway's call log")
-def calls(session: DbSession, principal: CurrentPrincipal, consumer: str | None = None,
-          limit: int = 100) -> list[CallOut]:
+class CallPage(BaseModel):
+    items: list[CallOut]
+    next_cursor: str | None
+
+
+class StatsOut(BaseModel):
+    consumer: str
+    name: str
+    calls: int
+    errors: int
+    error_rate: float
+    avg_ms: float
+    p95_ms: int
+    max_ms: int
+    per_day: list[dict[str, object]]
+
+
+def call_filter(consumer: str = "", resource: str = "", outcome: str = "", subject: str = "",
+                since: date | None = None, until: date | None = None) -> service.CallFilter:
+    return service.CallFilter(consumer=consumer.strip(), resource=resource.strip(), outcome=outcome,
+                              subject=subject.strip(), since=since, until=until)
+
+
+CallFilterQuery = Annotated[service.CallFilter, Depends(call_filter)]
+
+
+def call_out(c: CallLogEntry) -> CallOut:
+    return CallOut(consumer=c.consumer, resource=c.resource, purpose=c.purpose, subject=c.subject_masked,
+                   result=c.result, status=c.status, success=c.success, requested_at=c.requested_at,
+                   responded_at=c.responded_at, request_bytes=c.request_bytes, response_bytes=c.response_bytes,
+                   request_id=c.request_id, duration_ms=c.duration_ms)
+
+
+@staff_router.get("/calls", response_model=CallPage, summary="调用日志 Search the gateway's call log")
+def calls(session: DbSession, principal: CurrentPrincipal, filters: CallFilterQuery,
+          limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None) -> CallPage:
+    principal.require("sharing.monitor")
+    rows, next_cursor = service.search_calls(session, filters=filters, limit=limit, cursor=cursor)
+    return CallPage(items=[call_out(c) for c in rows], next_cursor=next_cursor)
+
+
+@staff_router.get("/calls/export", summary="导出调用日志 Export the matching calls (csv or xlsx)")
+def export_calls(session: DbSession, principal: CurrentPrincipal, filters: CallFilterQuery,
+                 format: str = "csv") -> Response:
+    principal.require("sharing.monitor")
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - handed to the response
+    try:
+        count = service.export_calls(session, filters=filters, fmt=format, out=spool)
+    except BaseException:
+        spool.close()
+        raise
+    size = spool.tell()
+    spool.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with spool:
+            while block := spool.read(64 * 1024):
+                yield block
+
+    media = "text/csv; charset=utf-8" if format == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return StreamingResponse(chunks(), media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="share-calls.{format}"', "Content-Length": str(size),
+        "X-Row-Count": str(count)})
+
+
+@staff_router.get("/stats", response_model=list[StatsOut], summary="调用统计 Volume, errors and latency per consumer")
+def stats(session: DbSession, principal: CurrentPrincipal,
+          days: Annotated[int, Query(ge=1, le=92)] = 14) -> list[StatsOut]:
+    principal.require("sharing.monitor")
+    return [StatsOut(consumer=s.consumer, name=s.name, calls=s.calls, errors=s.errors, error_rate=s.error_rate,
+                     avg_ms=s.avg_ms, p95_ms=s.p95_ms, max_ms=s.max_ms,
+                     per_day=[{"day": d.isoformat(), "ok": ok, "failed": failed} for d, ok, failed in s.per_day])
+            for s in service.call_stats(session, days=days)]
+
+
+def _local(data: schemas.ResourceIn) -> service.LocalResource:
+    return service.LocalResource(**{**data.model_dump(), "items": [i.model_dump() for i in data.items]})
+
+
+@staff_router.post("/resources", response_model=schemas.ResourceOut, status_code=201,
+                   summary="新增本地资源 Add a local resource to the catalog")
+def add_resource(data: schemas.ResourceIn, session: DbSession, principal: CurrentPrincipal) -> schemas.ResourceOut:
+    out = service.resource_out(service.add_local_resource(session, actor=principal, data=_local(data)))
+    db.commit(session)
+    return out
+
+
+@staff_router.put("/resources/{short_name}", response_model=schemas.ResourceOut,
+                  summary="修改本地资源 Publish a new version of a local resource")
+def update_resource(short_name: str, data: schemas.ResourceIn, session: DbSession, principal: CurrentPrincipal,
+                    if_match: Annotated[str | None, Header()] = None) -> schemas.ResourceOut:
+    resource = service.update_local_resource(session, actor=principal, short_name=short_name, data=_local(data),
+                                             expected_version=http_if_match(if_match))
+    out = service.resource_out(resource)
+    db.commit(session)
+    return out
+
+
+@staff_router.get("/resources/{short_name}/versions", response_model=list[schemas.ResourceVersionOut],
+                  summary="版本记录 Past versions of a resource")
+def resource_versions(short_name: str, session: DbSession,
+                      principal: CurrentPrincipal) -> list[schemas.ResourceVersionOut]:
     principal.require("audit.read")
-    return [CallOut(consumer=c.consumer, resource=c.resource, purpose=c.purpose, subject=c.subject_masked,
-                    result=c.result, status=c.status, success=c.success, requested_at=c.requested_at,
-                    responded_at=c.responded_at, request_bytes=c.request_bytes, response_bytes=c.response_bytes,
-                    request_id=c.request_id)
-            for c in service.call_log(session, consumer=consumer, limit=limit)]
+    history = service.resource_history(session, resource=service.get_resource(session, short_name=short_name))
+    return [schemas.ResourceVersionOut(version=v.version, snapshot=v.snapshot, replaced_at=v.replaced_at,
+                                       replaced_by=v.replaced_by) for v in history]
 
 
 @staff_router.get("/catalog/export", summary="导出本地目录 Export the local catalog (json or xlsx)")
@@ -127,7 +236,7 @@ class SubjectQuery(BaseModel):
 
 
 @router.post("/query/{short_name}", summary="状态查询 Ask a registered resource about a person")
-def query(short_name: str, data: SubjectQuery, request: Request, session: DbSession,
+def query(short_name: str, data: SubjectQuery, request: Request, session: ReadSession,
           principal: CurrentPrincipal) -> Response:
     def answer() -> tuple[bytes, str]:
         found = service.query_person(session, short_name=short_name, id_number=data.id_number)
@@ -161,28 +270,36 @@ def my_prefill(session: DbSession, principal: CurrentPrincipal,
 
 class BatchOut(BaseModel):
     job_id: str
-    status: str
+    status: str = Field(description="queued, running, done, or expired (the result file was deleted)")
     total_rows: int
     processed_rows: int
     matched: int
     mismatched: int
     not_found: int
     result_url: str | None
+    progress_page: str = Field(description="进度页面：只显示进度和计数，不含任何身份信息")
+    expires_at: datetime | None = Field(description="结果文件的删除时间")
 
 
 def _batch_out(job: BatchJob) -> BatchOut:
     return BatchOut(job_id=job.public_id, status=job.status, total_rows=job.total_rows,
                     processed_rows=job.processed_rows, matched=job.matched, mismatched=job.mismatched,
                     not_found=job.not_found,
-                    result_url=f"/share/v1/batch/{job.public_id}/result" if job.status == "done" else None)
+                    result_url=f"/share/v1/batch/{job.public_id}/result" if job.status == "done" else None,
+                    progress_page=f"/sharing/batches/{job.public_id}", expires_at=job.expires_at)
 
 
 @router.post("/batch/identity", response_model=BatchOut, status_code=202,
              summary="批量身份核验 Upload a CSV or XLSX of name,id_number rows")
-def batch_identity(request: Request, file: UploadFile, session: DbSession, principal: CurrentPrincipal) -> Response:
+def batch_identity(request: Request, file: UploadFile, session: ReadSession, principal: CurrentPrincipal) -> Response:
     def answer() -> tuple[bytes, str]:
-        job = jobs.create_job(session, consumer=principal.subject, upload=file.file, filename=file.filename or "")
-        return _batch_out(job).model_dump_json().encode(), f"batch:{job.total_rows}"
+        # checking and copying millions of rows holds no database lock; the job row is one short write
+        staged = jobs.stage_upload(upload=file.file, filename=file.filename or "")
+        session.rollback()  # the read (grant check) is over before the write begins
+        with db.unit_of_work() as write:
+            job = jobs.register_job(write, consumer=principal.subject, staged=staged)
+            out = _batch_out(job)
+        return out.model_dump_json().encode(), f"batch:{staged.total_rows}"
 
     response = _served(request, session, principal, "identity-verification", None, answer)
     response.status_code = 202
@@ -197,6 +314,8 @@ def batch_status(job_id: str, session: DbSession, principal: CurrentPrincipal) -
 @router.get("/batch/{job_id}/result", summary="批量核验结果 The result file (CSV)")
 def batch_result(job_id: str, session: DbSession, principal: CurrentPrincipal) -> Response:
     job = jobs.get_job(session, consumer=principal.subject, job_id=job_id)
+    if job.status == "expired":
+        raise Gone("结果文件已过保存期并已删除，请重新提交批量核验", code="renshe:batch/expired")
     if job.status != "done":
         raise Conflict("任务尚未完成，请稍后再下载", code="renshe:batch/not-done")
     return FileResponse(jobs.result_path(job), media_type="text/csv", filename=f"result-{job_id}.csv")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from renshe.core import db
+from renshe.core import clikit, db
 from renshe.core.auth import SYSTEM
 from renshe.core.errors import DomainError
 from renshe.sharing import service
@@ -25,16 +25,18 @@ def add_consumer(
     grant: Annotated[list[str], typer.Option(help="授权的资源简称，可重复，如 identity-verification")],
     purpose: Annotated[str, typer.Option(help="用途")] = "依法履职核验",
     legal_basis: Annotated[str, typer.Option(help="法律依据")] = "《社会保险法》及相关规定",
+    rate_per_minute: Annotated[int, typer.Option(help="每分钟调用上限")] = 600,
+    daily_quota: Annotated[int, typer.Option(help="每日调用配额")] = 100_000,
 ) -> None:
     """Register a consumer application; prints JSON with client_id and client_secret (shown once)."""
     try:
         with db.unit_of_work() as session:
             consumer, secret = service.add_consumer(session, actor=SYSTEM, name=name, grants=grant, purpose=purpose,
-                                                    legal_basis=legal_basis)
+                                                    legal_basis=legal_basis, rate_per_minute=rate_per_minute,
+                                                    daily_quota=daily_quota)
             client_id = consumer.client_id
     except DomainError as exc:
-        typer.echo(f"✗ {exc.code}: {exc.detail} " + "; ".join(e.message for e in exc.errors), err=True)
-        raise typer.Exit(1) from None
+        raise clikit.fail_domain(exc) from None
     typer.echo(json.dumps({"client_id": client_id, "client_secret": secret, "name": name, "grants": grant},
                           ensure_ascii=False))
 
@@ -71,8 +73,7 @@ def add_resource(
                 code=code, short_name=short_name, name=name, provider=provider, provider_code=provider_code,
                 summary=summary, items=items, sharing_type=sharing_type, condition=condition))
     except DomainError as exc:
-        typer.echo(f"✗ {exc.code}: {exc.detail} " + "; ".join(e.message for e in exc.errors), err=True)
-        raise typer.Exit(1) from None
+        raise clikit.fail_domain(exc) from None
     typer.echo(f"✓ added {short_name}")
 
 
@@ -84,6 +85,5 @@ def export_catalog(out: Annotated[str, typer.Argument(help="输出文件 .json �
         with db.unit_of_work() as session, open(out, "wb") as handle:
             count = service.export_catalog(session, fmt=fmt, out=handle)
     except DomainError as exc:
-        typer.echo(f"✗ {exc.code}: {exc.detail}", err=True)
-        raise typer.Exit(1) from None
+        raise clikit.fail_domain(exc) from None
     typer.echo(f"✓ {count} resources written to {out}")

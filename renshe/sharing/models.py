@@ -67,7 +67,8 @@ class CallLogEntry(Base):
     """One call through the gateway: who, which resource, about whom (masked), outcome and timings."""
 
     __tablename__ = "share_call_log"
-    __table_args__ = (Index("ix_share_call_log_consumer_at", "consumer", "requested_at"),)
+    __table_args__ = (Index("ix_share_call_log_consumer_at", "consumer", "requested_at"),
+                      Index("ix_share_call_log_requested_at", "requested_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consumer: Mapped[str] = mapped_column(String(40))
@@ -84,6 +85,7 @@ class CallLogEntry(Base):
     request_bytes: Mapped[int] = mapped_column(Integer)
     response_bytes: Mapped[int] = mapped_column(Integer)
     request_id: Mapped[str] = mapped_column(String(64))
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class BatchJob(Base):
@@ -104,8 +106,24 @@ class BatchJob(Base):
     total_rows: Mapped[int] = mapped_column(Integer)
     processed_rows: Mapped[int] = mapped_column(Integer, default=0)
     output_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    input_bytes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # where the next chunk starts
     matched: Mapped[int] = mapped_column(Integer, default=0)
     mismatched: Mapped[int] = mapped_column(Integer, default=0)
     not_found: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the result file is deleted then
+
+
+class ShareResourceVersion(Base):
+    """A past version of a catalog resource, kept when the resource is edited (版本记录)."""
+
+    __tablename__ = "share_resource_versions"
+    __table_args__ = (UniqueConstraint("resource_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("share_resources.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    replaced_by: Mapped[str] = mapped_column(String(64))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,3 +53,34 @@ class ShareToken(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
+
+
+class DataItem(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    type: Literal["string", "integer", "number", "date", "datetime", "boolean", "code"] = "string"
+    length: int = Field(default=0, ge=0, le=100_000)
+
+
+class ResourceIn(BaseModel):
+    """A local resource of the catalog (GB/T 21063 fields); code and short name are fixed once created."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=40)
+    short_name: str = Field(min_length=3, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    provider: str = Field(min_length=1, max_length=200)
+    provider_code: str = Field(min_length=18, max_length=18)
+    summary: str = Field(default="", max_length=1000)
+    items: list[DataItem] = Field(min_length=1)
+    sharing_type: Literal["unconditional", "conditional", "none"] = "conditional"
+    condition: str = Field(default="", max_length=500)
+    method: str = Field(default="接口", max_length=32)
+    update_cycle: str = Field(default="实时", max_length=32)
+
+
+class ResourceVersionOut(BaseModel):
+    version: int
+    snapshot: dict[str, Any]
+    replaced_at: datetime
+    replaced_by: str

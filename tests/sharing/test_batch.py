@@ -112,3 +112,56 @@ def test_xlsx_upload(client: TestClient, session: Session) -> None:
     while jobs.work_once(db.sessions.factory):
         pass
     assert client.get(f"/share/v1/batch/{created.json()['job_id']}", headers=headers).json()["matched"] == 2
+
+
+def test_progress_page_staff_list_and_result_expiry(client: TestClient, session: Session) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    known = _people(session, 3)
+    headers = _headers(client, session)
+    created = client.post("/share/v1/batch/identity", headers=headers,
+                          files={"file": ("名单.csv", _file(known), "text/csv")}).json()
+    job_id = created["job_id"]
+    page = client.get(created["progress_page"])
+    assert page.status_code == 200
+    assert "排队中" in page.text
+    assert 'http-equiv="refresh"' in page.text
+    assert known[0][1] not in page.text
+    assert known[0][0] not in page.text
+    assert client.get("/sharing/batches/" + "0" * 32).status_code == 404
+    factory = db.sessions.factory
+    while jobs.work_once(factory):
+        pass
+    done = client.get(f"/share/v1/batch/{job_id}", headers=headers).json()
+    assert done["status"] == "done"
+    assert done["expires_at"]
+    finished = client.get(created["progress_page"]).text
+    assert "已完成" in finished
+    assert 'http-equiv="refresh"' not in finished
+    factories.staff_user(session, username="batch-sup", roles=("supervisor",), division="110000", password="pw-pw-pw")
+    session.commit()
+    client.post("/staff/login", data={"username": "batch-sup", "password": "pw-pw-pw"})
+    listing = client.get("/staff/sharing/batches")
+    assert listing.status_code == 200
+    assert "名单.csv" in listing.text
+    assert "3/3" in listing.text
+
+    with factory() as s:
+        assert jobs.expire_results(s) == 0  # not yet due
+        later = datetime.now(UTC) + timedelta(days=8)
+        assert jobs.expire_results(s, now=later) == 1
+        s.commit()
+        job = s.scalars(select(BatchJob).where(BatchJob.public_id == job_id)).one()
+        assert not jobs.result_path(job).exists()
+    gone = client.get(f"/share/v1/batch/{job_id}/result", headers=headers)
+    assert gone.status_code == 410
+    assert gone.json()["type"] == "renshe:batch/expired"
+    assert client.get(f"/share/v1/batch/{job_id}", headers=headers).json()["matched"] == 3  # the counts stay
+
+
+def test_a_name_with_a_control_character_is_refused(client: TestClient, session: Session) -> None:
+    headers = _headers(client, session)
+    refused = client.post("/share/v1/batch/identity", headers=headers,
+                          files={"file": ("rows.csv", _file([("甲\n乙", "11010519491231002X")]), "text/csv")})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["code"] == "renshe:batch/name"
