@@ -1,0 +1,1 @@
+"""Electronic certificate library (电子证照库)."""
