@@ -1,0 +1,1 @@
+"""One-network service hall (一网通办)."""

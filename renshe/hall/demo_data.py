@@ -1,0 +1,60 @@
+"""Sample applications for the demo province: two overdue, one near due, two decided and rated (one
+非常满意, one 不满意 with its rectification case), one waiting for acceptance. Filed for persons with a
+phone in the province's first county, through the service itself (audited, with events)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from renshe.core.auth import Principal
+from renshe.core.settings import get_settings
+from renshe.hall import reviews, service
+from renshe.registry.models import Person
+
+FORM = {"former_employer": "演示科技有限公司", "separation_date": "2026-10-31", "separation_reason": "contract_expired",
+        "bank": "ICBC", "bank_account": "6222020200112233445", "pledge": True}
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def seed(session: Session) -> int:
+    """File the sample applications; returns how many (none when the province has too few persons)."""
+    prefix = get_settings().province_code[:2]
+    persons = list(session.scalars(select(Person).where(
+        Person.residence_division.startswith(prefix), Person.phone_encrypted.is_not(None),
+        Person.status == "normal").order_by(Person.residence_division, Person.id).limit(6)))
+    if len(persons) < 6:
+        return 0
+    clerk = Principal(kind="system", subject="demo-clerk", display_name="演示受理员", roles=("system",))
+    checker = Principal(kind="system", subject="demo-reviewer", display_name="演示审核员", roles=("system",))
+    calendar = service._calendar(session)
+    today = service.today()
+    made = []
+    for person in persons:
+        citizen = Principal(kind="citizen", subject=person.public_id, display_name=person.name,
+                            division_code=person.residence_division)
+        made.append((citizen, service.submit(session, actor=citizen, item_code="unemployment-benefit",
+                                             data=FORM, uploads=[service.Upload("separation_proof", "证明.pdf",
+                                                                                PDF)])))
+    for _, application in made[:5]:
+        service.act(session, actor=clerk, application=application, action="accept")
+    # Two overdue, one near due: the promised dates of sample data moved back.
+    made[0][1].due_date = calendar.add_workdays(today - timedelta(days=14), 0)
+    made[1][1].due_date = today - timedelta(days=3)
+    made[2][1].due_date = calendar.add_workdays(today, 1)
+    for _, application in made[3:5]:
+        service.act(session, actor=checker, application=application, action="review")
+        service.act(session, actor=checker, application=application, action="approve", reason="符合申领条件")
+    reviews.rate(session, actor=made[3][0], application=made[3][1], level=5, scores={"overall": 5}, comment="很快")
+    reviews.rate(session, actor=made[4][0], application=made[4][1], level=2, scores={"efficiency": 2},
+                 comment="等候时间较长，材料要求没有一次说清")
+    session.flush()
+    return len(made)
+
+
+def _days(n: int) -> timedelta:
+    from datetime import timedelta
+
+    return timedelta(days=n)
