@@ -11,10 +11,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from renshe import calendar_cli
+from renshe.card import cli as card_cli
+from renshe.certs import cli as certs_cli
 from renshe.core import audit, db, divisions, ids, migrate, staff
 from renshe.core.auth import SYSTEM, Role
 from renshe.core.errors import DomainError
 from renshe.core.settings import get_settings
+from renshe.hall import cli as hall_cli
 from renshe.registry import cli as registry_cli
 from renshe.sharing import cli as sharing_cli
 
@@ -27,8 +31,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+calendar_cli.register(app)
 registry_cli.register(app)
 sharing_cli.register(app)
+certs_cli.register(app)
+card_cli.register(app)
+hall_cli.register(app)
 console = Console()
 err = Console(stderr=True)
 

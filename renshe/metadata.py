@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from renshe.card import models as card_models
+from renshe.certs import models as certs_models
 from renshe.core import models as core_models
 from renshe.core.db import Base
 from renshe.federation import models as federation_models
+from renshe.hall import models as hall_models
 from renshe.registry import models as registry_models
 from renshe.sharing import models as sharing_models
 
-MODEL_MODULES = (core_models, registry_models, sharing_models, federation_models)
+MODEL_MODULES = (core_models, registry_models, sharing_models, federation_models, certs_models, card_models,
+                 hall_models)
 metadata: MetaData = Base.metadata

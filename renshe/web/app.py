@@ -16,21 +16,27 @@ from sqlalchemy import text
 from starlette.responses import JSONResponse, Response
 
 from renshe import __version__
+from renshe.card import api as card_api
+from renshe.card import pages as card_pages
+from renshe.certs import api as certs_api
+from renshe.certs import pages as certs_pages
 from renshe.core import db, messages
 from renshe.core.http import ELDERLY_COOKIE, DbSession, MaybePrincipal, templates
 from renshe.core.settings import get_settings
 from renshe.federation import pages as federation_pages
 from renshe.federation import runner as federation_runner
+from renshe.hall import api as hall_api
+from renshe.hall import pages as hall_pages
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
 from renshe.sharing import api as sharing_api
 from renshe.sharing import jobs as sharing_jobs
 from renshe.sharing import pages as sharing_pages
-from renshe.web import admin, auth, errors
+from renshe.web import admin, auth, calendar_admin, errors
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
 
-DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation")
+DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall")
 
 
 def create_app() -> FastAPI:
@@ -74,6 +80,7 @@ def create_app() -> FastAPI:
     app.include_router(auth.pages)
     app.include_router(admin.api)
     app.include_router(admin.pages)
+    app.include_router(calendar_admin.router)
     app.include_router(registry_api.router)
     app.include_router(registry_pages.router)
     app.include_router(sharing_api.router)
@@ -82,6 +89,12 @@ def create_app() -> FastAPI:
     app.include_router(sharing_pages.router)
     app.include_router(federation_pages.router)
     app.include_router(federation_pages.api)
+    app.include_router(certs_api.router)
+    app.include_router(certs_pages.router)
+    app.include_router(card_api.router)
+    app.include_router(card_pages.router)
+    app.include_router(hall_api.router)
+    app.include_router(hall_pages.router)
     _install_core_routes(app)
     return app
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -79,7 +80,8 @@ def _postgres_database(url: str) -> tuple[str, Any]:
     from sqlalchemy.engine import make_url
 
     main = make_url(url)
-    name = f"{main.database or 'renshe'}_browser"
+    # one database per server: several test modules may each run a server of their own at the same time
+    name = f"{main.database or 'renshe'}_browser_{secrets.token_hex(4)}"
     if not re.fullmatch(r"[A-Za-z0-9_]+", name):
         raise pytest.UsageError(f"cannot derive a browser database name from {main.database!r}")
     admin = create_engine(main.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -165,8 +167,12 @@ def _prepare_data(base_url: str, log_file: Path) -> LiveServer:
     return LiveServer(base_url, admin_token, own, other, credit_code, log_file)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def serve_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A seeded demo server in a subprocess with its own database, for as long as the generator runs.
+
+    The browser suite shares one (the session's `live_server`); a module whose tests change the demo data
+    in ways others must not see starts its own with a module-scoped fixture: `yield from serve_demo(…)`.
+    """
     tmp = tmp_path_factory.mktemp("renshe-browser")
     main_url = os.environ.get("RENSHE_TEST_DATABASE_URL", "")
     cleanup = None
@@ -204,11 +210,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             cleanup()
 
 
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    yield from serve_demo(tmp_path_factory)
+
+
 # --------------------------------------------------------------------------- browser
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
+def launch_chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright; one per test session (tests/conftest.py's `chromium`)."""
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. Run `scripts/ensure-chromium` "
                     "(or `sudo apt-get install -y chromium fonts-noto-cjk`); never `playwright install`.",

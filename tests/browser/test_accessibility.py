@@ -72,6 +72,42 @@ def test_signed_in_staff_pages_have_no_axe_violations(context: Any, live_server:
     assert_no_axe_violations(page, f"403 page ({mode})")
 
 
+SHARING_PAGES = ["/staff/sharing", "/staff/sharing/calls", "/staff/sharing/dashboard", "/staff/sharing/batches",
+                 "/staff/sharing/resources/new", "/staff/sharing/resources/identity-verification", "/staff/calendar"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_data_sharing_staff_pages_have_no_axe_violations(context: Any, live_server: LiveServer, mode: str) -> None:
+    import httpx
+
+    set_elderly(context, live_server, MODES[mode])
+    page = context.new_page()
+    sign_in_staff(page, "admin")
+    # a consumer registered on the page makes a few calls, so the dashboard draws its charts
+    page.goto("/staff/sharing")
+    page.fill("#name", f"无障碍检查调用方{mode}")
+    page.fill("#purpose", "身份核验")
+    page.fill("#legal_basis", "依法履职")
+    page.check("input[name=grants][value=identity-verification]")
+    page.click("form[action='/staff/sharing/consumers'] button[type=submit]")
+    shown = page.locator("p.success strong")
+    client_id, secret = shown.nth(0).inner_text(), shown.nth(1).inner_text()
+    token = httpx.post(f"{live_server.base_url}/share/v1/token", data={
+        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}).json()["access_token"]
+    for name in (live_server.own.name, "别人"):
+        answer = httpx.post(f"{live_server.base_url}/share/v1/verify/identity",
+                            headers={"Authorization": f"Bearer {token}"},
+                            json={"name": name, "id_number": live_server.own.id_number})
+        assert answer.status_code == 200
+    for path in SHARING_PAGES:
+        response = page.goto(path)
+        assert response is not None
+        assert response.status == 200, path
+        if path == "/staff/sharing/dashboard":
+            assert page.locator("figure.chart svg").count() >= 3
+        assert_no_axe_violations(page, f"{path} ({mode})")
+
+
 # --------------------------------------------------------------------------- elderly mode, measured
 
 MEASURE = """
