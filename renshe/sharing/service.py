@@ -234,7 +234,7 @@ def log_call(
         status=status,
         success=status < 400, requested_at=requested_at, responded_at=utcnow(), request_bytes=request_bytes,
         response_bytes=response_bytes, request_id=current.get().request_id)
-    entry.duration_ms = max(0, round((entry.responded_at - requested_at).total_seconds() * 1000))
+    entry.duration_ms = min(max(0, round((entry.responded_at - requested_at).total_seconds() * 1000)), 2**31 - 1)
     session.add(entry)
     session.flush()
     return entry
