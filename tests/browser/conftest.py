@@ -251,6 +251,25 @@ def page(context: Any) -> Any:
     return context.new_page()
 
 
+def sign_in_citizen(page: Any, id_number: str, phone: str) -> None:
+    """A citizen signs in with the one-time code read from the demo outbox (/demo/messages)."""
+    from playwright.sync_api import expect
+
+    page.goto("/citizen/login")
+    page.fill("#id_number", id_number)
+    page.click("form.card button[type=submit]")
+    expect(page.locator("#code")).to_be_visible()
+    outbox = page.context.new_page()
+    outbox.goto("/demo/messages")
+    row = outbox.locator("tbody tr", has_text=f"{phone[:3]}****{phone[-4:]}").first
+    match = re.search(r"验证码为(\d{6})", row.inner_text())
+    assert match, row.inner_text()
+    outbox.close()
+    page.fill("#code", match.group(1))
+    page.click("form.card button[type=submit]")
+    page.wait_for_url("**/citizen")
+
+
 def sign_in_staff(page: Any, username: str, password: str = "demo") -> None:
     """Sign in through the /staff/login form and land on the workbench."""
     page.goto("/staff/login")

@@ -77,20 +77,7 @@ def verify_text(page: Any, value: str) -> None:
 
 def sign_in_citizen(page: Any, live_server: LiveServer) -> None:
     """The demo citizen signs in with the one-time code from the demo outbox."""
-    own = live_server.own
-    page.goto("/citizen/login")
-    page.fill("#id_number", own.id_number)
-    page.click("form.card button[type=submit]")
-    expect(page.locator("#code")).to_be_visible()
-    outbox = page.context.new_page()
-    outbox.goto("/demo/messages")
-    row = outbox.locator("tbody tr", has_text=f"{own.phone[:3]}****{own.phone[-4:]}").first
-    match = re.search(r"验证码为(\d{6})", row.inner_text())
-    assert match, row.inner_text()
-    outbox.close()
-    page.fill("#code", match.group(1))
-    page.click("form.card button[type=submit]")
-    page.wait_for_url("**/citizen")
+    browser.sign_in_citizen(page, live_server.own.id_number, live_server.own.phone)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -14,7 +14,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import conftest as browser
-from tests.browser.conftest import CLERK_COUNTY, LiveServer, assert_no_axe_violations, set_elderly, sign_in_staff
+from tests.browser.conftest import (
+    CLERK_COUNTY,
+    LiveServer,
+    assert_no_axe_violations,
+    set_elderly,
+    sign_in_citizen,
+    sign_in_staff,
+)
 
 # A seeded server of this module's own (its applications and ratings change the demo data); the browser
 # suite's per-test context and page fixtures, used here by name.
@@ -30,22 +37,6 @@ page = browser.page
 
 pytestmark = pytest.mark.browser
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def sign_in_citizen(page: Any, id_number: str, phone: str) -> None:
-    page.goto("/citizen/login")
-    page.fill("#id_number", id_number)
-    page.click("form.card button[type=submit]")
-    expect(page.locator("#code")).to_be_visible()
-    outbox = page.context.new_page()
-    outbox.goto("/demo/messages")
-    row = outbox.locator("tbody tr", has_text=f"{phone[:3]}****{phone[-4:]}").first
-    match = re.search(r"验证码为(\d{6})", row.inner_text())
-    assert match, row.inner_text()
-    outbox.close()
-    page.fill("#code", match.group(1))
-    page.click("form.card button[type=submit]")
-    page.wait_for_url("**/citizen")
 
 
 def test_citizen_applies_clerk_accepts_other_reviewer_approves_citizen_sees_result(
