@@ -47,12 +47,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
 wrk.headers["X-Terminal-Key"] = "__KEY__"
 wrk.headers["X-Terminal-Secret"] = "__SECRET__"
-local threads = 0
-function setup(thread)
-  thread:set("offset", threads)
-  threads = threads + 1
-end
-function init(args)
+""" + person_lookup.LUA_THREAD_OFFSET + """function init(args)
   k = 0
 end
 function request()
@@ -61,18 +56,7 @@ function request()
   if i > #codes then i = ((i - 1) % #codes) + 1 end
   return wrk.format(nil, "__PATH__", nil, '{"code":"' .. codes[i] .. '"}')
 end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH_JSON {\\"requests\\":%.0f,\\"duration_us\\":%.0f,\\"bytes\\":%.0f,\\"connect\\":%.0f," ..
-    "\\"read\\":%.0f,\\"write\\":%.0f,\\"status\\":%.0f,\\"timeout\\":%.0f,\\"min_us\\":%.1f," ..
-    "\\"max_us\\":%.1f,\\"mean_us\\":%.1f,\\"stdev_us\\":%.1f,\\"p50_us\\":%.1f,\\"p75_us\\":%.1f," ..
-    "\\"p90_us\\":%.1f,\\"p99_us\\":%.1f,\\"p999_us\\":%.1f}\\n",
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
-    latency.min, latency.max, latency.mean, latency.stdev, latency:percentile(50), latency:percentile(75),
-    latency:percentile(90), latency:percentile(99), latency:percentile(99.9)))
-end
-"""
+""" + person_lookup.LUA_SUMMARY
 
 
 def _use_database(directory: Path) -> None:

@@ -44,19 +44,14 @@ wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer __TOKEN__"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
-local threads = 0
-function setup(thread)
-  thread:set("offset", threads)
-  threads = threads + 1
-end
-function init(args)
+""" + lookup.LUA_THREAD_OFFSET + """function init(args)
   position = (offset or 0) * 7919
 end
 function request()
   position = position + 1
   return wrk.format(nil, "__PATH__", nil, bodies[(position % #bodies) + 1])
 end
-""" + lookup.LUA[lookup.LUA.index("function done"):]
+""" + lookup.LUA_SUMMARY
 
 
 def unknown_number(number: str, rng: random.Random, known: set[str]) -> str:
