@@ -8,11 +8,13 @@ Chinese (invalid JSON with its line and column, the schema subset, the material 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -135,25 +137,38 @@ def adapt_post(request: Request, code: str, session: DbSession, principal: Staff
     errors: list[FieldError] = []
     note = _note(values, "调整说明", errors)
     promised = _int(values, "promised_limit_days", "承诺时限", errors)
+    form, materials = _definition(values, errors)
+    if not errors:
+        errors = _write(session, lambda: service.adapt_item(
+            session, actor=principal, code=code, note=note, promised_limit_days=promised, form=form,
+            materials=materials))
+    if errors:
+        return _adapt_page(request, session, code, values=values, errors=errors, status_code=422)
+    db.commit(session)
+    return RedirectResponse(f"/staff/hall/catalog?done=adapt&code={code}", status_code=303)
+
+
+def _definition(values: dict[str, str], errors: list[FieldError]) -> tuple[Any, Any]:
+    """The form schema and materials list typed into the page, parsed and checked (errors appended)."""
     form = _parse_json(values, "form", dict, errors)
     materials = _parse_json(values, "materials", list, errors)
     if form is not None:
         errors += _form_problems(form)
     if materials is not None:
         errors += service.check_materials(materials)
-    if not errors:
-        try:
-            service.adapt_item(session, actor=principal, code=code, note=note, promised_limit_days=promised,
-                               form=form, materials=materials)
-        except DomainError as exc:
-            if exc.status in (401, 403, 404):
-                raise
-            session.rollback()
-            errors = _service_errors(exc)
-    if errors:
-        return _adapt_page(request, session, code, values=values, errors=errors, status_code=422)
-    db.commit(session)
-    return RedirectResponse(f"/staff/hall/catalog?done=adapt&code={code}", status_code=303)
+    return form, materials
+
+
+def _write(session: Session, action: Callable[[], object]) -> list[FieldError]:
+    """Run the service write; a broken rule becomes this page's field errors (access and absence go up)."""
+    try:
+        action()
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        session.rollback()
+        return _service_errors(exc)
+    return []
 
 
 def _form_problems(form: dict[str, Any]) -> list[FieldError]:
@@ -209,12 +224,7 @@ def publish_post(request: Request, code: str, session: DbSession, principal: Sta
     except ValueError:
         errors.append(FieldError("published_on", "renshe:hall/published-on",
                                  "“发布日期”应为有效日期，格式为YYYY-MM-DD"))
-    form = _parse_json(values, "form", dict, errors)
-    materials = _parse_json(values, "materials", list, errors)
-    if form is not None:
-        errors += _form_problems(form)
-    if materials is not None:
-        errors += service.check_materials(materials)
+    form, materials = _definition(values, errors)
     changes: dict[str, Any] = {}
     if not errors:
         proposed = {"name": name, "case_type": case_type, "legal_limit_days": legal, "form": form,
@@ -223,14 +233,8 @@ def publish_post(request: Request, code: str, session: DbSession, principal: Sta
         if not changes:
             errors.append(FieldError("changes", "renshe:hall/no-change", "与当前版本相比没有任何修改，无需发布新版本"))
     if not errors:
-        try:
-            service.publish_national(session, actor=principal, code=code, changes=changes, note=note,
-                                     published_on=published_on)
-        except DomainError as exc:
-            if exc.status in (401, 403, 404):
-                raise
-            session.rollback()
-            errors = _service_errors(exc)
+        errors = _write(session, lambda: service.publish_national(
+            session, actor=principal, code=code, changes=changes, note=note, published_on=published_on))
     if errors:
         return _publish_page(request, session, code, values=values, errors=errors, status_code=422)
     db.commit(session)
