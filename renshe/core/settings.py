@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     nats_subject_prefix: str = "renshe"
     role: str = "province"
     batch_worker: bool = True  # run batch-verification jobs in the web process
+    batch_dir: Path = Field(default_factory=lambda: VAR_DIR / "batch")  # batch files; hall materials beside it
     # Data sharing: the call log is kept this long (《网络安全法》第二十一条: network logs at least six
     # months), a batch's result file this long after the batch finished.
     call_log_retention_days: int = Field(default=180, ge=1)

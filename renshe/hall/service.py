@@ -12,7 +12,6 @@ import base64
 import binascii
 import calendar as month_calendar
 import json
-import os
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
 from renshe.core.events import record_event
 from renshe.core.models import OneTimeCode
-from renshe.core.settings import VAR_DIR, get_settings
+from renshe.core.settings import get_settings
 from renshe.hall import forms, schemas, workflow
 from renshe.hall.models import (
     Application,
@@ -78,8 +77,7 @@ def upload_root() -> Path:
     explicit = hall_settings().upload_dir
     if explicit:
         return explicit
-    batch = os.environ.get("RENSHE_BATCH_DIR")
-    return (Path(batch).parent if batch else VAR_DIR) / "hall-materials"
+    return get_settings().batch_dir.parent / "hall-materials"
 
 
 def max_upload_bytes() -> int:

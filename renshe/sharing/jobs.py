@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from renshe.core import ids
 from renshe.core.db import utcnow
 from renshe.core.errors import FieldError, NotFound, ValidationFailed
-from renshe.core.settings import VAR_DIR, get_settings
+from renshe.core.settings import get_settings
 from renshe.registry import service as registry
 from renshe.registry.models import Person
 from renshe.sharing.models import BatchJob
@@ -38,7 +38,7 @@ MAX_REPORTED = 100
 
 
 def batch_dir(job_id: str) -> Path:
-    return Path(os.environ.get("RENSHE_BATCH_DIR", str(VAR_DIR / "batch"))) / job_id
+    return get_settings().batch_dir / job_id
 
 
 def _rows_from_upload(upload: IO[bytes], filename: str) -> Iterator[tuple[int, list[str]]]:
