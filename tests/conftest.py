@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 TEST_URL = os.environ.get("RENSHE_TEST_DATABASE_URL", "")
 
@@ -66,7 +66,7 @@ def session(engine: Engine) -> Iterator[Session]:
     staff.forget_principal()
     connection = engine.connect()
     outer = connection.begin()
-    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    factory = db.make_factory(connection, join_transaction_mode="create_savepoint")
     db.sessions.factory = factory
     own = factory()
     try:

@@ -10,10 +10,9 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from renshe.card import schemas, service
-from renshe.core import db
 from renshe.core.auth import Principal
 from renshe.core.errors import NotFound
-from renshe.core.http import CurrentPrincipal, DbSession, Limit, require_kind
+from renshe.core.http import CurrentPrincipal, DbSession, Limit, WriteSession, require_kind
 from renshe.registry import service as registry
 
 router = APIRouter(prefix="/api/v1/card", tags=["card 社会保障卡"])
@@ -35,7 +34,6 @@ def apply_at_window(data: schemas.CardApplicationIn, session: DbSession, princip
     person = registry.find_person(session, actor=principal, id_number=data.id_number)
     card = service.apply_for_card(session, actor=principal, person=person, bank_code=data.bank_code)
     out = service.card_out(session, card, actor=principal)
-    db.commit(session)
     return _json(out, 201)
 
 
@@ -60,8 +58,6 @@ def get_card(card_id: str, session: DbSession, principal: CurrentPrincipal,
              ) -> Response:
     card = service.get_card(session, actor=principal, public_id=card_id)
     out = service.card_out(session, card, actor=principal, unmask=unmask)
-    if unmask:
-        db.commit(session)
     return _json(out)
 
 
@@ -71,7 +67,6 @@ def replace(card_id: str, data: schemas.ReplaceIn, session: DbSession, principal
     card = service.get_card(session, actor=principal, public_id=card_id)
     new = service.replace_card(session, actor=principal, card=card, reason=data.reason, bank_code=data.bank_code)
     out = service.card_out(session, new, actor=principal)
-    db.commit(session)
     return _json(out, 201)
 
 
@@ -90,7 +85,6 @@ def card_action(card_id: str, action: str, session: DbSession, principal: Curren
     card = service.move(session, actor=principal, card=card, action=ACTIONS[action],
                         reason=data.reason if data else "")
     out = service.card_out(session, card, actor=principal)
-    db.commit(session)
     return _json(out)
 
 
@@ -99,7 +93,6 @@ def card_action(card_id: str, action: str, session: DbSession, principal: Curren
 def create_batch(data: schemas.BatchIn, session: DbSession, principal: Staff) -> Response:
     batch = service.create_batch(session, actor=principal, maker=data.maker, limit=data.limit)
     out = service.batch_out(batch)
-    db.commit(session)
     return _json(out, 201)
 
 
@@ -123,7 +116,6 @@ def batch_produced(batch_id: str, data: schemas.BatchProducedIn, session: DbSess
     service.mark_batch_produced(session, actor=principal, batch=batch,
                                 accounts=[(c.card_id, c.bank_account) for c in data.cards])
     out = service.batch_out(batch)
-    db.commit(session)
     return _json(out)
 
 
@@ -144,7 +136,6 @@ def apply_online(data: schemas.OnlineApplicationIn, session: DbSession, principa
     person = service.citizen_person(session, principal)
     card = service.apply_for_card(session, actor=principal, person=person, bank_code=data.bank_code)
     out = service.card_out(session, card, actor=principal)
-    db.commit(session)
     return _json(out, 201)
 
 
@@ -155,7 +146,6 @@ def report_loss(session: DbSession, principal: Citizen) -> Response:
         raise NotFound("您的社会保障卡", code="renshe:card/no-card")
     service.move(session, actor=principal, card=card, action="report_loss")
     out = service.card_out(session, card, actor=principal)
-    db.commit(session)
     return _json(out)
 
 
@@ -166,15 +156,13 @@ def issue_essc(session: DbSession, principal: Citizen) -> Response:
     card = service.my_card(session, actor=principal)
     assert card is not None  # noqa: S101 - issue_essc just checked it
     out = service.essc_out(essc, card)
-    db.commit(session)
     return _json(out, 201)
 
 
 @router.get("/me/essc/code", response_model=schemas.CodeOut,
             summary="电子社保卡二维码 A fresh signed QR code (valid once, for a short time)")
-def essc_code(session: DbSession, principal: Citizen) -> Response:
-    issued = service.issue_code(session, actor=principal)
-    db.commit(session)  # the first code of a deployment creates its signing key
+def essc_code(session: WriteSession, principal: Citizen) -> Response:
+    issued = service.issue_code(session, actor=principal)  # the first code creates the signing key
     out = schemas.CodeOut(code=issued.code, svg_data_uri=service.qr_svg_data_uri(issued.code),
                           issued_at=issued.issued_at, expires_at=issued.expires_at,
                           valid_seconds=service.card_settings().code_seconds)
@@ -208,8 +196,8 @@ def scan(data: schemas.ScanIn, session: DbSession,
          x_terminal_secret: Annotated[str | None, Header()] = None) -> Response:
     terminal = service.authenticate_terminal(session, key_id=x_terminal_key, secret=x_terminal_secret)
     outcome = service.scan(session, terminal=terminal, code=data.code)
-    db.commit(session)  # the scan log stays, refused or not
     if outcome.error is not None:
+        outcome.error.persist = True  # the scan log stays, refused or not
         raise outcome.error
     assert outcome.answer is not None  # noqa: S101 - an accepted scan always has its answer
     return _json(outcome.answer)
@@ -219,7 +207,6 @@ def scan(data: schemas.ScanIn, session: DbSession,
             summary="平台验签公钥 Ed25519 public keys (JWK) for codes and sign-in results")
 def keys(session: DbSession) -> Response:
     out = service.public_keys(session)
-    db.commit(session)
     return _json(out)
 
 
@@ -234,18 +221,14 @@ def list_scenarios(session: DbSession, _principal: CurrentPrincipal) -> list[sch
 @router.put("/scenarios/{code}", response_model=schemas.ScenarioOut, summary="开通或关闭场景 Enable or disable")
 def toggle_scenario(code: str, data: schemas.ScenarioToggleIn, session: DbSession,
                     principal: Staff) -> schemas.ScenarioOut:
-    out = service.set_scenario(session, actor=principal, code=code, enabled=data.enabled)
-    db.commit(session)
-    return out
+    return service.set_scenario(session, actor=principal, code=code, enabled=data.enabled)
 
 
 @router.post("/terminals", status_code=status.HTTP_201_CREATED, response_model=schemas.TerminalCreated,
              summary="登记受理终端 Register a scan terminal (secret shown once)")
 def add_terminal(data: schemas.TerminalIn, session: DbSession, principal: Staff) -> schemas.TerminalCreated:
     terminal, secret = service.register_terminal(session, actor=principal, data=data)
-    out = schemas.TerminalCreated(**service.terminal_out(terminal).model_dump(), secret=secret)
-    db.commit(session)
-    return out
+    return schemas.TerminalCreated(**service.terminal_out(terminal).model_dump(), secret=secret)
 
 
 @router.get("/terminals", response_model=list[schemas.TerminalOut], summary="受理终端 Terminals")
@@ -259,18 +242,14 @@ def terminal_active(terminal_id: str, action: str, session: DbSession, principal
     if action not in {"disable", "enable"}:
         raise NotFound("该操作", code="renshe:card/unknown-action")
     terminal = service.set_terminal_active(session, actor=principal, public_id=terminal_id, active=action == "enable")
-    out = service.terminal_out(terminal)
-    db.commit(session)
-    return out
+    return service.terminal_out(terminal)
 
 
 @router.post("/apps", status_code=status.HTTP_201_CREATED, response_model=schemas.AppCreated,
              summary="登记第三方应用 Register a bank or city app (secret shown once)")
 def add_app(data: schemas.AppIn, session: DbSession, principal: Staff) -> schemas.AppCreated:
     app, secret = service.register_app(session, actor=principal, data=data)
-    out = schemas.AppCreated(**service.app_out(app).model_dump(), secret=secret)
-    db.commit(session)
-    return out
+    return schemas.AppCreated(**service.app_out(app).model_dump(), secret=secret)
 
 
 @router.get("/apps", response_model=list[schemas.AppOut], summary="第三方应用 Apps")
@@ -287,9 +266,7 @@ def start_sign_in(data: schemas.SignInRequestIn, session: DbSession,
                   x_app_secret: Annotated[str | None, Header()] = None) -> schemas.SignInRequestOut:
     app = service.authenticate_app(session, app_id=x_app_id, secret=x_app_secret)
     request = service.start_sign_in(session, app=app, scopes=data.scopes, state=data.state)
-    out = service.sign_in_out(request)
-    db.commit(session)
-    return out
+    return service.sign_in_out(request)
 
 
 @router.get("/sign-in-requests/{request_id}", response_model=schemas.SignInRequestOut,
@@ -311,7 +288,6 @@ def post_payment(data: schemas.PaymentIn, session: DbSession, principal: Staff) 
         session, actor=principal, person=person, programme=data.programme, amount_fen=data.amount_fen,
         period=data.period, reference=data.reference, description=data.description)
     out = service.payment_out(payment)
-    db.commit(session)
     return _json(out, 201 if created else 200)
 
 

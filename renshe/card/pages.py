@@ -63,7 +63,6 @@ def citizen_apply(request: Request, session: DbSession, principal: Citizen,
     card, errors = attempt(lambda: service.apply_for_card(session, actor=principal, person=person,
                                                           bank_code=bank_code), field="bank_code")
     if card is not None:
-        db.commit(session)
         return RedirectResponse("/citizen/card?ok=applied", status_code=303)
     session.rollback()
     return _citizen_page(request, session, principal, status_code=422, errors=errors)
@@ -79,7 +78,6 @@ def citizen_report_loss(request: Request, session: DbSession, principal: Citizen
     moved, errors = attempt(lambda: service.move(session, actor=principal, card=card, action="report_loss"),
                             field="confirm")
     if moved is not None:
-        db.commit(session)
         return RedirectResponse("/citizen/card?ok=lost", status_code=303)
     session.rollback()
     return _citizen_page(request, session, principal, status_code=409, errors=errors)
@@ -89,7 +87,6 @@ def citizen_report_loss(request: Request, session: DbSession, principal: Citizen
 def citizen_issue_essc(request: Request, session: DbSession, principal: Citizen) -> Response:
     essc, errors = attempt(lambda: service.issue_essc(session, actor=principal), field="essc")
     if essc is not None:
-        db.commit(session)
         return RedirectResponse("/citizen/card/essc?ok=essc", status_code=303)
     session.rollback()
     return _citizen_page(request, session, principal, status_code=409, errors=errors)
@@ -119,7 +116,6 @@ def sign_in_decide(request: Request, request_id: str, session: DbSession, princi
     decided, errors = attempt(lambda: service.decide_sign_in(
         session, actor=principal, request_id=request_id, approve=decision == "approve"), field="decision")
     if decided is not None:
-        db.commit(session)
         ok = "approved" if decided.status == "confirmed" else "declined"
         return RedirectResponse(f"/citizen/card/sign-in/{request_id}?ok={ok}", status_code=303)
     session.rollback()
@@ -185,7 +181,6 @@ def staff_apply(request: Request, session: DbSession, principal: Staff, id_numbe
 
     card, errors = attempt(apply, field="bank_code")
     if card is not None:
-        db.commit(session)
         return RedirectResponse(f"/staff/card?q={id_number.strip()}&ok=applied", status_code=303)
     session.rollback()
     return _staff_page(request, session, principal, q=id_number, status_code=422, errors=errors,
@@ -206,7 +201,6 @@ def staff_action(request: Request, card_id: str, action: str, session: DbSession
 
     done, errors = attempt(run, field="reason")
     if done is not None:
-        db.commit(session)
         return RedirectResponse(f"/staff/card?q={id_number}&ok=done", status_code=303)
     session.rollback()
     return _staff_page(request, session, principal, q=id_number, status_code=422, errors=errors)
@@ -226,7 +220,6 @@ def batches_create(request: Request, session: DbSession, principal: Staff,
                    maker: Annotated[str, Form()] = "") -> Response:
     batch, errors = attempt(lambda: service.create_batch(session, actor=principal, maker=maker), field="maker")
     if batch is not None:
-        db.commit(session)
         return RedirectResponse(f"/staff/card/batches/{batch.public_id}?ok=batch", status_code=303)
     session.rollback()
     rows, next_cursor = service.list_batches(session, actor=principal, limit=50)
@@ -291,7 +284,6 @@ def scenarios_page(request: Request, session: DbSession, principal: Staff) -> Re
 def scenario_toggle(code: str, session: DbSession, principal: Staff,
                     enabled: Annotated[str, Form()] = "0") -> Response:
     service.set_scenario(session, actor=principal, code=code, enabled=enabled == "1")
-    db.commit(session)
     return RedirectResponse("/staff/card/scenarios?ok=scenario", status_code=303)
 
 
@@ -341,7 +333,6 @@ def terminals_create(request: Request, session: DbSession, principal: Staff, nam
         if made is not None:
             terminal, secret = made
             created = schemas.TerminalCreated(**service.terminal_out(terminal).model_dump(), secret=secret)
-            db.commit(session)
             return _terminals_page(request, session, principal, created=created)
         session.rollback()
     return _terminals_page(request, session, principal, status_code=422, errors=errors, values=values)
@@ -352,7 +343,6 @@ def terminal_toggle(terminal_id: str, session: DbSession, principal: Staff,
                     active: Annotated[str, Form()] = "0") -> Response:
     on = active == "1"
     service.set_terminal_active(session, actor=principal, public_id=terminal_id, active=on)
-    db.commit(session)
     return RedirectResponse(f"/staff/card/terminals?ok={'terminal-on' if on else 'terminal-off'}", status_code=303)
 
 
@@ -393,7 +383,6 @@ def apps_create(request: Request, session: DbSession, principal: Staff, name: An
         if made is not None:
             app, secret = made
             created = schemas.AppCreated(**service.app_out(app).model_dump(), secret=secret)
-            db.commit(session)
             return _apps_page(request, session, principal, created=created)
         session.rollback()
     return _apps_page(request, session, principal, status_code=422, errors=errors, values=values)

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Query, status
 from starlette.responses import JSONResponse, Response
 
 from renshe.certs import schemas, service
-from renshe.core import db
 from renshe.core.auth import Principal
-from renshe.core.http import CurrentPrincipal, DbSession, MaybePrincipal, require_kind
+from renshe.core.http import CurrentPrincipal, DbSession, MaybePrincipal, WriteSession, require_kind
 
 router = APIRouter(tags=["certs 电子证照"])
 Citizen = Annotated[Principal, require_kind("citizen")]
@@ -19,20 +18,18 @@ Staff = Annotated[Principal, require_kind("staff")]
 
 
 @router.get("/.well-known/renshe/keys", summary="发证密钥（JWKS）Published certificate keys")
-def keys(session: DbSession) -> JSONResponse:
+def keys(session: WriteSession) -> JSONResponse:
     found = service.published_keys(session)
     if not found["keys"]:
         service.signing_keys(session, service.default_issuer(session))
-        db.commit(session)
         found = service.published_keys(session)
     return JSONResponse(found, headers={"Cache-Control": "public, max-age=300"})
 
 
 @router.get("/certs/status/{purpose}/{list_no}", summary="证照状态列表 Bitstring status list (vc+jwt)",
             response_class=Response, responses={200: {"content": {"application/vc+jwt": {}}}})
-def status_list(purpose: str, list_no: int, session: DbSession) -> Response:
-    token = service.status_list_credential(session, purpose=purpose, list_no=list_no)
-    db.commit(session)  # the first call may create the keys
+def status_list(purpose: str, list_no: int, session: WriteSession) -> Response:
+    token = service.status_list_credential(session, purpose=purpose, list_no=list_no)  # may create keys
     return Response(token, media_type="application/vc+jwt", headers={"Cache-Control": "public, max-age=60"})
 
 
@@ -49,7 +46,6 @@ def types() -> list[dict[str, Any]]:
              summary="核验电子证照 Verify a certificate (JWS, QR payload or identifier)")
 def verify(data: schemas.VerifyIn, session: DbSession, principal: MaybePrincipal) -> schemas.VerifyOut:
     result = service.verify(session, value=data.value, channel="api", actor=principal)
-    db.commit(session)
     return result.out()
 
 
@@ -58,9 +54,7 @@ def verify(data: schemas.VerifyIn, session: DbSession, principal: MaybePrincipal
 def issue(data: schemas.IssueIn, session: DbSession, principal: CurrentPrincipal) -> schemas.CertificateOut:
     cert = service.issue(session, actor=principal, person_public_id=data.person_id, type_key=data.type,
                          fields=data.fields, valid_from=data.valid_from)
-    out = service.certificate_out(session, cert, actor=principal)
-    db.commit(session)
-    return out
+    return service.certificate_out(session, cert, actor=principal)
 
 
 @router.get("/api/v1/certs", response_model=schemas.CertificatePage, summary="辖区内证照 Certificates in jurisdiction")
@@ -91,9 +85,7 @@ def _change(action: str, identifier: str, data: schemas.ReasonIn, session: Any, 
     cert = service.get_certificate(session, actor=principal, identifier=identifier)
     changed = {"suspend": service.suspend, "resume": service.resume, "revoke": service.revoke}[action](
         session, actor=principal, cert=cert, reason=data.reason)
-    out = service.certificate_out(session, changed, actor=principal)
-    db.commit(session)
-    return out
+    return service.certificate_out(session, changed, actor=principal)
 
 
 @router.post("/api/v1/certs/{identifier}/suspend", response_model=schemas.CertificateOut, summary="暂停 Suspend")
@@ -116,15 +108,12 @@ def revoke(identifier: str, data: schemas.ReasonIn, session: DbSession, principa
 def reissue(identifier: str, data: schemas.ReissueIn, session: DbSession, principal: Staff) -> schemas.CertificateOut:
     cert = service.get_certificate(session, actor=principal, identifier=identifier)
     new = service.reissue(session, actor=principal, cert=cert, reason=data.reason, fields=data.fields)
-    out = service.certificate_out(session, new, actor=principal)
-    db.commit(session)
-    return out
+    return service.certificate_out(session, new, actor=principal)
 
 
 @router.post("/api/v1/certs/keys/rotate", summary="轮换发证密钥 Rotate the issuer's keys")
 def rotate(session: DbSession, principal: Staff) -> dict[str, str]:
     ed, sm = service.rotate_keys(session, actor=principal)
-    db.commit(session)
     return {"ed25519": ed.kid, "sm2": sm.kid}
 
 
@@ -138,7 +127,6 @@ def mine(session: DbSession, principal: Citizen) -> list[schemas.CertificateView
 def create_link(identifier: str, data: schemas.LinkIn, session: DbSession, principal: Citizen) -> schemas.LinkOut:
     cert = service.get_certificate(session, actor=principal, identifier=identifier)
     link, url = service.create_link(session, actor=principal, cert=cert, days=data.days, purpose=data.purpose)
-    db.commit(session)
     return schemas.LinkOut(url=url, expires_at=link.expires_at)
 
 

@@ -11,11 +11,10 @@ from starlette.responses import Response
 
 from renshe.certs import render, service
 from renshe.certs.models import Certificate
-from renshe.core import db
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.http import DbSession, MaybePrincipal, attempt, require_kind, templates
+from renshe.core.http import DbSession, MaybePrincipal, WriteSession, attempt, require_kind, templates
 from renshe.registry import service as registry
 
 router = APIRouter(include_in_schema=False)
@@ -42,7 +41,6 @@ def verify_form(request: Request, session: DbSession, principal: MaybePrincipal,
     if not value:
         return _verify_page(request)
     result = service.verify(session, value=value, channel="page", actor=principal)
-    db.commit(session)
     return _verify_page(request, value=value, result=result)
 
 
@@ -71,16 +69,14 @@ async def verify_submit(request: Request, session: DbSession, principal: MaybePr
     from starlette.concurrency import run_in_threadpool
 
     def work() -> service.Verification:
-        found = service.verify(session, value=text, channel="page", actor=principal)
-        db.commit(session)
-        return found
+        return service.verify(session, value=text, channel="page", actor=principal)
 
     result = await run_in_threadpool(work)
     return _verify_page(request, value=text if len(text) < 2000 else "", result=result)
 
 
 @router.get("/certs/v/{token}")
-def open_link(request: Request, token: str, session: DbSession, principal: MaybePrincipal) -> Response:
+def open_link(request: Request, token: str, session: WriteSession, principal: MaybePrincipal) -> Response:
     try:
         result = service.open_link(session, token=token, actor=principal)
     except DomainError as exc:
@@ -88,7 +84,6 @@ def open_link(request: Request, token: str, session: DbSession, principal: Maybe
             raise
         return templates.render(request, "error.html", status_code=exc.status, page_title="核验链接无效",
                                 title="核验链接无效", detail=exc.detail, errors=[])
-    db.commit(session)
     return _verify_page(request, result=result)
 
 
@@ -136,7 +131,6 @@ def my_cert_link(request: Request, public_id: str, session: DbSession, principal
         field="days")
     if made is None:
         return _my_cert_page(request, session, principal, cert, errors=errors, status_code=422)
-    db.commit(session)
     return RedirectResponse(f"/citizen/certs/{cert.public_id}?link={made[1]}", status_code=303)
 
 
@@ -184,10 +178,7 @@ async def issue_submit(request: Request, session: DbSession, principal: Staff) -
     from starlette.concurrency import run_in_threadpool
 
     def work() -> tuple[Certificate | None, list[FieldError]]:
-        cert, errors = attempt(run, field="id_number")
-        if cert is not None:
-            db.commit(session)
-        return cert, errors
+        return attempt(run, field="id_number")
 
     cert, errors = await run_in_threadpool(work)
     if cert is not None:
@@ -221,13 +212,11 @@ def staff_change(request: Request, public_id: str, action: str, session: DbSessi
         new, errors = attempt(lambda: service.reissue(session, actor=principal, cert=cert, reason=reason),
                               field="reason")
         if new is not None:
-            db.commit(session)
             return RedirectResponse(f"/staff/certs/{new.public_id}?done=reissue", status_code=303)
     elif action in actions:
         changed, errors = attempt(lambda: actions[action](session, actor=principal, cert=cert, reason=reason),
                                   field="reason")
         if changed is not None:
-            db.commit(session)
             return RedirectResponse(f"/staff/certs/{cert.public_id}?done={action}", status_code=303)
     else:
         return templates.render(request, "error.html", status_code=404, page_title="页面不存在", title="页面不存在",

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from renshe.core import crypto
+from renshe.core import crypto, db
 from renshe.core.auth import Principal
 from renshe.core.context import current
 from renshe.core.db import utcnow
@@ -77,8 +77,24 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     outcome: str = "ok",
-) -> AuditEntry:
-    """Append one link to the chain inside the caller's transaction."""
+) -> AuditEntry | None:
+    """Append one link to the chain inside the caller's transaction.
+
+    On a reading session (a GET request's) the link is written right after the request, in a unit of
+    work that takes the writer's turn (`db.defer_write`), and None is returned."""
+    if db.is_reading(session):
+        ctx = current.get()
+
+        def later(write: Session) -> None:
+            token = current.set(ctx)
+            try:
+                record(write, actor=actor, action=action, entity_type=entity_type, entity_id=entity_id,
+                       before=before, after=after, outcome=outcome)
+            finally:
+                current.reset(token)
+
+        db.defer_write(session, later)
+        return None
     _lock_chain(session)
     prev = _last_hash(session)
     ctx = current.get()

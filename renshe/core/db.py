@@ -166,6 +166,71 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+class SessionGuard:
+    """Catches lost writes: a session closed with changes never flushed, or flushed and never committed.
+
+    In production a violation is logged; the test suite turns `strict` on and fails any test that left
+    one (see tests/conftest.py), so a forgotten commit or a write on a reading session cannot hide.
+    """
+
+    def __init__(self) -> None:
+        self.strict = False
+        self.violations: list[str] = []
+
+    def check(self, session: Session) -> None:
+        pending = [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]
+        problems = []
+        if pending:
+            names = sorted({type(o).__name__ for o in pending})
+            problems.append(f"closed with unflushed changes to {', '.join(names)}")
+        if session.info.get(_UNCOMMITTED):
+            problems.append("closed with flushed changes that were never committed")
+        for problem in problems:
+            self.report(problem)
+
+    def report(self, problem: str) -> None:
+        if self.strict:
+            self.violations.append(problem)
+        else:
+            import structlog
+
+            structlog.get_logger("renshe.db").error("session misuse", problem=problem)
+
+
+_UNCOMMITTED = "renshe_uncommitted"
+guard = SessionGuard()
+
+
+def has_uncommitted(session: Session) -> bool:
+    """Whether the session flushed changes that no commit has ended yet."""
+    return bool(session.info.get(_UNCOMMITTED))
+
+
+class RensheSession(Session):
+    """The platform's session: checked by `guard` when closed."""
+
+    def close(self) -> None:
+        guard.check(self)
+        self.info.pop(_UNCOMMITTED, None)
+        super().close()
+
+
+@event.listens_for(RensheSession, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[_UNCOMMITTED] = True
+
+
+@event.listens_for(RensheSession, "after_commit")
+@event.listens_for(RensheSession, "after_rollback")
+def _ended(session: Session) -> None:
+    session.info.pop(_UNCOMMITTED, None)
+
+
+def make_factory(bind: Any, **options: Any) -> Callable[[], Session]:
+    """A session factory for `bind` with the platform's session class (tests bind a connection)."""
+    return sessionmaker(bind=bind, class_=RensheSession, expire_on_commit=False, **options)
+
+
 class SessionProvider:
     """Hands out sessions; tests swap `factory` to bind sessions to a rolled-back connection."""
 
@@ -175,7 +240,7 @@ class SessionProvider:
     @property
     def factory(self) -> Callable[[], Session]:
         if self._factory is None:
-            self._factory = sessionmaker(bind=get_engine(), expire_on_commit=False)
+            self._factory = make_factory(get_engine())
         return self._factory
 
     @factory.setter
@@ -205,7 +270,8 @@ def open_session(*, write: bool = False, lock_held: bool = False) -> Session:
 
 
 def commit(session: Session) -> None:
-    """Commit the caller's transaction, then deliver the events it recorded."""
+    """Commit the caller's transaction, then deliver the events it recorded (for the unit of work and
+    long jobs that commit per chunk; request handlers never call it: the request commits for them)."""
     from renshe.core import events
 
     session.commit()
@@ -213,20 +279,58 @@ def commit(session: Session) -> None:
         events.dispatch_pending()
 
 
-@contextmanager
-def unit_of_work(*, write: bool = True) -> Iterator[Session]:
-    """Open a session, commit if the block succeeds, roll back otherwise, then dispatch events."""
+def finish(session: Session, *, success: bool) -> None:
+    """End a unit of work: commit on success (then deliver its events), roll back otherwise; close."""
     from renshe.core import events
 
-    session = open_session(write=write)
+    had_events = False
     try:
-        yield session
-        session.commit()
+        if success:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise
     finally:
-        had_events = session.info.pop("has_events", False)
+        had_events = session.info.pop("has_events", False) and success
         session.close()
     if had_events:
         events.dispatch_pending()
+
+
+_DEFERRED = "renshe_deferred_writes"
+_READING = "renshe_reading"
+
+
+def mark_reading(session: Session) -> None:
+    """This session only reads (a GET request's): records written through `defer_write` are kept aside
+    and written afterwards in a unit of work of their own that takes the writer's turn properly."""
+    session.info[_READING] = True
+
+
+def is_reading(session: Session) -> bool:
+    return bool(session.info.get(_READING))
+
+
+def defer_write(session: Session, write: Callable[[Session], object]) -> None:
+    session.info.setdefault(_DEFERRED, []).append(write)
+
+
+def take_deferred(session: Session) -> list[Callable[[Session], object]]:
+    taken: list[Callable[[Session], object]] = session.info.pop(_DEFERRED, [])
+    return taken
+
+
+@contextmanager
+def unit_of_work(*, write: bool = True) -> Iterator[Session]:
+    """Open a session, commit if the block succeeds, roll back otherwise, then dispatch events.
+
+    The one way CLIs, background jobs and the web layer's own short writes end a transaction."""
+    session = open_session(write=write)
+    try:
+        yield session
+    except BaseException:
+        finish(session, success=False)
+        raise
+    finish(session, success=True)

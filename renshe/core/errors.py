@@ -27,10 +27,14 @@ class DomainError(Exception):
     status: int = 422
     title: str = "请求不符合业务规则"
     errors: list[FieldError] = field(default_factory=list)
-    # For denials (401/403): what the web layer writes to the audit log in a transaction of its own,
-    # since the request's own transaction rolls back. Keys: actor, action, entity_type, entity_id.
+    # For denials (401/403): what the web layer writes to the audit log in a unit of work of its own
+    # (taking the writer's turn like any request), since the request's own transaction rolls back.
+    # Keys: actor, action, entity_type, entity_id.
     audit: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After on a 429
+    # The request's unit of work commits what was done before this error instead of rolling it back
+    # (a wrong one-time code still counts against the attempts left).
+    persist: bool = False
 
     def __str__(self) -> str:
         return f"{self.code}: {self.detail}"

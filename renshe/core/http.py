@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -24,37 +25,87 @@ from renshe.core.auth import Principal, read_token
 from renshe.core.errors import DomainError, FieldError, Unauthorized
 from renshe.core.settings import get_settings
 
+T = TypeVar("T")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TOKEN_COOKIE = "renshe_token"  # noqa: S105 - a cookie name, not a secret
 ELDERLY_COOKIE = "renshe_elderly"
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session per request. Routes that write call `db.commit(session)`; anything else rolls back.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-    The dependencies here are `async` on purpose: a sync dependency costs a thread-pool hop each, and
-    none of them does I/O on the event loop (the session connects lazily, in the route's thread).
-    """
-    write = request.method not in {"GET", "HEAD", "OPTIONS"}
-    if write:
-        session = await _write_session()
-    else:
+
+async def _request_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session, open until the response has been sent (a JSON answer may still read
+    loaded rows while it serialises). Its transaction is ended earlier, by `get_session`."""
+    if request.method in SAFE_METHODS:
         session = db.sessions.factory()
+        db.mark_reading(session)
+    else:
+        session = await open_write_session()
     try:
         yield session
     finally:
-        if write:
-            await run_in_threadpool(session.close)
+        # Usually only a connection to hand back; one ROLLBACK (no-op for SQLite, one round trip on
+        # PostgreSQL) when the answer read after the commit: cheaper inline than another thread hop.
+        session.close()
+
+
+@asynccontextmanager
+async def _transaction(session: Session) -> AsyncIterator[Session]:
+    reading = db.is_reading(session)
+    try:
+        yield session
+    except BaseException as exc:
+        keep = isinstance(exc, DomainError) and exc.persist
+        if reading:
+            session.rollback()
         else:
-            # Releasing a read connection is one ROLLBACK (no-op for SQLite, one round trip on PostgreSQL):
-            # cheaper inline than another thread-pool hop.
-            session.close()
+            await run_in_threadpool(_end, session, keep)
+        await _write_deferred(session)
+        raise
+    if reading and not db.has_uncommitted(session):
+        session.rollback()
+    else:
+        if reading:  # a GET that wrote on its reading session: kept, but flagged (use WriteSession)
+            db.guard.report("a reading request flushed writes; its route should take a WriteSession")
+        await run_in_threadpool(_end, session, True)
+    await _write_deferred(session)
 
 
-async def _write_session() -> Session:
-    """A writing session. On SQLite the request waits for this process's writer lock off the request
+async def get_session(session: Annotated[Session, Depends(_request_session)]) -> AsyncIterator[Session]:
+    """The request's unit of work. A write request (any method but GET, HEAD, OPTIONS) commits when its
+    handler returns and rolls back when it raises, before the answer is sent; handlers never commit.
+
+    A `DomainError` with `persist=True` (a wrong one-time code that still counts against the attempts
+    left) commits what was done before it was raised. Denials (401/403) are audited by the error handler
+    in a unit of work of its own that takes the writer's turn like any request (`run_write`).
+    A reading request commits nothing: audit rows it records are written after it (`db.defer_write`).
+    """
+    async with _transaction(session):
+        yield session
+
+
+def _end(session: Session, success: bool) -> None:
+    from renshe.core import events
+
+    if success:
+        session.commit()
+    else:
+        session.rollback()
+    if session.info.pop("has_events", False) and success:
+        events.dispatch_pending()
+
+
+async def _write_deferred(session: Session) -> None:
+    deferred = db.take_deferred(session)
+    if deferred:
+        await run_write(lambda write: [each(write) for each in deferred])
+
+
+async def open_write_session() -> Session:
+    """A writing session. On SQLite the caller waits for this process's writer lock off the request
     thread pool (on the loop's default executor), so a queue of writers never starves the pool that the
-    lock holder needs to finish its route."""
+    lock holder needs to finish its route; the event loop itself never blocks on it."""
     probe = db.sessions.factory()
     lock = db.writer_lock(probe)
     probe.close()
@@ -73,7 +124,43 @@ async def _write_session() -> Session:
         raise
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+async def run_write(work: Callable[[Session], T]) -> T:
+    """Run `work` in a short unit of work of its own from async code (an error handler, a reading
+    request's deferred audit rows): it waits for the writer's turn off the loop and commits."""
+    session = await open_write_session()
+    return await run_in_threadpool(_run_and_finish, session, work)
+
+
+def _run_and_finish(session: Session, work: Callable[[Session], T]) -> T:
+    try:
+        result = work(session)
+    except BaseException:
+        db.finish(session, success=False)
+        raise
+    db.finish(session, success=True)
+    return result
+
+
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def _writing_session() -> AsyncIterator[Session]:
+    session = await open_write_session()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+async def get_write_session(
+        session: Annotated[Session, Depends(_writing_session)]) -> AsyncIterator[Session]:
+    """The unit of work of a GET that may write (a first call that creates signing keys or fills in the
+    national catalog): it takes the writer's turn and commits like a POST."""
+    async with _transaction(session):
+        yield session
+
+
+WriteSession = Annotated[Session, Depends(get_write_session, scope="function")]
 Limit = Annotated[int, Query(ge=1, le=200, description="每页条数")]
 
 
@@ -90,17 +177,25 @@ def if_match(value: str | None) -> int | None:
     return int(digits) if digits.isdigit() else -1
 
 
-async def get_read_session() -> AsyncIterator[Session]:
-    """A reading session for any method: for routes whose only write is a short one of their own
-    (`db.unit_of_work()`), so the request does not hold the writer's turn while it works."""
+async def _reading_session() -> AsyncIterator[Session]:
     session = db.sessions.factory()
+    db.mark_reading(session)
     try:
         yield session
     finally:
         session.close()
 
 
-ReadSession = Annotated[Session, Depends(get_read_session)]
+async def get_read_session(
+        session: Annotated[Session, Depends(_reading_session)]) -> AsyncIterator[Session]:
+    """A reading session for any method, for routes whose writes are their own short units of work
+    (`db.unit_of_work()`, `run_write`), so the request does not hold the writer's turn while it works.
+    Audit rows recorded on it are written after the route, as for a GET."""
+    async with _transaction(session):
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 def _token_from(request: Request) -> str | None:
@@ -150,9 +245,6 @@ def require_kind(kind: str) -> Any:
         return principal
 
     return Depends(dependency)
-
-
-T = TypeVar("T")
 
 
 def form_errors(exc: ValidationError) -> list[FieldError]:

@@ -13,7 +13,6 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
-from renshe.core import db
 from renshe.core.errors import Forbidden, NotFound, ValidationFailed
 from renshe.core.http import CurrentPrincipal, DbSession, Limit
 from renshe.core.http import etag as _etag
@@ -70,9 +69,7 @@ def adapt_item(code: str, data: AdaptIn, session: DbSession, principal: CurrentP
     service.adapt_item(session, actor=principal, code=code, note=data.note,
                        promised_limit_days=data.promised_limit_days, guide=data.guide, form=data.form,
                        materials=data.materials)
-    out = service.item_out(session, service.get_item(session, code))
-    db.commit(session)
-    return out
+    return service.item_out(session, service.get_item(session, code))
 
 
 class PublishIn(BaseModel):
@@ -93,10 +90,8 @@ class SpecOut(BaseModel):
 def publish(code: str, data: PublishIn, session: DbSession, principal: CurrentPrincipal) -> SpecOut:
     spec = service.publish_national(session, actor=principal, code=code, changes=data.changes, note=data.note,
                                     published_on=data.published_on)
-    out = SpecOut(code=spec.code, version=spec.version, published_on=spec.published_on,
+    return SpecOut(code=spec.code, version=spec.version, published_on=spec.published_on,
                   adapt_by=service.add_months(spec.published_on, service.ADAPTATION_MONTHS))
-    db.commit(session)
-    return out
 
 
 @router.get("/catalog/export.json", summary="导出本地事项目录（JSON，供向上级报送） Export the local catalog")
@@ -134,7 +129,6 @@ def apply(data: schemas.ApplicationIn, session: DbSession, principal: CurrentPri
     application = service.submit(session, actor=principal, item_code=data.item_code, data=data.data,
                                  uploads=service.decode_uploads(data.materials), representation=data.representation)
     out = _out(session, application, principal, response)
-    db.commit(session)
     response.headers["Location"] = f"/api/v1/hall/applications/{application.public_id}"
     return out
 
@@ -155,7 +149,6 @@ def window_code(data: WindowCodeIn, session: DbSession, principal: CurrentPrinci
     from renshe.core.settings import get_settings
 
     phone = service.send_window_code(session, actor=principal, id_number=data.id_number, item_code=data.item_code)
-    db.commit(session)
     return WindowCodeOut(phone=phone, expires_in=get_settings().otp_ttl_seconds)
 
 
@@ -174,11 +167,9 @@ def window_apply(data: WindowApplicationIn, session: DbSession, principal: Curre
             data=data.data, uploads=service.decode_uploads(data.materials))
     except ValidationFailed as exc:
         if any(e.code == service.WINDOW_CODE_ERROR for e in exc.errors):
-            db.commit(session)  # a wrong code counts against the attempts left
+            exc.persist = True  # a wrong code counts against the attempts left
         raise
-    out = _out(session, application, principal, response)
-    db.commit(session)
-    return out
+    return _out(session, application, principal, response)
 
 
 @router.get("/applications", response_model=schemas.ApplicationPage,
@@ -202,10 +193,7 @@ def get_application(public_id: str, session: DbSession, principal: CurrentPrinci
                     unmask: Annotated[bool, Query(description="显示完整号码（需单独授权，记入审计）")] = False,
                     ) -> schemas.ApplicationOut:
     application = service.get_application(session, actor=principal, public_id=public_id)
-    out = _out(session, application, principal, response, unmask=unmask)
-    if unmask:
-        db.commit(session)
-    return out
+    return _out(session, application, principal, response, unmask=unmask)
 
 
 @router.post("/applications/{public_id}/{action}", response_model=schemas.ApplicationOut,
@@ -221,9 +209,7 @@ def transition(public_id: str, action: schemas.Action, data: schemas.TransitionI
     service.act(session, actor=principal, application=application, action=action, reason=data.reason,
                 supplement=data.supplement, data=data.data, uploads=service.decode_uploads(data.materials),
                 delivery_method=data.delivery_method, expected_version=_if_match(if_match))
-    out = _out(session, application, principal, response)
-    db.commit(session)
-    return out
+    return _out(session, application, principal, response)
 
 
 @router.get("/applications/{public_id}/materials/{sm3}", response_class=FileResponse,

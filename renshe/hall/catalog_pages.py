@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from renshe.core import db
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError, Forbidden
 from renshe.core.http import DbSession, require_kind, templates
@@ -144,7 +143,6 @@ def adapt_post(request: Request, code: str, session: DbSession, principal: Staff
             materials=materials))
     if errors:
         return _adapt_page(request, session, code, values=values, errors=errors, status_code=422)
-    db.commit(session)
     return RedirectResponse(f"/staff/hall/catalog?done=adapt&code={code}", status_code=303)
 
 
@@ -237,5 +235,4 @@ def publish_post(request: Request, code: str, session: DbSession, principal: Sta
             session, actor=principal, code=code, changes=changes, note=note, published_on=published_on))
     if errors:
         return _publish_page(request, session, code, values=values, errors=errors, status_code=422)
-    db.commit(session)
     return RedirectResponse(f"/staff/hall/catalog?done=publish&code={code}", status_code=303)

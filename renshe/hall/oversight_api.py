@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from renshe.core import db
 from renshe.core.errors import FieldError, Forbidden, ValidationFailed
 from renshe.core.http import CurrentPrincipal, DbSession
 from renshe.hall import bundles, feedback, interprovince, peers, reviews, schemas, service, supervision
@@ -61,9 +60,7 @@ def _notice_out(notice: Any, application: Any) -> NoticeOut:
 def notice(public_id: str, data: NoticeIn, session: DbSession, principal: CurrentPrincipal) -> NoticeOut:
     application = service.get_application(session, actor=principal, public_id=public_id)
     made = supervision.issue_notice(session, actor=principal, application=application, message=data.message)
-    out = _notice_out(made, application)
-    db.commit(session)
-    return out
+    return _notice_out(made, application)
 
 
 @router.get("/supervision/notices", response_model=list[NoticeOut],
@@ -75,7 +72,6 @@ def notices(session: DbSession, principal: CurrentPrincipal) -> list[NoticeOut]:
 @router.post("/supervision/scan", summary="超期扫描与升级督办（幂等） Scan for overdue applications and escalate")
 def scan(session: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
     result = supervision.scan(session, actor=principal)
-    db.commit(session)
     return result.as_dict()
 
 
@@ -143,9 +139,7 @@ def review(public_id: str, data: ReviewIn, session: DbSession, principal: Curren
     application = service.get_application(session, actor=principal, public_id=public_id)
     made = reviews.rate(session, actor=principal, application=application, level=data.level, scores=data.scores,
                         comment=data.comment)
-    out = _review_out(session, application, made)
-    db.commit(session)
-    return out
+    return _review_out(session, application, made)
 
 
 class CaseOut(BaseModel):
@@ -195,9 +189,7 @@ def rectification_act(public_id: str, data: CaseActionIn, session: DbSession,
     else:
         reviews.close_case(session, actor=principal, case_=case_, outcome=data.outcome or "", note=data.note,
                            public_summary=data.public_summary, publish=data.publish)
-    out = {"public_id": case_.public_id, "status": case_.status, "on_time": case_.on_time}
-    db.commit(session)
-    return out
+    return {"public_id": case_.public_id, "status": case_.status, "on_time": case_.on_time}
 
 
 @router.get("/reviews/dashboard", summary="好差评统计（按事项、机构、月份）与整改按时率 Satisfaction dashboard")
@@ -255,9 +247,7 @@ def raise_ticket(data: TicketIn, session: DbSession, principal: CurrentPrincipal
     ticket = feedback.raise_ticket(session, actor=principal, kind=data.kind, title=data.title,
                                    description=data.description, item_code=data.item_code,
                                    division_code=data.division_code)
-    out = _ticket_out(ticket)
-    db.commit(session)
-    return out
+    return _ticket_out(ticket)
 
 
 @router.get("/feedback", response_model=list[TicketOut], summary="问题反馈列表（上级可见下级） Tickets in reach")
@@ -279,9 +269,7 @@ def ticket_act(public_id: str, data: TicketActionIn, session: DbSession, princip
     ticket = feedback.get_ticket(session, actor=principal, public_id=public_id)
     feedback.act(session, actor=principal, ticket=ticket, action=data.action, division_code=data.division_code,
                  workdays=data.workdays, note=data.note)
-    out = _ticket_out(ticket)
-    db.commit(session)
-    return out
+    return _ticket_out(ticket)
 
 
 # ---------------------------------------------------------------- 跨省通办
@@ -299,9 +287,7 @@ def forward(data: ForwardIn, session: DbSession, principal: CurrentPrincipal) ->
     application = interprovince.submit_forwarded(
         session, actor=principal, item_code=data.item_code, province=data.province, mode=data.mode,
         data=data.data, uploads=service.decode_uploads(data.materials), handling_division=data.handling_division)
-    out = service.application_out(session, application, actor=principal)
-    db.commit(session)
-    return out
+    return service.application_out(session, application, actor=principal)
 
 
 async def _signed(request: Request, session: DbSession) -> tuple[Any, dict[str, Any]]:
@@ -325,10 +311,8 @@ async def receive(request: Request, session: DbSession, response: Response) -> d
 
     def work() -> dict[str, Any]:
         application, created = interprovince.receive(session, peer=peer, payload=payload)
-        out = {"remote_id": application.public_id, "remote_number": application.number, "state": application.state,
+        return {"remote_id": application.public_id, "remote_number": application.number, "state": application.state,
                "state_label": service.state_label(application), "created": created}
-        db.commit(session)
-        return out
 
     out = await run_in_threadpool(work)
     response.status_code = status.HTTP_201_CREATED if out["created"] else status.HTTP_200_OK
@@ -343,7 +327,6 @@ async def status_callback(request: Request, session: DbSession) -> dict[str, Any
 
     def work() -> dict[str, Any]:
         applied = interprovince.apply_status(session, peer=peer, payload=payload)
-        db.commit(session)
         return {"applied": applied}
 
     return await run_in_threadpool(work)
@@ -372,10 +355,8 @@ def bundle_apply(code: str, data: BundleIn, session: DbSession,
     record = bundles.submit(session, actor=principal, code=code, data=data.data,
                             uploads=service.decode_uploads(data.materials))
     subs = bundles.sub_applications(session, record)
-    out = {"public_id": record.public_id, "bundle": record.bundle_code, "name": record.bundle_name,
+    return {"public_id": record.public_id, "bundle": record.bundle_code, "name": record.bundle_name,
            "applications": [service.summary_out(session, a).model_dump(mode="json") for a in subs]}
-    db.commit(session)
-    return out
 
 
 @router.get("/bundles/applications/{public_id}", summary="一件事办理进度 Joint progress of a bundle")

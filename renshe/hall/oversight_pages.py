@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from renshe.core import db, divisions
+from renshe.core import divisions
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
 from renshe.core.http import DbSession, MaybePrincipal, require_kind, templates
@@ -76,14 +76,12 @@ def supervision_notice(public_id: str, session: DbSession, principal: Staff, bod
             raise
         session.rollback()
         return RedirectResponse(f"/staff/hall/supervision?done=error:{exc.code.rsplit('/', 1)[-1]}", status_code=303)
-    db.commit(session)
     return RedirectResponse(f"/staff/hall/supervision?done=notice:{application.number}", status_code=303)
 
 
 @router.post("/staff/hall/supervision/scan")
 def supervision_scan(session: DbSession, principal: Staff) -> Response:
     result = supervision.scan(session, actor=principal)
-    db.commit(session)
     return RedirectResponse(f"/staff/hall/supervision?done=scan:{result.issued}:{result.escalated}", status_code=303)
 
 
@@ -125,7 +123,6 @@ def citizen_review(request: Request, public_id: str, session: DbSession, princip
         application = service.get_application(session, actor=principal, public_id=public_id)
         return pages._citizen_detail(request, session, application, principal, status_code=exc.status,
                                      errors=_errors(exc, "level"))
-    db.commit(session)
     return RedirectResponse(f"/citizen/applications/{public_id}?rated=1", status_code=303)
 
 
@@ -168,7 +165,6 @@ def tablet_post(request: Request, token: str, session: DbSession, body: Body) ->
             FieldError("level", "renshe:hall/rate-level", "请选择评价等级")]
         code = exc.status if isinstance(exc, DomainError) else 422
         return _tablet(request, session, token, status_code=code, errors=errors, values=values)
-    db.commit(session)
     return RedirectResponse(f"/hall/rate/{token}", status_code=303)
 
 
@@ -224,7 +220,6 @@ def case_post(request: Request, public_id: str, session: DbSession, principal: S
             raise
         session.rollback()
         return case_page(request, public_id, session, principal, errors=_errors(exc, "note"), status_code=exc.status)
-    db.commit(session)
     return RedirectResponse(f"/staff/hall/rectifications/{public_id}", status_code=303)
 
 
@@ -270,7 +265,6 @@ def _raise(request: Request, session: DbSession, principal: Principal, body: For
             raise
         session.rollback()
         return _feedback(request, session, principal, status_code=422, errors=_errors(exc, "title"), values=values)
-    db.commit(session)
     return RedirectResponse(f"{base}?raised=1", status_code=303)
 
 
@@ -298,7 +292,6 @@ def staff_ticket_act(request: Request, public_id: str, session: DbSession, princ
             raise
         session.rollback()
         return _feedback(request, session, principal, status_code=exc.status, errors=_errors(exc, "note"))
-    db.commit(session)
     return RedirectResponse("/staff/hall/feedback", status_code=303)
 
 
@@ -360,7 +353,6 @@ def bundle_apply(request: Request, code: str, session: DbSession, principal: Cit
         session.rollback()
         return _bundle_page(request, session, principal, code, status_code=422, values=values,
                             errors=_errors(exc, "form"))
-    db.commit(session)
     return RedirectResponse(f"/citizen/bundles/{record.public_id}?submitted=1", status_code=303)
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from renshe.core import db, divisions
+from renshe.core import divisions
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
 from renshe.core.http import DbSession, MaybePrincipal, require_kind, templates
@@ -224,7 +224,6 @@ def apply(request: Request, code: str, session: DbSession, principal: Citizen, b
         errors = exc.errors or [FieldError("form", exc.code, exc.detail)]
         return _apply_page(request, session, principal, code, status_code=422, values=values, errors=errors,
                            proxy=proxy, represented=represented)
-    db.commit(session)
     return RedirectResponse(f"/citizen/applications/{application.public_id}?submitted=1", status_code=303)
 
 
@@ -275,7 +274,6 @@ def xp_apply(request: Request, code: str, session: DbSession, principal: Citizen
             errors = [FieldError(names.get(e.field, e.field), e.code, e.message) for e in exc.errors] or [
                 FieldError("form", exc.code, exc.detail)]
         else:
-            db.commit(session)
             return RedirectResponse(f"/citizen/applications/{application.public_id}?submitted=1", status_code=303)
     return _xp_page(request, session, principal, code, status_code=422, values=values, errors=errors)
 
@@ -336,7 +334,6 @@ def citizen_act(request: Request, public_id: str, action: str, session: DbSessio
         return _citizen_detail(request, session, application, principal, status_code=exc.status,
                                errors=exc.errors or [FieldError("form", exc.code, exc.detail)],
                                values={**service.form_data(application), **values})
-    db.commit(session)
     return RedirectResponse(f"/citizen/applications/{public_id}", status_code=303)
 
 
@@ -427,7 +424,6 @@ def staff_act(request: Request, public_id: str, session: DbSession, principal: S
         application = service.get_application(session, actor=principal, public_id=public_id)
         return _staff_detail(request, session, application, principal, status_code=exc.status,
                              errors=exc.errors or [FieldError("action", exc.code, exc.detail)])
-    db.commit(session)
     return RedirectResponse(f"/staff/hall/applications/{public_id}?done={steps[-1]}", status_code=303)
 
 
@@ -465,7 +461,6 @@ def window_post(request: Request, session: DbSession, principal: Staff, body: Bo
                 raise
             return templates.render(request, "hall_window.html", status_code=422, step="start",
                                     errors=exc.errors or [FieldError("id_number", exc.code, exc.detail)], **base)
-        db.commit(session)
         return _window_form(request, session, id_number=id_number, item_code=item_code, phone=phone, base=base)
     try:
         application = service.submit_at_window(session, actor=principal, item_code=item_code, id_number=id_number,
@@ -474,13 +469,12 @@ def window_post(request: Request, session: DbSession, principal: Staff, body: Bo
         if exc.status in (401, 403):
             raise
         if any(e.code == service.WINDOW_CODE_ERROR for e in exc.errors):
-            db.commit(session)  # a wrong code counts against the attempts left
+            pass  # a wrong code counts against the attempts left: the page answers, the request commits
         else:
             session.rollback()
         return _window_form(request, session, id_number=id_number, item_code=item_code, phone=values.get("phone", ""),
                             base=base, errors=exc.errors or [FieldError("form", exc.code, exc.detail)],
                             status_code=422)
-    db.commit(session)
     return RedirectResponse(f"/staff/hall/applications/{application.public_id}", status_code=303)
 
 

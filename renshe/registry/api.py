@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from renshe.core import db
 from renshe.core.auth import Principal
 from renshe.core.http import CurrentPrincipal, DbSession, Limit
 from renshe.core.http import etag as _etag
@@ -33,7 +32,6 @@ def register_person(data: schemas.PersonIn, session: DbSession, principal: Curre
                     response: Response) -> schemas.PersonOut:
     person = service.register_person(session, actor=principal, data=data)
     out = service.person_out(session, person, actor=principal)
-    db.commit(session)
     response.headers["ETag"] = _etag(person.version)
     response.headers["Location"] = f"/api/v1/persons/{data.id_number}"
     return out
@@ -55,8 +53,6 @@ def get_person(id_number: str, session: DbSession, principal: CurrentPrincipal,
                ) -> Response:
     person = service.find_person(session, actor=principal, id_number=id_number)
     out = service.person_out(session, person, actor=principal, unmask=unmask)
-    if unmask:
-        db.commit(session)
     # Serialised here, in the route's thread: returning the model would cost FastAPI a second
     # thread-pool hop to validate it again, with the database connection still held.
     return Response(out.model_dump_json(), media_type="application/json", headers={"ETag": _etag(out.version)})
@@ -69,7 +65,6 @@ def update_person(id_number: str, changes: schemas.PersonUpdate, session: DbSess
     person = service.update_person(session, actor=principal, person=person, changes=changes,
                                    expected_version=_if_match(if_match))
     out = service.person_out(session, person, actor=principal)
-    db.commit(session)
     response.headers["ETag"] = _etag(person.version)
     return out
 
@@ -95,18 +90,14 @@ def merge(id_number: str, data: schemas.MergeIn, session: DbSession, principal: 
     keep = service.find_person(session, actor=principal, id_number=id_number)
     duplicate = service.find_person(session, actor=principal, id_number=data.duplicate_id_number)
     service.merge_persons(session, actor=principal, keep=keep, duplicate=duplicate, reason=data.reason)
-    out = service.person_out(session, keep, actor=principal)
-    db.commit(session)
-    return out
+    return service.person_out(session, keep, actor=principal)
 
 
 @router.post("/employers", status_code=status.HTTP_201_CREATED, response_model=schemas.EmployerOut,
              summary="登记单位 Register an employer")
 def register_employer(data: schemas.EmployerIn, session: DbSession, principal: CurrentPrincipal) -> schemas.EmployerOut:
     employer = service.register_employer(session, actor=principal, data=data)
-    out = service.employer_out(employer)
-    db.commit(session)
-    return out
+    return service.employer_out(employer)
 
 
 @router.get("/employers", response_model=schemas.EmployerPage, summary="查询单位 Search employers")
@@ -137,9 +128,7 @@ def report_employment(credit_code: str, data: schemas.EmploymentIn, session: DbS
                       principal: CurrentPrincipal) -> schemas.EmploymentOut:
     employer = service.find_employer(session, actor=principal, credit_code=credit_code)
     relation = service.report_employment(session, actor=principal, employer=employer, data=data)
-    out = service.employment_out(relation)
-    db.commit(session)
-    return out
+    return service.employment_out(relation)
 
 
 @router.post("/employers/{credit_code}/employments/{relation_id}/end", response_model=schemas.EmploymentOut,
@@ -149,9 +138,7 @@ def end_employment(credit_code: str, relation_id: str, data: schemas.EmploymentE
     employer = service.find_employer(session, actor=principal, credit_code=credit_code)
     relation = service.end_employment(session, actor=principal, employer=employer, relation_id=relation_id,
                                       end_date=data.end_date)
-    out = service.employment_out(relation)
-    db.commit(session)
-    return out
+    return service.employment_out(relation)
 
 
 # ---------------------------------------------------------------- bulk import and export
@@ -173,7 +160,6 @@ def _import(session: Session, principal: Principal, kind: str, file: UploadFile)
     principal.require("import.run")
     with jobs.saved_upload(file.file, filename=file.filename) as path:
         report = jobs.import_file(session, actor=principal, kind=kind, path=path)
-    db.commit(session)
     return ImportResult(kind=report.kind, rows_read=report.rows_read, imported=report.imported,
                         ignored_columns=report.ignored_columns)
 
@@ -203,7 +189,6 @@ def _export(session: Session, principal: Principal, kind: str, exporter: Callabl
     path = Path(handle.name)
     try:
         exporter(session, actor=principal, out=path)
-        db.commit(session)
     except BaseException:
         path.unlink(missing_ok=True)
         raise

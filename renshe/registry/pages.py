@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from renshe.core import audit, db, divisions
+from renshe.core import audit, divisions
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
 from renshe.core.http import CurrentPrincipal, DbSession, attempt, require_kind, templates
@@ -50,7 +50,6 @@ def new_person(request: Request, session: DbSession, principal: Staff,
             "id_number": id_number, "name": name, "phone": phone or None, "residence_division": residence_division,
             "real_name_source": real_name_source or None})), field="id_number")
     if person is not None:
-        db.commit(session)
         return RedirectResponse(f"/staff/persons/{person.public_id}?created=1", status_code=303)
     return templates.render(request, "person_new.html", status_code=422, page_title="人员登记", values=values,
                             errors=errors, counties=divisions.counties_of(principal.division_code))
@@ -82,7 +81,6 @@ def merge_page(request: Request, public_id: str, session: DbSession, principal: 
                                 duplicate=service.person_out(session, duplicate, actor=principal), reason=reason,
                                 error="请填写合并原因（至少2个字）" if confirm == "yes" else None)
     service.merge_persons(session, actor=principal, keep=keep, duplicate=duplicate, reason=reason.strip())
-    db.commit(session)
     return RedirectResponse(f"/staff/persons/{keep.public_id}", status_code=303)
 
 
@@ -115,7 +113,6 @@ def new_employer(request: Request, session: DbSession, principal: Staff,
             session, actor=principal, data=schemas.EmployerIn.model_validate(values),
             agent_password=agent_password or None), field="credit_code")
         if employer is not None:
-            db.commit(session)
             return RedirectResponse(f"/staff/employers/{employer.credit_code}", status_code=303)
     return templates.render(request, "employer_new.html", status_code=422, page_title="单位登记", values=values,
                             errors=errors, counties=divisions.counties_of(principal.division_code))
@@ -155,7 +152,6 @@ def employer_report(request: Request, session: DbSession, principal: EmployerAge
         session, actor=principal, employer=employer, data=schemas.EmploymentIn.model_validate(
             {"id_number": id_number, "start_date": start_date, "job_title": job_title or None})), field="id_number")
     if relation is not None:
-        db.commit(session)
         return RedirectResponse("/employer?reported=1", status_code=303)
     relations = [service.employment_out(r) for r in service.employer_employments(session, employer=employer)]
     return templates.render(request, "employer_home.html", status_code=422, page_title="单位服务",
@@ -168,7 +164,6 @@ def employer_end(relation_id: str, session: DbSession, principal: EmployerAgent,
                  end_date: Annotated[date, Form()]) -> Response:
     employer = service.get_employer_of(session, principal=principal)
     service.end_employment(session, actor=principal, employer=employer, relation_id=relation_id, end_date=end_date)
-    db.commit(session)
     return RedirectResponse("/employer?ended=1", status_code=303)
 
 
@@ -217,7 +212,6 @@ def imports_upload(request: Request, session: DbSession, principal: Staff,
             raise
         return _imports_page(request, principal, status_code=exc.status, kind=kind, filename=file.filename,
                              errors=exc.errors or [FieldError("file", exc.code, exc.detail)])
-    db.commit(session)
     return _imports_page(request, principal, kind=kind, filename=file.filename, report=report,
                          label=spec.label)
 
@@ -245,7 +239,6 @@ def edit_person(request: Request, public_id: str, session: DbSession, principal:
             "residence_division": residence_division if residence_division != person.residence_division else None,
             "status": status if status and status != person.status else None})), field="version")
     if updated is not None:
-        db.commit(session)
         return RedirectResponse(f"/staff/persons/{public_id}?updated=1", status_code=303)
     session.rollback()
     person = service.get_person(session, actor=principal, public_id=public_id)

@@ -19,7 +19,7 @@ from renshe.core import db
 from renshe.core.auth import Principal, issue_token
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, Gone, ValidationFailed
-from renshe.core.http import CurrentPrincipal, DbSession, ReadSession
+from renshe.core.http import CurrentPrincipal, DbSession, ReadSession, WriteSession
 from renshe.core.http import if_match as http_if_match
 from renshe.registry import service as registry
 from renshe.sharing import jobs, schemas, service
@@ -42,10 +42,8 @@ def token(session: DbSession, grant_type: Annotated[str, Form()], client_id: Ann
 
 
 @router.get("/catalog", response_model=list[schemas.ResourceOut], summary="共享目录 Every resource of the catalog")
-def catalog(session: DbSession, _principal: CurrentPrincipal) -> list[schemas.ResourceOut]:
-    out = [service.resource_out(r) for r in service.catalog(session)]
-    db.commit(session)  # the national base may have been filled in
-    return out
+def catalog(session: WriteSession, _principal: CurrentPrincipal) -> list[schemas.ResourceOut]:
+    return [service.resource_out(r) for r in service.catalog(session)]  # may fill in the national base
 
 
 @router.get("/catalog/allowed", response_model=list[schemas.ResourceOut],
@@ -55,9 +53,9 @@ def allowed(session: DbSession, principal: CurrentPrincipal) -> list[schemas.Res
 
 
 def _served(request: Request, session: Session, principal: Principal, short_name: str, subject: str | None,
-            answer: Callable[[], tuple[bytes, str]], *, writes: bool = False) -> Response:
+            answer: Callable[[], tuple[bytes, str]]) -> Response:
     """Authorise and answer on the request's session, then log the call in a short transaction of its own
-    (a refused or failed call is logged too). `writes`: the answer wrote, so the session commits first."""
+    (a refused or failed call is logged too)."""
     started: datetime = utcnow()
     size = int(request.headers.get("content-length") or 0)
     try:
@@ -67,10 +65,7 @@ def _served(request: Request, session: Session, principal: Principal, short_name
         session.rollback()
         _log(principal, short_name, "-", subject, exc.code, exc.status, started, size, 0)
         raise
-    if writes:
-        db.commit(session)
-    else:
-        session.rollback()  # end the read before waiting for the writer's turn
+    session.rollback()  # end the read before waiting for the writer's turn
     _log(principal, short_name, granted.purpose, subject, result, 200, started, size, len(body))
     return Response(body, media_type="application/json")
 
@@ -193,9 +188,7 @@ def _local(data: schemas.ResourceIn) -> service.LocalResource:
 @staff_router.post("/resources", response_model=schemas.ResourceOut, status_code=201,
                    summary="新增本地资源 Add a local resource to the catalog")
 def add_resource(data: schemas.ResourceIn, session: DbSession, principal: CurrentPrincipal) -> schemas.ResourceOut:
-    out = service.resource_out(service.add_local_resource(session, actor=principal, data=_local(data)))
-    db.commit(session)
-    return out
+    return service.resource_out(service.add_local_resource(session, actor=principal, data=_local(data)))
 
 
 @staff_router.put("/resources/{short_name}", response_model=schemas.ResourceOut,
@@ -204,9 +197,7 @@ def update_resource(short_name: str, data: schemas.ResourceIn, session: DbSessio
                     if_match: Annotated[str | None, Header()] = None) -> schemas.ResourceOut:
     resource = service.update_local_resource(session, actor=principal, short_name=short_name, data=_local(data),
                                              expected_version=http_if_match(if_match))
-    out = service.resource_out(resource)
-    db.commit(session)
-    return out
+    return service.resource_out(resource)
 
 
 @staff_router.get("/resources/{short_name}/versions", response_model=list[schemas.ResourceVersionOut],
@@ -224,7 +215,6 @@ def export(session: DbSession, principal: CurrentPrincipal, format: str = "json"
     principal.require("audit.read")
     buffer = io.BytesIO()
     service.export_catalog(session, fmt=format, out=buffer)
-    db.commit(session)
     media = "application/json" if format == "json" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(buffer.getvalue(), media_type=media,

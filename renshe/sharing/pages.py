@@ -28,7 +28,6 @@ Citizen = Annotated[Principal, require_kind("citizen")]
 def catalog_page(request: Request, session: DbSession, principal: Staff) -> Response:
     principal.require("audit.read")
     resources = [service.resource_out(r) for r in service.catalog(session)]
-    db.commit(session)
     return templates.render(request, "sharing_catalog.html", page_title="数据共享目录", resources=resources,
                             consumers=service.consumers(session), errors=[], created=None,
                             can_manage=principal.has("user.manage"))
@@ -52,7 +51,6 @@ def create_consumer(request: Request, session: DbSession, principal: Staff,
         if added is not None:
             consumer, secret = added
             created = {"client_id": consumer.client_id, "client_secret": secret, "name": consumer.name}
-            db.commit(session)
     resources = [service.resource_out(r) for r in service.catalog(session)]
     return templates.render(request, "sharing_catalog.html", status_code=422 if errors else 200,
                             page_title="数据共享目录", resources=resources, consumers=service.consumers(session),

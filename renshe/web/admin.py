@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.responses import Response
 
-from renshe.core import audit, db, divisions, staff
+from renshe.core import audit, divisions, staff
 from renshe.core.auth import ROLE_LABELS, Principal, Role
 from renshe.core.errors import DomainError, FieldError, NotFound
 from renshe.core.http import CurrentPrincipal, DbSession, attempt, require_kind, templates
@@ -101,9 +101,7 @@ def create_staff(data: StaffUserIn, session: DbSession, principal: CurrentPrinci
     user = staff.create_user(session, actor=principal, new=staff.NewStaff(
         username=data.username, display_name=data.display_name, password=data.password,
         roles=tuple(r.value for r in data.roles), division_code=data.division_code, with_totp=data.with_totp))
-    out = StaffUserCreated(**_user_out(user, []).model_dump(), totp_secret=user.totp_secret)
-    db.commit(session)
-    return out
+    return StaffUserCreated(**_user_out(user, []).model_dump(), totp_secret=user.totp_secret)
 
 
 @api.get("/audit/verify", response_model=ChainReportOut, summary="审计链校验 Verify the audit hash chain")
@@ -146,7 +144,6 @@ def create_user_page(request: Request, session: DbSession, principal: Staff,
         roles=tuple(roles or ()), division_code=division_code, with_totp=with_totp == "on")), field="username")
     if user is None:
         return _users(request, session, principal, status_code=422, errors=errors, values=values)
-    db.commit(session)
     return _users(request, session, principal, created=user)
 
 
@@ -156,7 +153,6 @@ def toggle_user(username: str, session: DbSession, principal: Staff,
     if confirm != "yes":
         raise DomainError("renshe:staff/confirm", "请勾选确认后再提交", 422, "需要确认")
     staff.set_active(session, actor=principal, username=username, active=active == "1")
-    db.commit(session)
     return RedirectResponse("/staff/users", status_code=303)
 
 

@@ -10,13 +10,13 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from renshe.core import db, staff
+from renshe.core import staff
 from renshe.core.auth import issue_token
 from renshe.core.errors import DomainError
 from renshe.core.http import TOKEN_COOKIE, DbSession, templates
 from renshe.core.settings import get_settings
 from renshe.registry import service as registry
-from renshe.web.errors import audit_denial
+from renshe.web.errors import record_denial
 
 api = APIRouter(prefix="/api/v1/auth", tags=["auth 认证"])
 pages = APIRouter(include_in_schema=False)
@@ -52,7 +52,6 @@ class EmployerTokenRequest(BaseModel):
 def staff_token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DbSession,
                 totp: Annotated[str | None, Form(description="动态口令（已启用时必填）")] = None) -> TokenOut:
     principal = staff.authenticate(session, username=form.username, password=form.password, totp=totp)
-    db.commit(session)
     minutes = get_settings().staff_token_minutes
     return TokenOut(access_token=issue_token(principal, minutes=minutes), expires_in=minutes * 60)
 
@@ -60,16 +59,16 @@ def staff_token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: 
 @api.post("/citizen/code", response_model=CodeSent, summary="发送登录验证码 Send a sign-in code to the citizen")
 def citizen_code(data: CodeRequest, session: DbSession) -> CodeSent:
     phone = registry.send_sign_in_code(session, id_number=data.id_number)
-    db.commit(session)
     return CodeSent(sent=phone is not None, phone=phone, expires_in=get_settings().otp_ttl_seconds)
 
 
 @api.post("/citizen/token", response_model=TokenOut, summary="个人登录 Citizen sign-in with the code")
 def citizen_token(data: CitizenTokenRequest, session: DbSession) -> TokenOut:
     principal, error = registry.citizen_sign_in(session, id_number=data.id_number, code=data.code)
-    db.commit(session)  # a wrong code counts against the attempts left
     if error is not None or principal is None:
-        raise error or DomainError("renshe:auth", "登录失败", 401)
+        failure = error or DomainError("renshe:auth", "登录失败", 401)
+        failure.persist = True  # a wrong code counts against the attempts left
+        raise failure
     minutes = get_settings().citizen_token_minutes
     return TokenOut(access_token=issue_token(principal, minutes=minutes), expires_in=minutes * 60)
 
@@ -77,7 +76,6 @@ def citizen_token(data: CitizenTokenRequest, session: DbSession) -> TokenOut:
 @api.post("/employer/token", response_model=TokenOut, summary="单位登录 Employer agent sign-in")
 def employer_token(data: EmployerTokenRequest, session: DbSession) -> TokenOut:
     principal = registry.authenticate_employer(session, credit_code=data.credit_code, password=data.password)
-    db.commit(session)
     minutes = get_settings().citizen_token_minutes
     return TokenOut(access_token=issue_token(principal, minutes=minutes), expires_in=minutes * 60)
 
@@ -102,10 +100,9 @@ def staff_login(request: Request, session: DbSession, username: Annotated[str, F
     try:
         principal = staff.authenticate(session, username=username, password=password, totp=totp or None)
     except DomainError as exc:
-        audit_denial(request, exc)
+        record_denial(session, request, exc)
         return templates.render(request, "login_staff.html", status_code=401, page_title="经办人员登录",
                                 next=next, error=exc.detail, username=username)
-    db.commit(session)
     minutes = get_settings().staff_token_minutes
     return _signed_in(issue_token(principal, minutes=minutes), next, minutes)
 
@@ -127,16 +124,14 @@ def citizen_login(request: Request, session: DbSession, id_number: Annotated[str
         except DomainError as exc:
             return templates.render(request, "login_citizen.html", status_code=422, step="id",
                                     error=exc.errors[0].message if exc.errors else exc.detail, **context)
-        db.commit(session)
         if phone is None:
             return templates.render(request, "login_citizen.html", status_code=422, step="id",
                                     error="未找到该身份号码登记的手机号码，请到窗口办理或拨打12333", **context)
         return templates.render(request, "login_citizen.html", step="code", phone=phone, **context)
     principal, error = registry.citizen_sign_in(session, id_number=id_number, code=code)
-    db.commit(session)
-    if error is not None or principal is None:
+    if error is not None or principal is None:  # the page answers: the attempt and its audit row commit
         if error is not None:
-            audit_denial(request, error)
+            record_denial(session, request, error)
         return templates.render(request, "login_citizen.html", status_code=401, step="code",
                                 error=error.detail if error else "登录失败", **context)
     minutes = get_settings().citizen_token_minutes
@@ -154,10 +149,9 @@ def employer_login(request: Request, session: DbSession, credit_code: Annotated[
     try:
         principal = registry.authenticate_employer(session, credit_code=credit_code, password=password)
     except DomainError as exc:
-        audit_denial(request, exc)
+        record_denial(session, request, exc)
         return templates.render(request, "login_employer.html", status_code=401, page_title="单位登录",
                                 next=next, error=exc.detail, credit_code=credit_code)
-    db.commit(session)
     minutes = get_settings().citizen_token_minutes
     return _signed_in(issue_token(principal, minutes=minutes), next, minutes)
 

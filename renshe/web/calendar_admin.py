@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile, sta
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from renshe.core import db, workdays
+from renshe.core import workdays
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
 from renshe.core.http import DbSession, require_kind, templates
@@ -102,7 +102,6 @@ def load_schedule(data: ScheduleIn, session: DbSession, principal: Staff) -> Yea
     workdays.load_schedule(session, actor=principal, year=data.year,
                            holidays=[(h.date, h.name) for h in data.holidays], workdays=data.workdays,
                            source_note=data.source_note)
-    db.commit(session)
     return year_out(workdays.calendar(session).schedule(data.year))
 
 
@@ -166,7 +165,6 @@ def calendar_upload(request: Request, session: DbSession, principal: Staff,
         return _page(request, session, principal, year=given_year, status_code=exc.status, values=values,
                      errors=exc.errors or [FieldError("file", exc.code, exc.detail)], detail=exc.detail)
     loaded = {"year": row.year, "holidays": len(row.holidays), "workdays": len(row.workdays)}
-    db.commit(session)
     return _page(request, session, principal, year=loaded["year"], loaded=loaded, values={})
 
 

@@ -7,13 +7,14 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from renshe.core import audit, db
+from renshe.core import audit
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.http import templates
+from renshe.core.http import run_write, templates
 
 log = structlog.get_logger("renshe.errors")
 PROBLEM = "application/problem+json"
@@ -36,18 +37,24 @@ def problem(request: Request, *, status: int, code: str, title: str, detail: str
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def audit_denial(request: Request, exc: DomainError) -> None:
-    """401 and 403 leave a row in the audit log, in a transaction of their own."""
+def record_denial(session: Session, request: Request, exc: DomainError) -> None:
+    """The audit row of a 401 or 403, in the caller's transaction (a sign-in page that answers the
+    failure itself records it in the request's own unit of work)."""
     hint = exc.audit
     actor = hint.get("actor") or getattr(request.state, "principal", None) or ANONYMOUS
+    audit.record(
+        session, actor=actor, action=hint.get("action", f"{request.method} {request.url.path}")[:64],
+        entity_type=hint.get("entity_type", "route"),
+        entity_id=str(hint.get("entity_id", request.url.path))[:64],
+        after={"code": exc.code, "status": exc.status}, outcome="denied",
+    )
+
+
+async def audit_denial(request: Request, exc: DomainError) -> None:
+    """A denial raised out of a request leaves its audit row in a unit of work of its own, which waits
+    for the writer's turn off the event loop (the failed request's own transaction has ended by now)."""
     try:
-        with db.unit_of_work() as session:
-            audit.record(
-                session, actor=actor, action=hint.get("action", f"{request.method} {request.url.path}")[:64],
-                entity_type=hint.get("entity_type", "route"),
-                entity_id=str(hint.get("entity_id", request.url.path))[:64],
-                after={"code": exc.code, "status": exc.status}, outcome="denied",
-            )
+        await run_write(lambda session: record_denial(session, request, exc))
     except Exception:  # the denial itself must still reach the caller
         log.exception("could not audit a denial")
 
@@ -65,7 +72,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if exc.status in (401, 403):
-            audit_denial(request, exc)
+            await audit_denial(request, exc)
         if wants_json(request):
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
             headers.update(exc.headers)
