@@ -279,11 +279,11 @@ def commit(session: Session) -> None:
         events.dispatch_pending()
 
 
-def finish(session: Session, *, success: bool) -> None:
-    """End a unit of work: commit on success (then deliver its events), roll back otherwise; close."""
+def end_transaction(session: Session, *, success: bool) -> None:
+    """Commit on success (then deliver the events it recorded), roll back otherwise; the session stays
+    open (a request's answer may still read loaded rows)."""
     from renshe.core import events
 
-    had_events = False
     try:
         if success:
             session.commit()
@@ -291,12 +291,18 @@ def finish(session: Session, *, success: bool) -> None:
             session.rollback()
     except BaseException:
         session.rollback()
+        session.info.pop("has_events", None)
         raise
-    finally:
-        had_events = session.info.pop("has_events", False) and success
-        session.close()
-    if had_events:
+    if session.info.pop("has_events", False) and success:
         events.dispatch_pending()
+
+
+def finish(session: Session, *, success: bool) -> None:
+    """End a unit of work (`end_transaction`) and close its session."""
+    try:
+        end_transaction(session, success=success)
+    finally:
+        session.close()
 
 
 _DEFERRED = "renshe_deferred_writes"

@@ -60,7 +60,7 @@ async def _transaction(session: Session) -> AsyncIterator[Session]:
         if reading:
             session.rollback()
         else:
-            await run_in_threadpool(_end, session, keep)
+            await run_in_threadpool(lambda: db.end_transaction(session, success=keep))
         await _write_deferred(session)
         raise
     if reading and not db.has_uncommitted(session):
@@ -68,7 +68,7 @@ async def _transaction(session: Session) -> AsyncIterator[Session]:
     else:
         if reading:  # a GET that wrote on its reading session: kept, but flagged (use WriteSession)
             db.guard.report("a reading request flushed writes; its route should take a WriteSession")
-        await run_in_threadpool(_end, session, True)
+        await run_in_threadpool(lambda: db.end_transaction(session, success=True))
     await _write_deferred(session)
 
 
@@ -83,17 +83,6 @@ async def get_session(session: Annotated[Session, Depends(_request_session)]) ->
     """
     async with _transaction(session):
         yield session
-
-
-def _end(session: Session, success: bool) -> None:
-    from renshe.core import events
-
-    if success:
-        session.commit()
-    else:
-        session.rollback()
-    if session.info.pop("has_events", False) and success:
-        events.dispatch_pending()
 
 
 async def _write_deferred(session: Session) -> None:
