@@ -48,14 +48,13 @@ from renshe.card.models import (
     ThirdPartyApp,
     UsedCodeNonce,
 )
-from renshe.core import audit, crypto, divisions, staff
-from renshe.core.auth import Principal
+from renshe.core import audit, crypto, divisions, paging, staff
+from renshe.core.auth import Principal, deny
 from renshe.core.db import utcnow
 from renshe.core.errors import DomainError, FieldError, Forbidden, NotFound, Unauthorized, ValidationFailed
 from renshe.core.events import record_event
 from renshe.core.settings import get_settings
 from renshe.registry import service as registry
-from renshe.registry.models import Person
 from renshe.sharing import service as sharing
 
 CARD_NUMBER_PURPOSE = "card.number"
@@ -118,7 +117,7 @@ def _card_error(code: str, detail: str, status: int = 409, title: str = "状态�
 
 
 def _encode_cursor(last_id: int) -> str:
-    return registry.encode_cursor(last_id)
+    return paging.encode_cursor(last_id)
 
 
 def _page(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
@@ -137,30 +136,30 @@ def _check_bank(bank_code: str, field: str = "bank_code") -> str:
     return code
 
 
-def person_of(session: Session, card: Card) -> Person:
-    person = session.get(Person, card.person_id)
+def person_of(session: Session, card: Card) -> registry.Person:
+    person = registry.person_by_pk(session, card.person_id)
     if person is None:  # foreign key: cannot happen
         raise NotFound("持卡人")
     return person
 
 
-def _may_handle(actor: Principal, person: Person) -> bool:
+def _may_handle(actor: Principal, person: registry.Person) -> bool:
     return actor.kind in {"staff", "system"} and actor.has(HANDLE) and actor.can_reach(person.residence_division)
 
 
-def _require_handle(actor: Principal, person: Person, action: str) -> None:
+def _require_handle(actor: Principal, person: registry.Person, action: str) -> None:
     if not actor.has(HANDLE):
         raise Forbidden("您的角色不能办理社保卡业务", code="renshe:auth/permission")
     if not _may_handle(actor, person):
-        raise registry.deny(actor, entity_type="person", entity_id=person.public_id, action=action,
+        raise deny(actor, entity_type="person", entity_id=person.public_id, action=action,
                             detail="该人员不在您的辖区内，不能办理社保卡业务")
 
 
-def live_card(session: Session, person: Person) -> Card | None:
+def live_card(session: Session, person: registry.Person) -> Card | None:
     return session.scalar(select(Card).where(Card.live_person_id == person.id))
 
 
-def cards_of(session: Session, person: Person) -> list[Card]:
+def cards_of(session: Session, person: registry.Person) -> list[Card]:
     return list(session.scalars(select(Card).where(Card.person_id == person.id).order_by(Card.id.desc())))
 
 
@@ -170,7 +169,7 @@ def card_out(session: Session, card: Card, *, actor: Principal, unmask: bool = F
     reveal = False
     if unmask:
         if not staff.has_grant(session, actor, "pii.unmask"):
-            raise registry.deny(actor, entity_type="card", entity_id=card.public_id, action="card.unmask",
+            raise deny(actor, entity_type="card", entity_id=card.public_id, action="card.unmask",
                                 detail="您未被授予查看完整个人信息的权限")
         reveal = True
         audit.record(session, actor=actor, action="card.unmask", entity_type="card", entity_id=card.public_id,
@@ -210,7 +209,7 @@ def _audit_card(session: Session, actor: Principal, action: str, card: Card, *, 
                  before={"status": before} if before else None, after=after)
 
 
-def _event(session: Session, name: str, card: Card, person: Person, **extra: Any) -> None:
+def _event(session: Session, name: str, card: Card, person: registry.Person, **extra: Any) -> None:
     record_event(session, f"card.{name}", {"card": card.public_id, "person": person.public_id,
                                            "status": card.status, "division": card.issuing_division, **extra})
 
@@ -219,7 +218,7 @@ def _event(session: Session, name: str, card: Card, person: Person, **extra: Any
 
 
 def apply_for_card(
-    session: Session, *, actor: Principal, person: Person, bank_code: str, replaces: Card | None = None,
+    session: Session, *, actor: Principal, person: registry.Person, bank_code: str, replaces: Card | None = None,
 ) -> Card:
     """Apply for a card: online by the citizen for themself, at the window by a clerk in jurisdiction."""
     if actor.kind == "citizen":
@@ -319,7 +318,7 @@ def get_card(session: Session, *, actor: Principal, public_id: str) -> Card:
             raise NotFound("该社会保障卡", code="renshe:card/not-found")
     elif not (actor.kind in {"staff", "system"} and actor.has("person.read")
               and actor.can_reach(person.residence_division)):
-        raise registry.deny(actor, entity_type="card", entity_id=card.public_id, action="card.read",
+        raise deny(actor, entity_type="card", entity_id=card.public_id, action="card.read",
                             detail="该卡持卡人不在您的辖区内，无权查看")
     return card
 
@@ -330,10 +329,8 @@ def my_card(session: Session, *, actor: Principal) -> Card | None:
     return live_card(session, person) or next(iter(cards_of(session, person)), None)
 
 
-def citizen_person(session: Session, actor: Principal) -> Person:
-    if actor.kind != "citizen":
-        raise Unauthorized("请使用个人入口登录", code="renshe:auth/wrong-entrance")
-    return registry.get_person(session, actor=actor, public_id=actor.subject)
+def citizen_person(session: Session, actor: Principal) -> registry.Person:
+    return registry.person_of(session, principal=actor)
 
 
 def list_cards(
@@ -342,7 +339,7 @@ def list_cards(
     """Cards issued in the caller's jurisdiction, optionally by status, paged."""
     actor.require("person.read")
     limit = max(1, min(limit, 200))
-    stmt = select(Card).where(Card.id > registry.decode_cursor(cursor))
+    stmt = select(Card).where(Card.id > paging.decode_cursor(cursor))
     prefix = divisions.scope_prefix(actor.division_code)
     if prefix:
         stmt = stmt.where(Card.issuing_division.startswith(prefix))
@@ -425,7 +422,7 @@ def list_batches(
 ) -> tuple[list[ProductionBatch], str | None]:
     actor.require("person.read")
     limit = max(1, min(limit, 200))
-    stmt = select(ProductionBatch).where(ProductionBatch.id > registry.decode_cursor(cursor))
+    stmt = select(ProductionBatch).where(ProductionBatch.id > paging.decode_cursor(cursor))
     prefix = divisions.scope_prefix(actor.division_code)
     if prefix:
         stmt = stmt.where(ProductionBatch.division_code.startswith(prefix))
@@ -647,7 +644,7 @@ def register_terminal(session: Session, *, actor: Principal, data: schemas.Termi
     if errors:
         raise ValidationFailed(errors)
     if not actor.can_reach(data.division_code):
-        raise registry.deny(actor, entity_type="division", entity_id=data.division_code, action="card.terminal_add",
+        raise deny(actor, entity_type="division", entity_id=data.division_code, action="card.terminal_add",
                             detail="不能在本辖区以外登记受理终端")
     secret = secrets.token_urlsafe(32)
     terminal = Terminal(key_id=f"t{secrets.token_hex(10)}", secret_hash=_secret_hash(secret, TERMINAL_PURPOSE),
@@ -787,7 +784,7 @@ def _refuse(session: Session, record: ScanRecord, reason: str) -> ScanOutcome:
 
 def _check_code(
     session: Session, code: str, at: datetime,
-) -> tuple[str | None, rules.CodeBody | None, tuple[ElectronicCard, Card, Person] | None]:
+) -> tuple[str | None, rules.CodeBody | None, tuple[ElectronicCard, Card, registry.Person] | None]:
     """Why a code is refused before its card is looked at (or None), and what it refers to."""
     try:
         body, signed, signature = rules.decode_code(code)
@@ -807,12 +804,14 @@ def _check_code(
     return None, body, row
 
 
-def _essc_card_person(session: Session, reference: bytes) -> tuple[ElectronicCard, Card, Person] | None:
-    stmt = (select(ElectronicCard, Card, Person).join(Card, Card.id == ElectronicCard.card_id)
-            .join(Person, Person.id == ElectronicCard.person_id)
+def _essc_card_person(session: Session, reference: bytes) -> tuple[ElectronicCard, Card, registry.Person] | None:
+    stmt = (select(ElectronicCard, Card).join(Card, Card.id == ElectronicCard.card_id)
             .where(ElectronicCard.public_id == reference.hex()))
     found = session.execute(stmt).first()
-    return (found[0], found[1], found[2]) if found else None
+    if found is None:
+        return None
+    person = registry.person_by_pk(session, found[0].person_id)
+    return (found[0], found[1], person) if person is not None else None
 
 
 def purge_used_nonces(session: Session, *, now: datetime | None = None) -> int:
@@ -1023,13 +1022,13 @@ def decide_sign_in(
     return request
 
 
-def pairwise_subject(app: ThirdPartyApp, person: Person) -> str:
+def pairwise_subject(app: ThirdPartyApp, person: registry.Person) -> str:
     """A stable per-app subject: apps cannot correlate users with each other or learn the ID number."""
     return crypto.cipher().blind_index(f"{app.app_id}:{person.public_id}", purpose=PAIRWISE_PURPOSE).hex()
 
 
 def _sign_result(
-    session: Session, *, app: ThirdPartyApp, request: SignInRequest, person: Person, card: Card,
+    session: Session, *, app: ThirdPartyApp, request: SignInRequest, person: registry.Person, card: Card,
     essc: ElectronicCard, at: datetime,
 ) -> str:
     key = signing_key(session)
@@ -1062,7 +1061,7 @@ def payment_out(payment: BenefitPayment) -> schemas.PaymentOut:
 
 
 def credit_benefit(
-    session: Session, *, actor: Principal, person: Person, programme: str, amount_fen: int, period: str,
+    session: Session, *, actor: Principal, person: registry.Person, programme: str, amount_fen: int, period: str,
     reference: str, description: str = "",
 ) -> tuple[BenefitPayment, bool]:
     """Pay a benefit into the person's card account (待遇进卡); idempotent by the payer's reference.
@@ -1115,7 +1114,7 @@ def credit_benefit(
     return payment, True
 
 
-def _same_payment(existing: BenefitPayment, person: Person, programme: str, amount_fen: int,
+def _same_payment(existing: BenefitPayment, person: registry.Person, programme: str, amount_fen: int,
                   period: str) -> BenefitPayment:
     if (existing.person_id, existing.programme, existing.amount_fen, existing.period) != (
             person.id, programme, amount_fen, period):
@@ -1124,11 +1123,11 @@ def _same_payment(existing: BenefitPayment, person: Person, programme: str, amou
 
 
 def payments_of(
-    session: Session, *, person: Person, limit: int = 50, cursor: str | None = None,
+    session: Session, *, person: registry.Person, limit: int = 50, cursor: str | None = None,
 ) -> tuple[list[BenefitPayment], str | None]:
     limit = max(1, min(limit, 200))
     stmt = (select(BenefitPayment).where(BenefitPayment.person_id == person.id,
-                                         BenefitPayment.id > registry.decode_cursor(cursor))
+                                         BenefitPayment.id > paging.decode_cursor(cursor))
             .order_by(BenefitPayment.id).limit(limit + 1))
     return _page(list(session.scalars(stmt)), limit)
 
@@ -1136,7 +1135,7 @@ def payments_of(
 # ---------------------------------------------------------------- data sharing: the card-status resource
 
 
-def card_status_answer(session: Session, person: Person) -> dict[str, Any]:
+def card_status_answer(session: Session, person: registry.Person) -> dict[str, Any]:
     """Answer of the `ssc-status` catalog resource: the card's and the e-SSC's status, nothing else."""
     card = live_card(session, person) or next(iter(cards_of(session, person)), None)
     if card is None:
@@ -1156,8 +1155,7 @@ def seed_demo(session: Session, *, count: int = 3000, seed_value: int = 2026) ->
     """Give the demo's sample person and up to `count` others an active card (bulk insert) and the
     sample person an e-SSC. Synthetic bank accounts carry real bank BINs and a valid Luhn digit."""
     rng = random.Random(seed_value)  # noqa: S311 - synthetic demo data, reproducible by seed
-    persons = list(session.execute(select(Person.id, Person.residence_division).where(Person.status == "normal")
-                                   .order_by(Person.id).limit(count + 1)))
+    persons = registry.active_person_divisions(session, limit=count + 1)
     if not persons:
         return 0
     cipher = crypto.cipher()

@@ -29,15 +29,14 @@ from renshe.certs.models import (
     CertStatusList,
     CertVerification,
 )
-from renshe.core import audit, crypto, divisions, ids
-from renshe.core.auth import SYSTEM, Principal
+from renshe.core import audit, crypto, divisions, ids, paging
+from renshe.core.auth import SYSTEM, Principal, deny
 from renshe.core.context import current
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from renshe.core.events import record_event
 from renshe.core.settings import get_settings
 from renshe.registry import service as registry
-from renshe.registry.models import Person
 from renshe.sharing import service as sharing
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -453,10 +452,10 @@ def verify_seal(session: Session, cert: Certificate) -> str | None:
     return signing.verify_seal_signature(full_seal_signature(session, cert), signing.canonical(payload), key.public_key)
 
 
-def _check_can_manage(actor: Principal, person: Person) -> None:
+def _check_can_manage(actor: Principal, person: registry.Person) -> None:
     actor.require("person.write")
     if not actor.can_reach(person.residence_division):
-        raise registry.deny(actor, entity_type="person", entity_id=person.public_id, action="certs.write",
+        raise deny(actor, entity_type="person", entity_id=person.public_id, action="certs.write",
                             detail="该人员不在您的辖区内，不能办理证照")
 
 
@@ -478,7 +477,7 @@ def issue(session: Session, *, actor: Principal, person_public_id: str, type_key
                    serial=None, version=1)
 
 
-def _create(session: Session, *, actor: Principal, person: Person, kind: CertType, fields: dict[str, str],
+def _create(session: Session, *, actor: Principal, person: registry.Person, kind: CertType, fields: dict[str, str],
             valid_from: date | None, serial: str | None, version: int) -> Certificate:
     issuer = default_issuer(session)
     today = datetime.now(SHANGHAI).date()
@@ -524,7 +523,7 @@ def get_certificate(session: Session, *, actor: Principal, identifier: str) -> C
         cert = session.scalar(select(Certificate).where(Certificate.public_id == identifier.strip()))
     if cert is None or not _can_see(actor, cert):
         if cert is not None and actor.kind == "staff":
-            raise registry.deny(actor, entity_type="certificate", entity_id=cert.public_id, action="certs.read",
+            raise deny(actor, entity_type="certificate", entity_id=cert.public_id, action="certs.read",
                                 detail="该证照持证人不在您的辖区内，无权查看")
         raise NotFound("该证照", code="renshe:certs/not-found")
     return cert
@@ -542,13 +541,13 @@ def _person_id_of(actor: Principal, cert: Certificate) -> int | None:
     session = Session.object_session(cert)
     if session is None:
         return None
-    return session.scalar(select(Person.id).where(Person.public_id == actor.subject))
+    return registry.person_pk(session, public_id=actor.subject)
 
 
 def _manage(session: Session, actor: Principal, cert: Certificate) -> None:
     actor.require("person.write")
     if actor.kind not in {"staff", "system"} or not actor.can_reach(cert.holder_division):
-        raise registry.deny(actor, entity_type="certificate", entity_id=cert.public_id, action="certs.write",
+        raise deny(actor, entity_type="certificate", entity_id=cert.public_id, action="certs.write",
                             detail="该证照持证人不在您的辖区内，不能办理")
     session.flush()
 
@@ -604,7 +603,7 @@ def reissue(session: Session, *, actor: Principal, cert: Certificate, reason: st
         raise Conflict("已吊销的证照不能换发，请重新发证", code="renshe:certs/reissue-state")
     kind = cert_type(cert.type_key)
     clean = check_fields(kind, fields if fields is not None else dict(cert.fields))
-    person = session.get(Person, cert.person_id)
+    person = registry.person_by_pk(session, cert.person_id)
     if person is None:
         raise NotFound("持证人", code="renshe:person/not-found")
     if cert.cert_version >= 999:
@@ -676,7 +675,7 @@ def search(session: Session, *, actor: Principal, q: str | None = None, status: 
     """Certificates whose holders live in the caller's jurisdiction, oldest first, paged."""
     actor.require("person.read")
     limit = max(1, min(limit, 200))
-    stmt = select(Certificate).where(Certificate.id > registry.decode_cursor(cursor))
+    stmt = select(Certificate).where(Certificate.id > paging.decode_cursor(cursor))
     prefix = divisions.scope_prefix(actor.division_code)
     if prefix:
         stmt = stmt.where(Certificate.holder_division.startswith(prefix))
@@ -685,18 +684,18 @@ def search(session: Session, *, actor: Principal, q: str | None = None, status: 
         if text.upper().startswith(identifiers.PREFIX):
             stmt = stmt.where(Certificate.identifier == text.upper())
         elif len(text) == 18 and text[:17].isdigit():
-            person_ids = select(Person.id).where(Person.id_number_index == registry.id_index(text.upper()))
-            stmt = stmt.where(Certificate.person_id.in_(person_ids))
+            holder = registry.find_by_id_number(session, id_number=text.upper())
+            stmt = stmt.where(Certificate.person_id == (holder.id if holder is not None else -1))
         else:
             stmt = stmt.where(Certificate.holder_name == text)
     if status:
         stmt = stmt.where(Certificate.status == status)
     rows = list(session.scalars(stmt.order_by(Certificate.id).limit(limit + 1)))
-    next_cursor = registry.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = paging.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
-def certificates_of(session: Session, *, person: Person) -> list[Certificate]:
+def certificates_of(session: Session, *, person: registry.Person) -> list[Certificate]:
     return list(session.scalars(select(Certificate).where(Certificate.person_id == person.id)
                                 .order_by(Certificate.id.desc())))
 
@@ -706,7 +705,7 @@ def my_certificates(session: Session, *, actor: Principal) -> list[Certificate]:
     return certificates_of(session, person=person)
 
 
-def holdings(session: Session, *, person: Person, type_codes: Sequence[str]) -> list[Verification]:
+def holdings(session: Session, *, person: registry.Person, type_codes: Sequence[str]) -> list[Verification]:
     """The person's certificates of the given GB/T 36904 type codes with their state today (valid,
     suspended, revoked, expired, not yet in force), valid ones first, newest first within each.
     A read for other capabilities (一网通办 materials); nothing is logged or changed."""
@@ -848,7 +847,7 @@ def verifications_of(session: Session, cert: Certificate, limit: int = 200) -> l
 # ---------------------------------------------------------------- data sharing and demo
 
 
-def _certificate_validity(session: Session, person: Person) -> dict[str, Any]:
+def _certificate_validity(session: Session, person: registry.Person) -> dict[str, Any]:
     """The person's certificates and their status (catalog resource `certificate-validity`)."""
     items = []
     for cert in certificates_of(session, person=person):

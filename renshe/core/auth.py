@@ -135,3 +135,10 @@ def read_token(token: str) -> Principal:
         kind=claims["k"], subject=claims["s"], display_name=claims["n"], division_code=claims["d"],
         roles=roles, permissions=permissions_for(roles) if claims["k"] == "staff" else frozenset(),
     )
+
+
+def deny(actor: Principal, *, entity_type: str, entity_id: str, action: str, detail: str) -> Forbidden:
+    """A 403 that the web layer writes to the audit log (who tried what on which record)."""
+    error = Forbidden(detail, code="renshe:auth/out-of-jurisdiction")
+    error.audit = {"actor": actor, "action": action, "entity_type": entity_type, "entity_id": entity_id}
+    return error

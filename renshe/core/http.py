@@ -242,16 +242,36 @@ def form_errors(exc: ValidationError) -> list[FieldError]:
                        "必填项未填写" if e["type"] == "missing" else "格式不正确") for e in exc.errors()]
 
 
-def attempt(action: Callable[[], T], *, field: str) -> tuple[T | None, list[FieldError]]:
-    """Run a form's write; turn broken rules into messages for the form (a 403 still goes up)."""
+def attempt(
+    action: Callable[[], T], *, field: str, session: Session | None = None,
+) -> tuple[T | None, list[FieldError]]:
+    """Run a form's write; turn broken rules into messages for the form (a 403 still goes up).
+
+    Given the request's `session`, the write runs in a savepoint that is rolled back when a rule is
+    broken, so the page can show the form again and the request's unit of work still commits
+    whatever else it recorded (pages never roll back by hand)."""
+    savepoint = session.begin_nested() if session is not None else None
     try:
-        return action(), []
+        result = action()
     except ValidationError as exc:
+        if savepoint is not None:
+            savepoint.rollback()
         return None, form_errors(exc)
     except DomainError as exc:
+        if savepoint is not None and not exc.persist:
+            savepoint.rollback()
+        elif savepoint is not None:
+            savepoint.commit()
         if exc.status == 403:
             raise
         return None, exc.errors or [FieldError(field, exc.code, exc.detail)]
+    except BaseException:
+        if savepoint is not None:
+            savepoint.rollback()
+        raise
+    if savepoint is not None:
+        savepoint.commit()
+    return result, []
 
 
 def local_time(value: datetime | None) -> str:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renshe.core.auth import Principal
 from renshe.core.settings import get_settings
 from renshe.hall import reviews, service
-from renshe.registry.models import Person
+from renshe.registry import service as registry
 
 FORM = {"former_employer": "演示科技有限公司", "separation_date": "2026-10-31", "separation_reason": "contract_expired",
         "bank": "ICBC", "bank_account": "6222020200112233445", "pledge": True}
@@ -22,9 +21,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def seed(session: Session) -> int:
     """File the sample applications; returns how many (none when the province has too few persons)."""
     prefix = get_settings().province_code[:2]
-    persons = list(session.scalars(select(Person).where(
-        Person.residence_division.startswith(prefix), Person.phone_encrypted.is_not(None),
-        Person.status == "normal").order_by(Person.residence_division, Person.id).limit(6)))
+    persons = registry.persons_with_phone(session, division_prefix=prefix, limit=6)
     if len(persons) < 6:
         return 0
     clerk = Principal(kind="system", subject="demo-clerk", display_name="演示受理员", roles=("system",))

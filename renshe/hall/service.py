@@ -25,8 +25,8 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from renshe.certs import service as certs
-from renshe.core import audit, crypto, divisions, ids, messages, staff
-from renshe.core.auth import Principal
+from renshe.core import audit, crypto, divisions, messages, paging, staff
+from renshe.core.auth import Principal, deny
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
 from renshe.core.events import record_event
@@ -44,7 +44,6 @@ from renshe.hall.models import (
 )
 from renshe.hall.settings import hall_settings
 from renshe.registry import service as registry
-from renshe.registry.models import Person
 from renshe.sharing import service as sharing
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -524,7 +523,9 @@ class CertificateMatch:
                 "status_label": self.status_label, "checked_at": utcnow().isoformat(), "source": "电子证照库"}
 
 
-def certificate_materials(session: Session, *, person: Person, revision: ItemRevision) -> dict[str, CertificateMatch]:
+def certificate_materials(
+    session: Session, *, person: registry.Person, revision: ItemRevision,
+) -> dict[str, CertificateMatch]:
     """For each material naming certificate types, the person's certificate for it, by material code.
 
     A valid certificate satisfies the material (taken from the library, nothing to upload); a suspended,
@@ -652,7 +653,7 @@ def form_fields(revision: ItemRevision) -> list[forms.FormField]:
     return forms.check_schema(revision.form)
 
 
-def prefill_for(session: Session, *, person: Person, revision: ItemRevision) -> dict[str, sharing.Prefilled]:
+def prefill_for(session: Session, *, person: registry.Person, revision: ItemRevision) -> dict[str, sharing.Prefilled]:
     """What the platform holds for the form's prefill fields, by property name, with provenance."""
     wanted = {f.prefill: f.name for f in form_fields(revision) if f.prefill}
     found = sharing.prefill(session, person=person, wanted=list(wanted))
@@ -689,7 +690,7 @@ def form_view(session: Session, application: Application, *, actor: Principal,
     reveal = own
     if unmask and actor.kind == "staff":
         if not staff.has_grant(session, actor, "pii.unmask"):
-            raise registry.deny(actor, entity_type="hall_application", entity_id=application.public_id,
+            raise deny(actor, entity_type="hall_application", entity_id=application.public_id,
                                 action="hall.unmask", detail="您未被授予查看完整个人信息的权限")
         audit.record(session, actor=actor, action="hall.unmask", entity_type="hall_application",
                      entity_id=application.public_id)
@@ -747,7 +748,7 @@ def _record_transition(session: Session, application: Application, *, actor: Pri
 
 
 def _create(
-    session: Session, *, actor: Principal, item: HallItem, applicant: Person, agent: Person | None,
+    session: Session, *, actor: Principal, item: HallItem, applicant: registry.Person, agent: registry.Person | None,
     channel: str, data: Mapping[str, Any], uploads: Sequence[Upload], representation: dict[str, Any] | None,
 ) -> Application:
     if item.status != "active":
@@ -802,14 +803,10 @@ def submit(
                    uploads=uploads, representation=record)
 
 
-def verify_representation(session: Session, *, agent: Person,
-                          data: schemas.RepresentationIn) -> tuple[Person, dict[str, Any]]:
+def verify_representation(session: Session, *, agent: registry.Person,
+                          data: schemas.RepresentationIn) -> tuple[registry.Person, dict[str, Any]]:
     """Check the represented person against the person base: ID number and name must match."""
-    try:
-        number = ids.parse_resident_id(data.id_number, field="representation.id_number").number
-    except ids.IdentifierError as exc:
-        raise ValidationFailed(exc.errors) from None
-    person = registry.find_by_id_number(session, id_number=number)
+    person = registry.person_by_id_number(session, id_number=data.id_number, field="representation.id_number")
     if person is None or person.name != data.name.strip():
         raise ValidationFailed([FieldError("representation.name", "renshe:hall/represented-mismatch",
                                            "被代办人的姓名与公民身份号码不一致，或尚未在人员基础库登记")])
@@ -827,8 +824,8 @@ def verify_representation(session: Session, *, agent: Person,
     }
 
 
-def _window_subject(number: str) -> str:
-    return f"hall:{registry.id_index(number).hex()}"
+def _window_subject(person: registry.Person) -> str:
+    return f"hall:{person.id_number_index.hex()}"  # the ID number's blind index
 
 
 def _window_code_hash(subject: str, code: str) -> str:
@@ -844,11 +841,7 @@ def send_window_code(session: Session, *, actor: Principal, id_number: str, item
     """A clerk applies for a citizen at the window: send the citizen a one-time code to confirm with."""
     _require_clerk(actor)
     item = get_item(session, item_code)
-    try:
-        number = ids.parse_resident_id(id_number).number
-    except ids.IdentifierError as exc:
-        raise ValidationFailed(exc.errors) from None
-    person = registry.find_by_id_number(session, id_number=number)
+    person = registry.person_by_id_number(session, id_number=id_number)
     if person is None or not actor.can_reach(person.residence_division):
         raise ValidationFailed([FieldError("id_number", "renshe:hall/person-not-found",
                                            "本辖区人员基础库中没有该身份号码，请先办理人员登记")])
@@ -856,7 +849,7 @@ def send_window_code(session: Session, *, actor: Principal, id_number: str, item
         raise ValidationFailed([FieldError("id_number", "renshe:hall/no-phone",
                                            "该人员没有登记手机号码，无法发送确认验证码，请先变更人员信息")])
     settings = get_settings()
-    subject = _window_subject(number)
+    subject = _window_subject(person)
     for old in session.scalars(select(OneTimeCode).where(OneTimeCode.subject == subject,
                                                          OneTimeCode.used.is_(False))):
         old.used = True
@@ -877,10 +870,10 @@ def send_window_code(session: Session, *, actor: Principal, id_number: str, item
 WINDOW_CODE_ERROR = "renshe:hall/window-code"
 
 
-def _check_window_code(session: Session, *, number: str, code: str) -> None:
+def _check_window_code(session: Session, *, person: registry.Person, code: str) -> None:
     """Raise (after counting the attempt) unless the code is right; the caller commits the count."""
     settings = get_settings()
-    subject = _window_subject(number)
+    subject = _window_subject(person)
     challenge = session.scalar(select(OneTimeCode).where(OneTimeCode.subject == subject, OneTimeCode.used.is_(False))
                                .order_by(OneTimeCode.id.desc()).limit(1))
     message = None
@@ -907,15 +900,11 @@ def submit_at_window(
     """File an application at the window for a citizen who confirms with the code sent to their phone."""
     _require_clerk(actor)
     item = get_item(session, item_code)
-    try:
-        number = ids.parse_resident_id(id_number).number
-    except ids.IdentifierError as exc:
-        raise ValidationFailed(exc.errors) from None
-    person = registry.find_by_id_number(session, id_number=number)
+    person = registry.person_by_id_number(session, id_number=id_number)
     if person is None or not actor.can_reach(person.residence_division):
         raise ValidationFailed([FieldError("id_number", "renshe:hall/person-not-found",
                                            "本辖区人员基础库中没有该身份号码")])
-    _check_window_code(session, number=number, code=code)
+    _check_window_code(session, person=person, code=code)
     record = {"kind": "window", "clerk": actor.subject, "clerk_name": actor.display_name,
               "confirmed_by": "申请人手机短信验证码", "confirmed_at": utcnow().isoformat()}
     return _create(session, actor=actor, item=item, applicant=person, agent=None, channel="window", data=data,
@@ -926,13 +915,13 @@ def submit_at_window(
 
 
 def _applicant_public_id(session: Session, application: Application) -> str:
-    return session.scalar(select(Person.public_id).where(Person.id == application.applicant_id)) or ""
+    return registry.public_id_of(session, application.applicant_id)
 
 
 def _is_party(session: Session, actor: Principal, application: Application) -> bool:
     if actor.kind != "citizen":
         return False
-    person_id = session.scalar(select(Person.id).where(Person.public_id == actor.subject))
+    person_id = registry.person_pk(session, public_id=actor.subject)
     return person_id is not None and person_id in (application.applicant_id, application.agent_id)
 
 
@@ -950,7 +939,7 @@ def get_application(session: Session, *, actor: Principal, public_id: str) -> Ap
         raise NotFound("该办件", code="renshe:hall/application-not-found")
     if not can_see(session, actor, application):
         if actor.kind == "staff":
-            raise registry.deny(actor, entity_type="hall_application", entity_id=public_id, action="hall.read",
+            raise deny(actor, entity_type="hall_application", entity_id=public_id, action="hall.read",
                                 detail="该办件不在您的辖区内，无权查看")
         raise NotFound("该办件", code="renshe:hall/application-not-found")
     return application
@@ -983,7 +972,7 @@ def queue(
     if actor.kind not in {"staff", "system"} or not _has_role(actor, *STAFF_ROLES):
         raise Forbidden("只有经办人员可以查看办件队列", code="renshe:hall/staff-only")
     limit = max(1, min(limit, 200))
-    stmt: Select[Any] = select(Application).where(Application.id > registry.decode_cursor(cursor))
+    stmt: Select[Any] = select(Application).where(Application.id > paging.decode_cursor(cursor))
     scope = in_division(Application.division_code, actor.division_code)
     if scope is not None:
         stmt = stmt.where(scope)
@@ -1004,7 +993,7 @@ def queue(
         stmt = stmt.where(or_(overdue_condition(now), and_(Application.state.in_(RUNNING_STATES),
                                                            Application.due_date <= horizon)))
     rows = list(session.scalars(stmt.order_by(Application.id).limit(limit + 1)))
-    next_cursor = registry.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = paging.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
@@ -1029,7 +1018,7 @@ def applications_of(session: Session, *, actor: Principal, limit: int = 100) -> 
     """A citizen's own applications and those they filed for others, newest first."""
     if actor.kind != "citizen":
         raise Forbidden("只有本人可以查看自己的办件", code="renshe:hall/citizen-only")
-    person_id = session.scalar(select(Person.id).where(Person.public_id == actor.subject))
+    person_id = registry.person_pk(session, public_id=actor.subject)
     stmt = (select(Application).where(or_(Application.applicant_id == person_id, Application.agent_id == person_id))
             .order_by(Application.id.desc()).limit(limit))
     return list(session.scalars(stmt))

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Date, Integer, String, and_, case, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
-from renshe.core import audit, divisions
+from renshe.core import audit, divisions, paging
 from renshe.core.auth import Principal
 from renshe.core.db import UTCDateTime, utcnow
 from renshe.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
@@ -26,7 +26,6 @@ from renshe.core.events import record_event
 from renshe.hall import service
 from renshe.hall.models import Application, HallItem, SupervisionNotice
 from renshe.hall.settings import hall_settings
-from renshe.registry import service as registry
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
 AUTO_MESSAGE = "该办件已超过承诺办结时限，请即办理并说明超期原因（系统自动督办）。"
@@ -73,13 +72,13 @@ def watch_list(session: Session, *, actor: Principal, kind: str = "overdue", ite
     day = service.today()
     condition = service.overdue_condition(day) if kind == "overdue" else near_condition(session, day)
     limit = max(1, min(limit, 200))
-    after = registry.decode_cursor(cursor)
+    after = paging.decode_cursor(cursor)
     stmt = (select(Application).where(condition, _scope(actor), Application.channel != "xp_collect",
                                       Application.id > after))
     if item_code:
         stmt = stmt.where(Application.item_code == item_code)
     rows = list(session.scalars(stmt.order_by(Application.id).limit(limit + 1)))
-    next_cursor = registry.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = paging.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 

@@ -7,7 +7,6 @@ the employer and the people it reports.
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 from collections.abc import Iterator
@@ -21,20 +20,21 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from renshe.core import audit, crypto, divisions, ids, staff
-from renshe.core.auth import Principal, hash_password, verify_password
+from renshe.core.auth import Principal, deny, hash_password, verify_password
 from renshe.core.db import utcnow
 from renshe.core.errors import (
     Conflict,
     DomainError,
     FieldError,
-    Forbidden,
     NotFound,
     Unauthorized,
     ValidationFailed,
 )
 from renshe.core.events import record_event
+from renshe.core.paging import decode_cursor, encode_cursor
 from renshe.registry import schemas
-from renshe.registry.models import Employer, EmploymentRelation, Person
+from renshe.registry.models import Employer, EmploymentRelation
+from renshe.registry.models import Person as Person  # the type other domains name through this surface
 
 ID_PURPOSE = "person.id_number"
 PHONE_PURPOSE = "person.phone"
@@ -71,29 +71,6 @@ def check_phone(phone: str | None, field: str = "phone") -> list[FieldError]:
     if phone is not None and not schemas.PHONE.match(phone):
         return [FieldError(field, "renshe:phone/format", "手机号码应为以1开头的11位数字")]
     return []
-
-
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"p{last_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not raw.startswith("p"):
-            raise ValueError(raw)
-        return int(raw[1:])
-    except ValueError:
-        raise ValidationFailed([FieldError("cursor", "renshe:page/cursor", "翻页游标无效")]) from None
-
-
-def deny(actor: Principal, *, entity_type: str, entity_id: str, action: str, detail: str) -> Forbidden:
-    """A 403 that the web layer writes to the audit log."""
-    error = Forbidden(detail, code="renshe:auth/out-of-jurisdiction")
-    error.audit = {"actor": actor, "action": action, "entity_type": entity_type, "entity_id": entity_id}
-    return error
 
 
 # ---------------------------------------------------------------- persons
@@ -730,7 +707,60 @@ def iter_employers_for_export(session: Session, *, actor: Principal) -> Iterator
         session.expunge(employer)
 
 
+# ---------------------------------------------------------------- the registry's public surface
+# Other domains reach the person base only through these functions (and the `Person` type they
+# return), never through `renshe.registry.models`; the import contracts check it.
+
+
 def find_by_id_number(session: Session, *, id_number: str) -> Person | None:
-    """The person with this resident ID number, for services that authorise the caller themselves
-    (the data-sharing gateway checks the consumer's grant). Never returned to a caller as is."""
+    """The person with this (already validated) resident ID number, for services that authorise the
+    caller themselves (the data-sharing gateway checks the consumer's grant). Never returned as is."""
     return _find(session, id_number)
+
+
+def person_by_id_number(session: Session, *, id_number: str, field: str = "id_number") -> Person | None:
+    """Validate a resident ID number and return the person registered under it, or None.
+
+    A malformed number raises `ValidationFailed` naming `field` and the broken rule
+    (`renshe:id-number/...`); the caller decides what "not registered" means for it."""
+    try:
+        number = ids.parse_resident_id(id_number, field=field).number
+    except ids.IdentifierError as exc:
+        raise ValidationFailed(exc.errors) from None
+    return session.scalar(_BY_ID_INDEX, {"index": id_index(number)})
+
+
+def person_by_pk(session: Session, person_id: int) -> Person | None:
+    """The person with this internal key (for records that point at a person)."""
+    return session.get(Person, person_id)
+
+
+def person_pk(session: Session, *, public_id: str) -> int | None:
+    """The internal key of the person with this public id, without loading the row."""
+    return session.scalar(select(Person.id).where(Person.public_id == public_id))
+
+
+def public_id_of(session: Session, person_id: int) -> str:
+    """The public id of the person with this internal key ("" if there is none)."""
+    return session.scalar(select(Person.public_id).where(Person.id == person_id)) or ""
+
+
+def person_of(session: Session, *, principal: Principal) -> Person:
+    """The signed-in citizen's own person record (401 on another entrance)."""
+    if principal.kind != "citizen":
+        raise Unauthorized("请使用个人入口登录", code="renshe:auth/wrong-entrance")
+    return get_person(session, actor=principal, public_id=principal.subject)
+
+
+def persons_with_phone(session: Session, *, division_prefix: str, limit: int) -> list[Person]:
+    """Active persons of a division who can receive a one-time code (demo data and samples)."""
+    return list(session.scalars(select(Person).where(
+        Person.residence_division.startswith(division_prefix), Person.phone_encrypted.is_not(None),
+        Person.status == "normal").order_by(Person.residence_division, Person.id).limit(limit)))
+
+
+def active_person_divisions(session: Session, *, limit: int) -> list[tuple[int, str]]:
+    """(internal key, residence division) of the first active persons (demo data)."""
+    rows = session.execute(select(Person.id, Person.residence_division).where(Person.status == "normal")
+                           .order_by(Person.id).limit(limit))
+    return [(row[0], row[1]) for row in rows]

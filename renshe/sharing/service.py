@@ -34,7 +34,6 @@ from renshe.core.errors import (
     ValidationFailed,
 )
 from renshe.registry import service as registry
-from renshe.registry.models import Person
 from renshe.sharing import schemas
 from renshe.sharing.models import CallLogEntry, Consumer, Grant, ShareResource, ShareResourceVersion
 
@@ -213,11 +212,7 @@ def authorise(session: Session, *, consumer: Principal, short_name: str) -> Auth
 
 def verify_identity(session: Session, *, query: schemas.IdentityQuery) -> schemas.IdentityResult:
     """Compare a name and ID number with the person base; never reveal the stored name."""
-    try:
-        number = ids.parse_resident_id(query.id_number).number
-    except ids.IdentifierError as exc:
-        raise ValidationFailed(exc.errors) from None
-    person = registry.find_by_id_number(session, id_number=number)
+    person = registry.person_by_id_number(session, id_number=query.id_number)
     if person is None or person.status == "merged":
         return schemas.IdentityResult(result="not_found")
     return schemas.IdentityResult(result="match" if person.name == query.name else "mismatch")
@@ -623,7 +618,7 @@ def consumers(session: Session) -> list[ConsumerView]:
 
 # ---------------------------------------------------------------- status queries, one registration point
 
-Answer = Callable[[Session, Person], dict[str, Any]]
+Answer = Callable[[Session, registry.Person], dict[str, Any]]
 _ANSWERS: dict[str, Answer] = {}
 
 
@@ -642,17 +637,13 @@ def query_person(session: Session, *, short_name: str, id_number: str) -> dict[s
     answer = _ANSWERS.get(short_name)
     if answer is None:
         raise NotFound("该资源的查询服务（尚未开通）", code="renshe:sharing/not-served")
-    try:
-        number = ids.parse_resident_id(id_number).number
-    except ids.IdentifierError as exc:
-        raise ValidationFailed(exc.errors) from None
-    person = registry.find_by_id_number(session, id_number=number)
+    person = registry.person_by_id_number(session, id_number=id_number)
     if person is None or person.status == "merged":
         return {"found": False}
     return {"found": True, **answer(session, person)}
 
 
-def _person_basic(_session: Session, person: Person) -> dict[str, Any]:
+def _person_basic(_session: Session, person: registry.Person) -> dict[str, Any]:
     # Masked as for any caller without the unmask grant: consumers never receive full numbers.
     return {
         "name": person.name, "sex": person.sex, "birth_date": person.birth_date.isoformat(),
@@ -661,7 +652,7 @@ def _person_basic(_session: Session, person: Person) -> dict[str, Any]:
     }
 
 
-def _employment_status(session: Session, person: Person) -> dict[str, Any]:
+def _employment_status(session: Session, person: registry.Person) -> dict[str, Any]:
     current_jobs = [r for r in registry.person_employments(session, person=person) if r.end_date is None]
     return {
         "employed": bool(current_jobs),
@@ -683,7 +674,7 @@ class Lookup:
     result: str
 
 
-def lookups_of(session: Session, *, person: Person, limit: int = 100) -> list[Lookup]:
+def lookups_of(session: Session, *, person: registry.Person, limit: int = 100) -> list[Lookup]:
     """Which departments looked this person up, for what, and when (shown to the person)."""
     stmt = (select(CallLogEntry, Consumer.name, ShareResource.name)
             .join(Consumer, Consumer.client_id == CallLogEntry.consumer)
@@ -705,7 +696,7 @@ class Prefilled:
     updated_at: datetime
 
 
-def _field_sources(person: Person) -> dict[str, tuple[Any, str]]:
+def _field_sources(person: registry.Person) -> dict[str, tuple[Any, str]]:
     cipher = crypto.cipher()
     phone = cipher.decrypt(person.phone_encrypted, purpose=registry.PHONE_PURPOSE) if person.phone_encrypted else None
     return {
@@ -723,7 +714,7 @@ PREFILL_FIELDS = ("name", "id_number", "sex", "birth_date", "phone", "residence_
                   "employer_credit_code", "employer_name")
 
 
-def prefill(session: Session, *, person: Person, wanted: list[str]) -> dict[str, Prefilled]:
+def prefill(session: Session, *, person: registry.Person, wanted: list[str]) -> dict[str, Prefilled]:
     """The values the platform already holds for the wanted fields, each with its provenance.
 
     Full values: the caller is the person themself (or the service hall acting for them), not a
