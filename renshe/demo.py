@@ -12,14 +12,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from renshe.core import audit, crypto, divisions, ids
 from renshe.core.auth import SYSTEM, hash_password
 from renshe.core.models import StaffUser
 from renshe.registry import service as registry
-from renshe.registry.models import Employer, EmploymentRelation, Person
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
             "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
@@ -155,8 +154,7 @@ def seed(
             "division_code": county, "legal_representative": person_name(rng, rng.random() < 0.6),
             "status": "active", "source": "demo", "agent_password_hash": agent_hash,
         })
-    session.execute(insert(Employer), employer_rows)
-    for employer_id, county in session.execute(select(Employer.id, Employer.division_code)):
+    for employer_id, county in registry.insert_employers(session, employer_rows):
         employers_per_county.setdefault(county[:4], []).append(employer_id)
     report.employers = len(employer_rows)
     report.sample_employer = (employer_rows[0]["name"], employer_rows[0]["credit_code"])
@@ -212,10 +210,8 @@ def _flush_persons(
 ) -> int:
     if not batch:
         return 0
-    session.execute(insert(Person.metadata.tables[Person.__tablename__]), batch)  # Core path: no ORM bookkeeping
+    ids_by_public = registry.insert_persons(session, batch, keys_for=[j[0] for j in jobs])
     if jobs:
-        found = session.execute(select(Person.public_id, Person.id).where(Person.public_id.in_([j[0] for j in jobs])))
-        ids_by_public = dict(found.all())
         relations = []
         for public_id, county in jobs:
             pool = employers.get(county[:4]) or employers[next(iter(employers))]
@@ -225,7 +221,7 @@ def _flush_persons(
                 "employer_id": rng.choice(pool), "start_date": start, "job_title": rng.choice(JOBS),
                 "reported_by": "demo",
             })
-        session.execute(insert(EmploymentRelation.metadata.tables[EmploymentRelation.__tablename__]), relations)
+        registry.insert_employment_relations(session, relations)
         report.relations += len(relations)
     count = len(batch)
     batch.clear()
@@ -234,4 +230,4 @@ def _flush_persons(
 
 
 def count_persons(session: Session) -> int:
-    return int(session.scalar(select(func.count(Person.id))) or 0)
+    return registry.count_persons(session)

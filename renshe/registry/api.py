@@ -15,11 +15,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
+from renshe.core import tabular
 from renshe.core.auth import Principal
 from renshe.core.http import CurrentPrincipal, DbSession, Limit
 from renshe.core.http import etag as _etag
 from renshe.core.http import if_match as _if_match
-from renshe.registry import jobs, schemas, service
+from renshe.registry import jobs, policy, schemas, service
 
 router = APIRouter(prefix="/api/v1", tags=["registry 人员与单位"])
 
@@ -157,8 +158,8 @@ class ImportResult(BaseModel):
 
 
 def _import(session: Session, principal: Principal, kind: str, file: UploadFile) -> ImportResult:
-    principal.require("import.run")
-    with jobs.saved_upload(file.file, filename=file.filename) as path:
+    policy.require(principal, "import.run")
+    with tabular.saved_upload(file.file, filename=file.filename) as path:
         report = jobs.import_file(session, actor=principal, kind=kind, path=path)
     return ImportResult(kind=report.kind, rows_read=report.rows_read, imported=report.imported,
                         ignored_columns=report.ignored_columns)
@@ -183,7 +184,7 @@ def import_employers(file: ImportUpload, session: DbSession, principal: CurrentP
 
 
 def _export(session: Session, principal: Principal, kind: str, exporter: Callable[..., int]) -> FileResponse:
-    principal.require("export.run")
+    policy.require(principal, "export.run")
     handle = tempfile.NamedTemporaryFile(prefix="renshe-export-", suffix=".xlsx", delete=False)  # noqa: SIM115
     handle.close()
     path = Path(handle.name)

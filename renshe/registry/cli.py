@@ -22,9 +22,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from renshe.core import clikit, db
+from renshe.core import clikit, db, tabular
 from renshe.core.errors import DomainError
-from renshe.registry import jobs
+from renshe.registry import jobs, policy
 
 import_app = typer.Typer(help="批量导入人员或单位（CSV/XLSX）：整个文件全部导入，或一条也不导入",
                          no_args_is_help=True)
@@ -48,7 +48,7 @@ _fail = clikit.fail
 _actor = clikit.acting_as
 
 
-def _print_rejection(exc: jobs.ImportRejected) -> None:
+def _print_rejection(exc: tabular.ImportRejected) -> None:
     report = exc.report
     spec = jobs.SPECS[report.kind]
     table = Table(title="未导入：以下内容不符合要求")
@@ -69,8 +69,8 @@ def _import(kind: str, file: Path, username: str | None) -> None:
     try:
         with db.unit_of_work() as session:
             actor = _actor(session, username)
-            actor.require("import.run")
-            with jobs.open_rows(file, spec) as stream, Progress(
+            policy.require(actor, "import.run")
+            with tabular.open_rows(file, spec) as stream, Progress(
                     TextColumn(f"[bold]导入{spec.label}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("行"), TimeElapsedColumn(), console=console) as bar:
                 task = bar.add_task("rows", total=stream.total)
@@ -78,7 +78,7 @@ def _import(kind: str, file: Path, username: str | None) -> None:
                                               progress=lambda n: bar.update(task, completed=n))
                 bar.update(task, total=max(bar.tasks[0].completed, report.rows_read),
                            completed=max(bar.tasks[0].completed, report.rows_read))
-    except jobs.ImportRejected as exc:
+    except tabular.ImportRejected as exc:
         _print_rejection(exc)
         raise typer.Exit(1) from None
     except DomainError as exc:

@@ -12,21 +12,14 @@ and at most `MAX_LISTED_ERRORS` reported errors.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import tempfile
-import zipfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Generic, Literal, TypeVar
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -34,49 +27,29 @@ from sqlalchemy.orm import Session
 
 from renshe.core import audit, crypto, divisions, ids
 from renshe.core.auth import Principal
-from renshe.core.errors import Conflict, DomainError, FieldError
+from renshe.core.errors import Conflict, DomainError
 from renshe.core.events import record_event
 from renshe.core.models import new_public_id
-from renshe.registry import schemas, service
+from renshe.core.tabular import (
+    MAX_CELL,
+    Column,
+    ImportRejected,
+    ImportReport,
+    RowError,
+    SourceRow,
+    Spec,
+    file_error,
+    open_rows,
+)
+from renshe.registry import policy, schemas, service
 from renshe.registry.models import Employer, Person
 
 ImportKind = Literal["persons", "employers"]
 Progress = Callable[[int], None]
 
-MAX_LISTED_ERRORS = 1000  # errors listed in a rejection report; the total is always counted
 CHECK_CHUNK = 1000  # keys per "already registered?" query
 INSERT_CHUNK = 2000  # rows per INSERT, audit batch and outbox event
 PROGRESS_EVERY = 500  # rows between progress callbacks
-MAX_CELL = 200  # characters in one cell; longer values are reported, never echoed back
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
-ALLOWED_SUFFIXES = (".csv", ".xlsx")
-_READ_CHUNK = 1 << 20
-
-
-# ---------------------------------------------------------------- columns
-
-
-@dataclass(frozen=True)
-class Column:
-    field: str
-    label: str
-    required: bool = False
-    aliases: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Spec:
-    """The columns of one kind of import file."""
-
-    kind: ImportKind
-    label: str
-    columns: tuple[Column, ...]
-
-    def label_of(self, name: str) -> str:
-        for column in self.columns:
-            if column.field == name:
-                return column.label
-        return name
 
 
 PERSONS = Spec("persons", "人员", (
@@ -93,270 +66,6 @@ EMPLOYERS = Spec("employers", "单位", (
     Column("legal_representative", "法定代表人", required=True),
 ))
 SPECS: dict[str, Spec] = {"persons": PERSONS, "employers": EMPLOYERS}
-
-
-# ---------------------------------------------------------------- reports and errors
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One broken rule on one row; `row` is the spreadsheet row number (the header is row 1)."""
-
-    row: int
-    field: str
-    code: str
-    message: str
-
-    def as_field_error(self) -> FieldError:
-        return FieldError(f"row {self.row}.{self.field}", self.code, self.message)
-
-
-@dataclass
-class ImportReport:
-    kind: ImportKind
-    rows_read: int = 0
-    imported: int = 0
-    bad_rows: int = 0
-    error_count: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.error_count == 0
-
-    @property
-    def truncated(self) -> bool:
-        return self.error_count > len(self.errors)
-
-    def reject(self, errors: Sequence[RowError]) -> None:
-        """Count one bad row and keep its errors, up to `MAX_LISTED_ERRORS` in all."""
-        if not errors:
-            return
-        self.bad_rows += 1
-        self.error_count += len(errors)
-        room = MAX_LISTED_ERRORS - len(self.errors)
-        if room > 0:
-            self.errors.extend(errors[:room])
-
-
-class ImportRejected(DomainError):
-    """The file broke at least one rule, so nothing was imported; `report` names every bad row."""
-
-    report: ImportReport
-
-    def __init__(self, report: ImportReport, detail: str | None = None) -> None:
-        report.errors.sort(key=lambda e: e.row)
-        if detail is None:
-            detail = (f"文件中有{report.bad_rows}行不符合要求（共{report.error_count}处问题），"
-                      "全部数据均未导入。请修改后重新导入整个文件")
-            if report.truncated:
-                detail += f"；这里只列出前{len(report.errors)}处问题"
-        super().__init__("renshe:import/rejected", detail, 422, "导入未通过校验，未导入任何数据",
-                         [e.as_field_error() for e in report.errors])
-        self.report = report
-
-
-def _file_error(code: str, message: str, status: int = 422) -> DomainError:
-    return DomainError(code, message, status, "导入文件无法读取", [FieldError("file", code, message)])
-
-
-# ---------------------------------------------------------------- reading files
-
-
-@dataclass(frozen=True)
-class SourceRow:
-    """One data row of an import file: spreadsheet row number and field → text (blank is "")."""
-
-    number: int
-    values: dict[str, str]
-
-
-class RowStream:
-    """The data rows of one file after its header, streamed. Blank rows are skipped."""
-
-    def __init__(self, spec: Spec, header: Sequence[object], raw: Iterator[tuple[int, Sequence[object]]],
-                 total: int | None) -> None:
-        self.spec = spec
-        self.total = total  # an estimate of the data rows, for progress bars
-        self.columns, self.ignored_columns = _map_header(spec, header)
-        self._raw = raw
-
-    def __iter__(self) -> Iterator[SourceRow]:
-        columns = list(self.columns.items())
-        for number, cells in self._raw:
-            values = {name: _text(cells[index]) if index < len(cells) else "" for name, index in columns}
-            if any(values.values()):
-                yield SourceRow(number, values)
-
-
-def _normal(value: object) -> str:
-    return _text(value).lstrip("\ufeff").strip("*＊ ").lower()
-
-
-def _map_header(spec: Spec, header: Sequence[object]) -> tuple[dict[str, int], list[str]]:
-    names: dict[str, str] = {}
-    for column in spec.columns:
-        for alias in (column.field, column.label, *column.aliases):
-            names[alias.lower()] = column.field
-    found: dict[str, int] = {}
-    ignored: list[str] = []
-    errors: list[RowError] = []
-    for index, cell in enumerate(header):
-        key = _normal(cell)
-        if not key:
-            continue
-        name = names.get(key)
-        if name is None:
-            ignored.append(_text(cell)[:MAX_CELL])
-        elif name in found:
-            errors.append(RowError(1, name, "renshe:import/duplicate-column",
-                                   f"表头中“{spec.label_of(name)}”列出现了不止一次"))
-        else:
-            found[name] = index
-    for column in spec.columns:
-        if column.required and column.field not in found:
-            errors.append(RowError(1, column.field, "renshe:import/missing-column",
-                                   f"缺少必填列“{column.label}”（{column.field}）"))
-    if errors:
-        report = ImportReport(spec.kind)
-        report.error_count = len(errors)
-        report.errors = errors
-        raise ImportRejected(report, "表头不符合要求，未导入任何数据。"
-                                     "第1行应为表头，列名可用中文或英文字段名")
-    return found, ignored
-
-
-def _text(value: object) -> str:
-    """A cell as text: numbers typed into Excel lose their ".0", dates become YYYY-MM-DD."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _csv_encoding(path: Path) -> tuple[str, int]:
-    """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else GB18030; and the line count."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
-    lines = 0
-    last = b""
-    with path.open("rb") as handle:
-        while chunk := handle.read(_READ_CHUNK):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    if last and last != b"\n":
-        lines += 1
-    return ("utf-8-sig" if utf8 else "gb18030"), lines
-
-
-def _csv_records(handle: IO[str]) -> Iterator[tuple[int, Sequence[object]]]:
-    reader = csv.reader(handle)
-    number = 0
-    try:
-        for number, record in enumerate(reader, start=1):
-            yield number, record
-    except UnicodeDecodeError:
-        raise _file_error("renshe:import/encoding",
-                          "文件编码无法识别，请另存为 UTF-8 编码的 CSV 文件后重新导入") from None
-    except csv.Error as exc:
-        raise _file_error("renshe:import/csv-format",
-                          f"第{number + 1}行附近的 CSV 格式有误（{exc}），请检查引号和分隔符") from None
-
-
-@contextmanager
-def _open_csv(path: Path, spec: Spec) -> Iterator[RowStream]:
-    encoding, lines = _csv_encoding(path)
-    with path.open(encoding=encoding, newline="") as handle:
-        records = _csv_records(handle)
-        first = next(records, None)
-        if first is None:
-            raise _file_error("renshe:import/empty", "文件是空的：第1行应为表头")
-        yield RowStream(spec, first[1], records, max(lines - 1, 0))
-
-
-def _bad_xlsx() -> DomainError:
-    return _file_error("renshe:import/bad-file",
-                       "无法读取该文件，请确认是 Excel 工作簿（.xlsx）而不是改了扩展名的其他文件")
-
-
-def _xlsx_records(sheet: Any) -> Iterator[tuple[int, Sequence[object]]]:
-    try:
-        yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-    except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError):  # SyntaxError: broken sheet XML
-        raise _bad_xlsx() from None
-
-
-@contextmanager
-def _open_xlsx(path: Path, spec: Spec) -> Iterator[RowStream]:
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
-        raise _bad_xlsx() from None
-    try:
-        sheet = book.active if book.active is not None else book.worksheets[0]
-        try:
-            max_row: int | None = sheet.max_row
-        except (TypeError, ValueError):
-            max_row = None
-        rows = _xlsx_records(sheet)
-        first = next(rows, None)
-        if first is None:
-            raise _file_error("renshe:import/empty", "工作表是空的：第1行应为表头")
-        yield RowStream(spec, first[1], rows, max(max_row - 1, 0) if max_row else None)
-    finally:
-        book.close()
-
-
-@contextmanager
-def open_rows(path: Path, spec: Spec, *, filename: str | None = None) -> Iterator[RowStream]:
-    """Open an import file by its extension (.csv or .xlsx) and check its header."""
-    suffix = Path(filename or path.name).suffix.lower()
-    if suffix == ".csv":
-        opener = _open_csv
-    elif suffix == ".xlsx":
-        opener = _open_xlsx
-    else:
-        raise _file_error("renshe:import/file-type", "只能导入 .csv 或 .xlsx 文件")
-    with opener(path, spec) as stream:
-        yield stream
-
-
-@contextmanager
-def saved_upload(source: IO[bytes], *, filename: str | None, limit: int | None = None) -> Iterator[Path]:
-    """Copy an uploaded file to a temporary file on disk (never into memory), checking type and size."""
-    limit = MAX_UPLOAD_BYTES if limit is None else limit
-    suffix = Path(filename or "").suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        raise _file_error("renshe:import/file-type", "只能导入 .csv 或 .xlsx 文件")
-    with tempfile.TemporaryDirectory(prefix="renshe-import-") as folder:
-        path = Path(folder) / f"upload{suffix}"
-        size = 0
-        with path.open("wb") as out:
-            while chunk := source.read(_READ_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise _file_error("renshe:import/too-large",
-                                      f"文件超过{limit // (1024 * 1024)}MB，请拆分后分批导入", status=413)
-                out.write(chunk)
-        if size == 0:
-            raise _file_error("renshe:import/empty", "文件是空的：第1行应为表头")
-        yield path
 
 
 # ---------------------------------------------------------------- checking rows
@@ -562,7 +271,7 @@ class _EmployerRules(_Rules[schemas.EmployerIn, service.ValidEmployer]):
 
 def _run(session: Session, *, actor: Principal, rules: _Rules[M, V], rows: Iterable[SourceRow],
          progress: Progress | None) -> ImportReport:
-    actor.require("import.run")
+    policy.require(actor, "import.run")
     report = ImportReport(rules.spec.kind, ignored_columns=list(getattr(rows, "ignored_columns", [])))
     first_seen: dict[Key, int] = {}  # the one structure that grows with the file
     pending: list[_Checked[V]] = []
@@ -604,7 +313,7 @@ def _run(session: Session, *, actor: Principal, rules: _Rules[M, V], rows: Itera
             division = row.values.get(rules.division_field, "")
             if (division and not any(e.field == rules.division_field for e in errors)
                     and not service.check_county(division, rules.division_field)
-                    and not actor.can_reach(division)):
+                    and not policy.in_jurisdiction(actor, division)):
                 errors.append(_outside(row.number, rules.division_field, division))
             if errors:
                 report.reject(errors)
@@ -620,7 +329,7 @@ def _run(session: Session, *, actor: Principal, rules: _Rules[M, V], rows: Itera
         if progress is not None:
             progress(number - 1)
         if report.rows_read == 0:
-            raise _file_error("renshe:import/no-rows", "文件中只有表头，没有数据行")
+            raise file_error("renshe:import/no-rows", "文件中只有表头，没有数据行")
         if not report.ok:
             raise ImportRejected(report)
     except BaseException:
@@ -650,8 +359,8 @@ def import_file(session: Session, *, actor: Principal, kind: str, path: Path, fi
     """Open `path` (.csv or .xlsx, judged by `filename` if given) and import it whole or not at all."""
     spec = SPECS.get(kind)
     if spec is None:
-        raise _file_error("renshe:import/kind", "导入类型应为人员（persons）或单位（employers）")
-    actor.require("import.run")
+        raise file_error("renshe:import/kind", "导入类型应为人员（persons）或单位（employers）")
+    policy.require(actor, "import.run")
     with open_rows(path, spec, filename=filename) as stream:
         report: ImportReport = IMPORTERS[kind](session, actor=actor, rows=stream, progress=progress)
     return report
@@ -695,7 +404,7 @@ class _Sheet:
 
 def export_persons_xlsx(session: Session, *, actor: Principal, out: Path | IO[bytes]) -> int:
     """Write the persons in the caller's reach to an XLSX workbook, ID numbers and phones masked."""
-    actor.require("export.run")
+    policy.require(actor, "export.run")
     book = Workbook(write_only=True)
     sheet = _Sheet(book, "人员", PERSON_HEADER)
     cipher = crypto.cipher()
@@ -719,7 +428,7 @@ def export_persons_xlsx(session: Session, *, actor: Principal, out: Path | IO[by
 
 def export_employers_xlsx(session: Session, *, actor: Principal, out: Path | IO[bytes]) -> int:
     """Write the employers in the caller's reach to an XLSX workbook."""
-    actor.require("export.run")
+    policy.require(actor, "export.run")
     book = Workbook(write_only=True)
     sheet = _Sheet(book, "单位", EMPLOYER_HEADER)
     count = 0

@@ -10,11 +10,11 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from renshe.core import audit, divisions
+from renshe.core import audit, divisions, tabular
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
 from renshe.core.http import CurrentPrincipal, DbSession, attempt, require_kind, templates
-from renshe.registry import jobs, schemas, service
+from renshe.registry import jobs, policy, schemas, service
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Principal, require_kind("staff")]
@@ -33,7 +33,7 @@ def workbench(request: Request, session: DbSession, principal: Staff,
 
 @router.get("/staff/persons/new")
 def new_person_form(request: Request, principal: Staff) -> Response:
-    principal.require("person.write")
+    policy.require(principal, "person.write")
     return templates.render(request, "person_new.html", page_title="人员登记", values={}, errors=[],
                             counties=divisions.counties_of(principal.division_code))
 
@@ -48,7 +48,7 @@ def new_person(request: Request, session: DbSession, principal: Staff,
     person, errors = attempt(lambda: service.register_person(
         session, actor=principal, data=schemas.PersonIn.model_validate({
             "id_number": id_number, "name": name, "phone": phone or None, "residence_division": residence_division,
-            "real_name_source": real_name_source or None})), field="id_number")
+            "real_name_source": real_name_source or None})), field="id_number", session=session)
     if person is not None:
         return RedirectResponse(f"/staff/persons/{person.public_id}?created=1", status_code=303)
     return templates.render(request, "person_new.html", status_code=422, page_title="人员登记", values=values,
@@ -94,7 +94,7 @@ def employers_page(request: Request, session: DbSession, principal: Staff,
 
 @router.get("/staff/employers/new")
 def new_employer_form(request: Request, principal: Staff) -> Response:
-    principal.require("employer.write")
+    policy.require(principal, "employer.write")
     return templates.render(request, "employer_new.html", page_title="单位登记", values={}, errors=[],
                             counties=divisions.counties_of(principal.division_code))
 
@@ -111,7 +111,7 @@ def new_employer(request: Request, session: DbSession, principal: Staff,
     else:
         employer, errors = attempt(lambda: service.register_employer(
             session, actor=principal, data=schemas.EmployerIn.model_validate(values),
-            agent_password=agent_password or None), field="credit_code")
+            agent_password=agent_password or None), field="credit_code", session=session)
         if employer is not None:
             return RedirectResponse(f"/staff/employers/{employer.credit_code}", status_code=303)
     return templates.render(request, "employer_new.html", status_code=422, page_title="单位登记", values=values,
@@ -150,7 +150,8 @@ def employer_report(request: Request, session: DbSession, principal: EmployerAge
     employer = service.get_employer_of(session, principal=principal)
     relation, errors = attempt(lambda: service.report_employment(
         session, actor=principal, employer=employer, data=schemas.EmploymentIn.model_validate(
-            {"id_number": id_number, "start_date": start_date, "job_title": job_title or None})), field="id_number")
+            {"id_number": id_number, "start_date": start_date, "job_title": job_title or None})),
+        field="id_number", session=session)
     if relation is not None:
         return RedirectResponse("/employer?reported=1", status_code=303)
     relations = [service.employment_out(r) for r in service.employer_employments(session, employer=employer)]
@@ -179,7 +180,7 @@ def me(principal: CurrentPrincipal) -> Response:
 def _imports_page(request: Request, principal: Principal, *, status_code: int = 200, kind: str = "persons",
                   **context: object) -> Response:
     return templates.render(request, "imports.html", status_code=status_code, page_title="批量导入导出",
-                            kind=kind, specs=jobs.SPECS, max_mb=jobs.MAX_UPLOAD_BYTES // (1024 * 1024),
+                            kind=kind, specs=jobs.SPECS, max_mb=tabular.MAX_UPLOAD_BYTES // (1024 * 1024),
                             can_import=principal.has("import.run"), can_export=principal.has("export.run"),
                             **context)
 
@@ -193,7 +194,7 @@ def imports_form(request: Request, principal: Staff) -> Response:
 def imports_upload(request: Request, session: DbSession, principal: Staff,
                    kind: Annotated[str, Form()] = "persons",
                    file: Annotated[UploadFile | None, File()] = None) -> Response:
-    principal.require("import.run")
+    policy.require(principal, "import.run")
     if kind not in jobs.SPECS:
         kind = "persons"
     spec = jobs.SPECS[kind]
@@ -201,9 +202,9 @@ def imports_upload(request: Request, session: DbSession, principal: Staff,
         return _imports_page(request, principal, status_code=422, kind=kind, errors=[
             FieldError("file", "renshe:import/no-file", "请选择要导入的 .csv 或 .xlsx 文件")])
     try:
-        with jobs.saved_upload(file.file, filename=file.filename) as path:
+        with tabular.saved_upload(file.file, filename=file.filename) as path:
             report = jobs.import_file(session, actor=principal, kind=kind, path=path)
-    except jobs.ImportRejected as exc:
+    except tabular.ImportRejected as exc:
         rows = [(e.row, spec.label_of(e.field), e.field, e.code, e.message) for e in exc.report.errors]
         return _imports_page(request, principal, status_code=422, kind=kind, filename=file.filename,
                              rejected=exc.report, detail=exc.detail, rows=rows)
@@ -218,7 +219,7 @@ def imports_upload(request: Request, session: DbSession, principal: Staff,
 
 @router.get("/staff/persons/{public_id}/edit")
 def edit_person_form(request: Request, public_id: str, session: DbSession, principal: Staff) -> Response:
-    principal.require("person.write")
+    policy.require(principal, "person.write")
     person = service.get_person(session, actor=principal, public_id=public_id)
     out = service.person_out(session, person, actor=principal)
     return templates.render(request, "person_edit.html", page_title=f"变更人员信息 {out.name}", person=out,
@@ -237,10 +238,9 @@ def edit_person(request: Request, public_id: str, session: DbSession, principal:
         changes=schemas.PersonUpdate.model_validate({
             "phone": phone.strip() or None,
             "residence_division": residence_division if residence_division != person.residence_division else None,
-            "status": status if status and status != person.status else None})), field="version")
+            "status": status if status and status != person.status else None})), field="version", session=session)
     if updated is not None:
         return RedirectResponse(f"/staff/persons/{public_id}?updated=1", status_code=303)
-    session.rollback()
     person = service.get_person(session, actor=principal, public_id=public_id)
     return templates.render(request, "person_edit.html", status_code=422, page_title="变更人员信息",
                             person=service.person_out(session, person, actor=principal), errors=errors,

@@ -141,7 +141,8 @@ def create_user_page(request: Request, session: DbSession, principal: Staff,
                       errors=[FieldError("password", "renshe:staff/password", "密码至少8个字符")])
     user, errors = attempt(lambda: staff.create_user(session, actor=principal, new=staff.NewStaff(
         username=username.strip(), display_name=display_name.strip() or username.strip(), password=password,
-        roles=tuple(roles or ()), division_code=division_code, with_totp=with_totp == "on")), field="username")
+        roles=tuple(roles or ()), division_code=division_code, with_totp=with_totp == "on")),
+        field="username", session=session)
     if user is None:
         return _users(request, session, principal, status_code=422, errors=errors, values=values)
     return _users(request, session, principal, created=user)

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from renshe import demo
 from renshe.cli import app as cli_app
-from renshe.core import audit
+from renshe.core import audit, tabular
 from renshe.core.auth import SYSTEM
 from renshe.core.errors import DomainError
 from renshe.core.models import AuditEntry, OutboxEvent
@@ -71,15 +71,15 @@ def imported_employers(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Employer).where(Employer.source == "import")) or 0
 
 
-def rejection(session: Session, path: Path, kind: str = "persons", actor: object = SYSTEM) -> jobs.ImportReport:
-    with pytest.raises(jobs.ImportRejected) as caught:
+def rejection(session: Session, path: Path, kind: str = "persons", actor: object = SYSTEM) -> tabular.ImportReport:
+    with pytest.raises(tabular.ImportRejected) as caught:
         jobs.import_file(session, actor=actor, kind=kind, path=path)  # type: ignore[arg-type]
     assert caught.value.code == "renshe:import/rejected"
     assert caught.value.status == 422
     return caught.value.report
 
 
-def codes_by_row(report: jobs.ImportReport) -> dict[int, set[str]]:
+def codes_by_row(report: tabular.ImportReport) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {}
     for error in report.errors:
         found.setdefault(error.row, set()).add(error.code)
@@ -316,7 +316,7 @@ def test_files_that_cannot_be_read(session: Session, tmp_path: Path) -> None:
         with pytest.raises(DomainError) as caught:
             jobs.import_file(session, actor=SYSTEM, kind="persons", path=path)
         assert caught.value.code == code, name
-        assert not isinstance(caught.value, jobs.ImportRejected)
+        assert not isinstance(caught.value, tabular.ImportRejected)
 
 
 def test_import_needs_the_permission(session: Session, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import pyotp
 import pytest
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, staff
+from renshe.core import audit, crypto, staff
 from renshe.core.auth import SYSTEM
 from renshe.core.errors import Conflict, DomainError, Forbidden, Unauthorized, ValidationFailed
 from renshe.registry import schemas, service
@@ -55,7 +55,7 @@ def test_merge_moves_employment_and_is_audited(session: Session) -> None:
     keep = factories.person(session, county="110105", name="钱七", birth=date(1970, 1, 2))
     dup = factories.person(session, county="110105", name="钱七", birth=date(1970, 1, 2))
     employer = factories.employer(session, county="110105")
-    number = service.crypto.cipher().decrypt(dup.id_number_encrypted, purpose=service.ID_PURPOSE)
+    number = crypto.cipher().decrypt(dup.id_number_encrypted, purpose=service.ID_PURPOSE)
     service.report_employment(session, actor=SYSTEM, employer=employer,
                               data=schemas.EmploymentIn(id_number=number, start_date=date(2020, 1, 1)))
     reviewer = factories.staff_user(session, username="r1", roles=("reviewer",), division="110105")
@@ -78,7 +78,7 @@ def test_merge_moves_employment_and_is_audited(session: Session) -> None:
 def test_one_open_employment_per_pair(session: Session) -> None:
     person = factories.person(session, county="110105")
     employer = factories.employer(session, county="110105")
-    number = service.crypto.cipher().decrypt(person.id_number_encrypted, purpose=service.ID_PURPOSE)
+    number = crypto.cipher().decrypt(person.id_number_encrypted, purpose=service.ID_PURPOSE)
     data = schemas.EmploymentIn(id_number=number, start_date=date(2021, 5, 1))
     relation = service.report_employment(session, actor=SYSTEM, employer=employer, data=data)
     with pytest.raises(Conflict):

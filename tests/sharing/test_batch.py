@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renshe import demo
-from renshe.core import db
+from renshe.core import crypto, db
 from renshe.core.auth import SYSTEM
 from renshe.registry import service as registry
 from renshe.sharing import jobs, service
@@ -40,7 +40,7 @@ def _people(session: Session, n: int) -> list[tuple[str, str]]:
     for i in range(n):
         name = f"批{'甲乙丙丁戊己庚辛壬癸'[i % 10]}{'子丑寅卯'[i // 10]}"
         person = factories.person(session, county="110105", name=name, birth=date(1970, 1, 1 + i % 28))
-        known.append((person.name, registry.crypto.cipher().decrypt(person.id_number_encrypted,
+        known.append((person.name, crypto.cipher().decrypt(person.id_number_encrypted,
                                                                     purpose=registry.ID_PURPOSE)))
     session.commit()
     return known

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from renshe.core import crypto
 from renshe.core.auth import SYSTEM
 from renshe.core.models import AuditEntry
 from renshe.registry import service as registry
@@ -23,7 +24,7 @@ from tests.sharing.test_gateway import _consumer, _token
 def _calls(client: TestClient, session: Session) -> tuple[str, str, str]:
     """Three verifications and a refused query by one consumer; returns (client_id, number, other number)."""
     person = factories.person(session, county="110105", name="冯六")
-    number = registry.crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
+    number = crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
     other = factories.resident_id("110108")
     client_id, secret = _consumer(session, "identity-verification")
     headers = _token(client, client_id, secret)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from renshe.core import crypto
 from renshe.core.auth import SYSTEM, Principal, issue_token
 from renshe.core.models import AuditEntry
 from renshe.registry import service as registry
@@ -32,7 +33,7 @@ def _token(client: TestClient, client_id: str, secret: str) -> dict[str, str]:
 
 def test_identity_verification_answers_and_logs(client: TestClient, session: Session) -> None:
     person = factories.person(session, county="110105", name="王秀英")
-    number = registry.crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
+    number = crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
     client_id, secret = _consumer(session, "identity-verification")
     headers = _token(client, client_id, secret)
 
@@ -176,7 +177,7 @@ def test_status_queries_through_the_registration_point(client: TestClient, sessi
     from renshe.registry import schemas as registry_schemas
 
     person = factories.person(session, county="110105", name="冯三")
-    number = registry.crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
+    number = crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
     employer = factories.employer(session, county="110105")
     registry.report_employment(session, actor=SYSTEM, employer=employer, data=registry_schemas.EmploymentIn(
         id_number=number, start_date=date(2023, 4, 1)))
@@ -228,7 +229,7 @@ def test_citizen_sees_who_looked_them_up_and_prefill(client: TestClient, session
     from renshe.core.models import OutgoingMessage
 
     person = factories.person(session, county="110105", name="褚五", phone="13711112222")
-    number = registry.crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
+    number = crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
     client_id, secret = _consumer(session, "identity-verification")
     client.post("/share/v1/verify/identity", headers=_token(client, client_id, secret),
                 json={"name": "褚五", "id_number": number})

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renshe.core import staff
+from renshe.core import crypto, staff
 from renshe.core.auth import SYSTEM
 from renshe.core.models import AuditEntry, OutgoingMessage
 from renshe.registry import service
@@ -79,7 +79,7 @@ def test_staff_pages_redirect_to_sign_in(client: TestClient) -> None:
 
 def test_citizen_signs_in_with_a_code(client: TestClient, session: Session) -> None:
     person = factories.person(session, county="110105", phone="13912345678")
-    number = service.crypto.cipher().decrypt(person.id_number_encrypted, purpose=service.ID_PURPOSE)
+    number = crypto.cipher().decrypt(person.id_number_encrypted, purpose=service.ID_PURPOSE)
     session.commit()
     sent = client.post("/api/v1/auth/citizen/code", json={"id_number": number})
     assert sent.json()["phone"] == "139****5678"
@@ -97,7 +97,7 @@ def test_citizen_signs_in_with_a_code(client: TestClient, session: Session) -> N
     assert mine.status_code == 200
     assert mine.json()["id_number"] == number  # a citizen sees their own number in full
     other = factories.person(session, county="110105", name="邻居")
-    other_number = service.crypto.cipher().decrypt(other.id_number_encrypted, purpose=service.ID_PURPOSE)
+    other_number = crypto.cipher().decrypt(other.id_number_encrypted, purpose=service.ID_PURPOSE)
     session.commit()
     assert client.get(f"/api/v1/persons/{other_number}", headers=headers).status_code == 403
     # the code works once
@@ -107,7 +107,7 @@ def test_citizen_signs_in_with_a_code(client: TestClient, session: Session) -> N
 
 def test_code_attempts_are_limited(client: TestClient, session: Session) -> None:
     person = factories.person(session, county="110105")
-    number = service.crypto.cipher().decrypt(person.id_number_encrypted, purpose=service.ID_PURPOSE)
+    number = crypto.cipher().decrypt(person.id_number_encrypted, purpose=service.ID_PURPOSE)
     session.commit()
     client.post("/api/v1/auth/citizen/code", json={"id_number": number})
     message = session.scalars(select(OutgoingMessage).order_by(OutgoingMessage.id.desc())).first()
@@ -132,7 +132,7 @@ def test_employer_agent_sees_only_its_own(client: TestClient, session: Session) 
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     assert client.get(f"/api/v1/employers/{mine.credit_code}", headers=headers).status_code == 200
     assert client.get(f"/api/v1/employers/{other.credit_code}", headers=headers).status_code == 403
-    number = service.crypto.cipher().decrypt(worker.id_number_encrypted, purpose=service.ID_PURPOSE)
+    number = crypto.cipher().decrypt(worker.id_number_encrypted, purpose=service.ID_PURPOSE)
     assert client.get(f"/api/v1/persons/{number}", headers=headers).status_code == 403
     hired = client.post(f"/api/v1/employers/{mine.credit_code}/employments", headers=headers,
                         json={"id_number": number, "start_date": "2024-03-01", "job_title": "会计"})
@@ -147,7 +147,7 @@ def test_employer_agent_sees_only_its_own(client: TestClient, session: Session) 
 
 def test_unmask_needs_a_named_grant_and_is_audited(client: TestClient, session: Session) -> None:
     person = factories.person(session, county="110105")
-    number = service.crypto.cipher().decrypt(person.id_number_encrypted, purpose=service.ID_PURPOSE)
+    number = crypto.cipher().decrypt(person.id_number_encrypted, purpose=service.ID_PURPOSE)
     admin = factories.staff_user(session, username="boss", roles=("admin",), division="110000")
     session.commit()
     refused = client.get(f"/api/v1/persons/{number}?unmask=true", headers=factories.bearer(admin))
