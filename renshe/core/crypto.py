@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
@@ -33,6 +35,28 @@ class FieldCipher:
     def blind_index(self, value: str, *, purpose: str) -> bytes:
         """Deterministic keyed digest for equality lookups without storing the value."""
         return hmac.digest(self._index_key, f"{purpose}:{value}".encode(), "sha256")[:20]  # one-shot, in C
+
+    def blind_indexer(self, *, purpose: str) -> Callable[[bytes], bytes]:
+        """`blind_index` for many values: a function of a value's UTF-8 bytes giving the same digest.
+
+        HMAC (RFC 2104) from SHA-256 states with the key pads and the purpose already absorbed, so each
+        value costs two state copies and two short hashes: about half of `hmac.digest`, which sets the
+        key up again on every call."""
+        key = self._index_key if len(self._index_key) <= 64 else hashlib.sha256(self._index_key).digest()
+        key = key.ljust(64, b"\0")
+        inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        inner.update(f"{purpose}:".encode())
+        outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+        def index(value: bytes, inner_copy: Callable[[], hashlib._Hash] = inner.copy,
+                  outer_copy: Callable[[], hashlib._Hash] = outer.copy) -> bytes:
+            digest = inner_copy()
+            digest.update(value)
+            result = outer_copy()
+            result.update(digest.digest())
+            return result.digest()[:20]
+
+        return index
 
 
 @lru_cache
