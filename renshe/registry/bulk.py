@@ -6,7 +6,7 @@ many canonical ID numbers, and the persons behind a set of blind indexes in set-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import any_, bindparam, select
 from sqlalchemy.dialects import postgresql
@@ -18,20 +18,18 @@ from renshe.registry.service import ID_PURPOSE
 
 IN_LIST = 10_000  # keys per statement on SQLite (its limit is 32,766 bound parameters)
 
-_BY_LIST = select(Person.id_number_index, Person.name).where(
-    Person.id_number_index.in_(bindparam("keys", expanding=True)), Person.status != "merged")
+# SQLite: the driver's own statement with a list of `?`, bytes bound as they are (SQLAlchemy's expanding
+# IN renders and processes each parameter in Python, which cost more than the lookup itself)
+_BY_LIST = "SELECT id_number_index, name FROM persons WHERE status != 'merged' AND id_number_index IN "
+_MARKS = {IN_LIST: ",".join("?" * IN_LIST)}  # placeholders only: every value is bound
 _BY_ARRAY = select(Person.id_number_index, Person.name).where(
     Person.id_number_index == any_(bindparam("keys", type_=postgresql.ARRAY(postgresql.BYTEA))),
     Person.status != "merged")
 
 
-def id_indexer() -> Callable[[bytes], bytes]:
-    """The blind index (`service.id_index`) of a canonical ID number given as ASCII bytes."""
-    return crypto.cipher().blind_indexer(purpose=ID_PURPOSE)
-
-
-def id_indexes(numbers: Iterable[bytes]) -> list[bytes]:
-    return list(map(id_indexer(), numbers))
+def id_indexes(numbers: Sequence[bytes]) -> list[bytes]:
+    """The blind indexes (`service.id_index`) of canonical ID numbers given as ASCII bytes, in order."""
+    return crypto.cipher().blind_indexes(numbers, purpose=ID_PURPOSE)
 
 
 def names_by_index(session: Session, *, indexes: Collection[bytes]) -> dict[bytes, str]:
@@ -42,7 +40,14 @@ def names_by_index(session: Session, *, indexes: Collection[bytes]) -> dict[byte
     keys = list(indexes)
     if session.get_bind().dialect.name == "postgresql":  # one array parameter, one index scan per key
         return {row[0]: row[1] for row in session.execute(_BY_ARRAY, {"keys": keys})}
+    cursor = session.connection().connection.cursor()  # the driver's cursor: rows come back as tuples
     found: dict[bytes, str] = {}
-    for start in range(0, len(keys), IN_LIST):
-        found.update((row[0], row[1]) for row in session.execute(_BY_LIST, {"keys": keys[start:start + IN_LIST]}))
+    try:
+        for start in range(0, len(keys), IN_LIST):
+            part = keys[start:start + IN_LIST]
+            marks = _MARKS.get(len(part)) or ",".join("?" * len(part))
+            cursor.execute(_BY_LIST + "(" + marks + ")", part)
+            found.update(cursor.fetchall())
+    finally:
+        cursor.close()
     return found

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import csv
 import io
+import operator
 import os
 import re
 import secrets
@@ -18,11 +19,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import islice
+from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 import structlog
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -36,7 +38,8 @@ from renshe.sharing.models import BatchJob
 
 log = structlog.get_logger("renshe.batch")
 CHUNK = 50_000  # rows answered per checkpoint
-BLOCK = 65_536  # upload rows checked per column operation
+BLOCK = 65_536  # upload records checked per column operation (csv module, XLSX)
+READ_BYTES = 1 << 21  # upload bytes split and checked per column operation (plain CSV)
 HEADERS = {"name": "name", "姓名": "name", "id_number": "id_number", "公民身份号码": "id_number"}
 MAX_REPORTED = 100
 _CONTROL = re.compile(r"[\x00-\x1f]")
@@ -47,20 +50,118 @@ def batch_dir(job_id: str) -> Path:
     return get_settings().batch_dir / job_id
 
 
-def _record_blocks(upload: IO[bytes], filename: str) -> Iterator[list[list[str]]]:
-    """The records of a CSV or XLSX upload (the header first) in blocks of `BLOCK`."""
-    records: Iterator[list[str]]
-    if filename.lower().endswith(".xlsx"):
+@dataclass(frozen=True)
+class _Block:
+    """Data records of an upload: names and ID numbers stripped, their record numbers (the header is
+    record 1), blank records left out."""
+
+    names: list[str]
+    numbers: list[str]
+    rows: list[int]
+
+
+def _header(record: list[str]) -> tuple[int, int]:
+    mapped = {HEADERS.get(c.strip()): i for i, c in enumerate(record) if HEADERS.get(c.strip())}
+    if set(mapped) != {"name", "id_number"}:
+        raise ValidationFailed([FieldError("row 1", "renshe:batch/header",
+                                           "第1行须为表头：name,id_number（或 姓名,公民身份号码）")])
+    return mapped["name"], mapped["id_number"]
+
+
+def _blocks(upload: IO[bytes], filename: str) -> Iterator[_Block]:
+    """The data records of a CSV or XLSX upload in blocks. A CSV is split by columns without the csv
+    module while its lines hold no quote and as many commas as the header (`_split`), and is read by
+    the csv module from the first block that does not; an XLSX is read row by row."""
+    lower = filename.lower()
+    if lower.endswith(".xlsx"):
         from openpyxl import load_workbook
 
         sheet = load_workbook(upload, read_only=True).worksheets[0]
-        records = (["" if v is None else str(v) for v in values] for values in sheet.iter_rows(values_only=True))
-    elif filename.lower().endswith(".csv"):
-        records = csv.reader(io.TextIOWrapper(upload, encoding="utf-8-sig", newline=""))
-    else:
+        yield from _record_blocks((["" if v is None else str(v) for v in values]
+                                   for values in sheet.iter_rows(values_only=True)), first=1)
+        return
+    if not lower.endswith(".csv"):
         raise ValidationFailed([FieldError("file", "renshe:batch/file-type", "文件须为 .csv 或 .xlsx")])
+    first_line = upload.readline()
+    header = next(csv.reader([first_line.decode("utf-8-sig")]), None) if first_line else None
+    if header is None:
+        raise ValidationFailed([FieldError("file", "renshe:batch/empty", "文件为空")])
+    columns = _header(header)
+    width = len(header)
+    offset, row, pending = upload.tell(), 2, b""
+    while True:
+        data = upload.read(READ_BYTES)
+        text = pending + data
+        if not text:
+            return
+        cut = text.rfind(b"\n") + 1 if data else len(text)
+        if not cut:  # no whole line yet
+            pending = text
+            continue
+        block, pending = text[:cut], text[cut:]
+        split = _split(block, width, columns)
+        if split is None:  # quotes, or a line of another width: the csv module reads the rest
+            upload.seek(offset)
+            records = csv.reader(io.TextIOWrapper(upload, encoding="utf-8", newline=""))
+            yield from _record_blocks(records, first=row, columns=columns)
+            return
+        names, numbers, cells = split
+        yield _skip_blank(names, numbers, list(range(row, row + len(names))), cells)
+        row += len(names)
+        offset += len(block)
+
+
+def _split(block: bytes, width: int, columns: tuple[int, int]) -> tuple[list[str], list[str], list[str]] | None:
+    """(names, numbers, all cells) of a block of whole lines that hold no quote and `width - 1` commas
+    each, or None. Every step is one pass over the whole block (numpy for the comma count per line)."""
+    if b'"' in block or width < 2:
+        return None
+    if b"\r" in block:
+        block = block.replace(b"\r\n", b"\n")
+        if b"\r" in block:
+            return None
+    if not block.endswith(b"\n"):
+        block += b"\n"
+    chars = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(chars == 10)
+    commas = np.flatnonzero(chars == 44)
+    if len(commas) != len(ends) * (width - 1):
+        return None
+    if np.any(np.bincount(np.searchsorted(ends, commas), minlength=len(ends)) != width - 1):
+        return None
+    cells = block[:-1].decode("utf-8").replace(",", "\n").split("\n")
+    names, numbers = cells[columns[0]::width], cells[columns[1]::width]
+    return list(map(str.strip, names)), list(map(str.strip, numbers)), cells
+
+
+def _skip_blank(names: list[str], numbers: list[str], rows: list[int], cells: list[str] | list[list[str]],
+                ) -> _Block:
+    """Leave out records whose every cell is blank (a record is `cells[i]`, or a `width`-long run of a
+    flat list of cells); only blocks with an empty name are looked at row by row."""
+    if "" not in names:
+        return _Block(names, numbers, rows)
+    width = len(cells) // len(names) if cells and isinstance(cells[0], str) else 0
+    keep = []
+    for i, name in enumerate(names):
+        record = cells[i * width:(i + 1) * width] if width else cells[i]
+        keep.append(bool(name) or any(str(cell).strip() for cell in record))
+    return _Block([v for v, k in zip(names, keep, strict=True) if k],
+                  [v for v, k in zip(numbers, keep, strict=True) if k],
+                  [v for v, k in zip(rows, keep, strict=True) if k])
+
+
+def _record_blocks(records: Iterator[list[str]], *, first: int, columns: tuple[int, int] | None = None,
+                   ) -> Iterator[_Block]:
+    """Blocks of records read one by one (csv module, XLSX); without `columns` the first is the header."""
+    if columns is None:
+        header = next(records, None)
+        if header is None:
+            raise ValidationFailed([FieldError("file", "renshe:batch/empty", "文件为空")])
+        columns, first = _header(header), first + 1
     while block := list(islice(records, BLOCK)):
-        yield block
+        yield _skip_blank(_column(block, columns[0]), _column(block, columns[1]),
+                          list(range(first, first + len(block))), block)
+        first += len(block)
 
 
 def _column(block: list[list[str]], index: int) -> list[str]:
@@ -74,8 +175,8 @@ def _column(block: list[list[str]], index: int) -> list[str]:
 
 def _name_problems(names: list[str]) -> dict[int, str]:
     """Rows whose name is refused (empty, longer than 64, control characters); whole-block tests first."""
-    sizes = [len(name) for name in names]
-    if sizes and min(sizes) > 0 and max(sizes) <= 64 and not _CONTROL.search("".join(names)):
+    sizes = np.fromiter(map(len, names), dtype=np.int64, count=len(names))
+    if len(sizes) and sizes.min() > 0 and sizes.max() <= 64 and not _CONTROL.search("".join(names)):
         return {}
     return {i: "姓名为空" if not name else "姓名过长或含有控制字符" for i, name in enumerate(names)
             if not name or len(name) > 64 or _CONTROL.search(name)}
@@ -118,28 +219,11 @@ def stage_upload(*, upload: IO[bytes], filename: str) -> Staged:
     today = date.today()
     errors: list[FieldError] = []
     total = 0
-    columns: tuple[int, int] | None = None
-    first = 1  # the record number of the block's first record (the header is record 1)
     try:
         with open(folder / "input.csv", "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
-            for block in _record_blocks(upload, filename):
-                if columns is None:
-                    mapped = {HEADERS.get(c.strip()): i for i, c in enumerate(block[0]) if HEADERS.get(c.strip())}
-                    if set(mapped) != {"name", "id_number"}:
-                        raise ValidationFailed([FieldError("row 1", "renshe:batch/header",
-                                                           "第1行须为表头：name,id_number（或 姓名,公民身份号码）")])
-                    columns = (mapped["name"], mapped["id_number"])
-                    block, first = block[1:], 2
-                names, numbers = _column(block, columns[0]), _column(block, columns[1])
-                rows = list(range(first, first + len(block)))
-                first += len(block)
-                if "" in names:  # blank records are skipped
-                    keep = [bool(name) or any(cell.strip() for cell in record)
-                            for name, record in zip(names, block, strict=True)]
-                    names = [v for v, k in zip(names, keep, strict=True) if k]
-                    numbers = [v for v, k in zip(numbers, keep, strict=True) if k]
-                    rows = [v for v, k in zip(rows, keep, strict=True) if k]
+            for block in _blocks(upload, filename):
+                names, numbers, rows = block.names, block.numbers, block.rows
                 name_problems = _name_problems(names)
                 checked = idcolumns.check_column(numbers, today=today)
                 for i in sorted(name_problems.keys() | set(checked.bad_rows().tolist())):
@@ -153,11 +237,16 @@ def stage_upload(*, upload: IO[bytes], filename: str) -> Staged:
                         except ids.IdentifierError as exc:
                             code, detail = exc.code, exc.detail
                     errors.append(FieldError(f"row {rows[i]}", code, f"第{rows[i]}行：{detail}"))
-                if not errors:
+                if errors:
+                    continue
+                joined = "".join(names)
+                if '"' in joined or "," in joined:  # names the csv module quotes
                     writer.writerows(zip(names, checked.numbers, strict=True))
-                    total += len(names)
-        if columns is None:
-            raise ValidationFailed([FieldError("file", "renshe:batch/empty", "文件为空")])
+                else:  # the same bytes, written in one piece
+                    parts = ["\r\n"] * (4 * len(names))
+                    parts[0::4], parts[1::4], parts[2::4] = names, [","] * len(names), checked.numbers
+                    out.write("".join(parts))
+                total += len(names)
         if errors:
             raise ValidationFailed(errors, detail="文件中有不合格的行，整个文件未受理")
         if total == 0:
@@ -198,33 +287,34 @@ _MATCH, _MISMATCH, _NOT_FOUND = b",match\r\n", b",mismatch\r\n", b",not_found\r\
 
 def _name_field(field: bytes) -> bytes:
     """A staged name as UTF-8, unquoted if the csv module had quoted it (a comma or a quote inside)."""
-    if field[:1] != b'"':
-        return field
     return next(csv.reader([field.decode()]))[0].encode()
+
+
+_NUMBER, _NAME, _BODY = itemgetter(slice(-20, -2)), itemgetter(slice(None, -21)), itemgetter(slice(None, -2))
+_ENDINGS = np.array([_MATCH, _MISMATCH, _NOT_FOUND], dtype=object)
 
 
 def _answer(session: Session, lines: list[bytes]) -> tuple[bytes, list[int]]:
     """The result lines of staged input lines, and the (match, mismatch, not_found) counts.
 
-    A staged line ends with `,<18-character ID number>\\r\\n`, so the number is a fixed slice and a result
-    line is the input line with its answer appended: the number is hashed, never parsed again."""
-    index = bulk.id_indexer()
-    keys = [index(line[-20:-2]) for line in lines]
-    names = {key: name.encode() for key, name in bulk.names_by_index(session, indexes=set(keys)).items()}
-    out = []
-    counts = [0, 0, 0]
-    for line, key in zip(lines, keys, strict=True):
-        found = names.get(key)
-        if found is None:
-            out.append(line[:-2] + _NOT_FOUND)
-            counts[2] += 1
-        elif found == _name_field(line[:-21]):
-            out.append(line[:-2] + _MATCH)
-            counts[0] += 1
-        else:
-            out.append(line[:-2] + _MISMATCH)
-            counts[1] += 1
-    return b"".join(out), counts
+    A staged line is `<name as a CSV field>,<18-character ID number>\\r\\n`, so the number and the name
+    are fixed slices and a result line is the input line with its answer appended. Every step is a
+    `map` or a numpy operation over the chunk: no Python code runs per row."""
+    count = len(lines)
+    keys = bulk.id_indexes(list(map(_NUMBER, lines)))
+    registered = {key: name.encode() for key, name in bulk.names_by_index(session, indexes=set(keys)).items()}
+    found = list(map(registered.get, keys))
+    given = list(map(_NAME, lines))
+    for i in [i for i, line in enumerate(lines) if line[0] == 34] if b'\n"' in b"\n".join(lines) else []:
+        given[i] = _name_field(given[i])  # 34: '"', a name the csv module quoted
+    absent = np.fromiter(map(operator.is_, found, repeat(None)), dtype=bool, count=count)
+    same = np.fromiter(map(operator.eq, found, given), dtype=bool, count=count)
+    answers = np.where(absent, 2, np.where(same, 0, 1))
+    parts: list[bytes] = [b""] * (2 * count)
+    parts[0::2] = map(_BODY, lines)
+    parts[1::2] = _ENDINGS[answers].tolist()
+    matched, mismatched, not_found = np.bincount(answers, minlength=3).tolist()
+    return b"".join(parts), [matched, mismatched, not_found]
 
 
 def run_chunk(session: Session, *, job: BatchJob) -> bool:
