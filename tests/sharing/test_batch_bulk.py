@@ -100,3 +100,29 @@ def test_quoted_names_lowercase_x_and_chunks(session: Session, monkeypatch: pyte
     assert result == [["name", "id_number", "result"],
                       ['王"小,二', rows[0][0], "mismatch"], ["李四", rows[1][0], "match"],
                       ['李"四', rows[1][0], "mismatch"], ["某", x_number, "not_found"]]
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\n"])
+def test_plain_blocks_then_the_csv_module_keep_row_numbers(monkeypatch: pytest.MonkeyPatch, ending: str) -> None:
+    monkeypatch.setattr(jobs, "READ_BYTES", 64)  # a few lines per block, cut anywhere
+    split = jobs._split
+    splits: list[object] = []
+    monkeypatch.setattr(jobs, "_split", lambda *args: splits.append(split(*args)) or splits[-1])
+    good = [demo.resident_id("110105", date(1975, 3, 3), i) for i in range(1, 40)]
+    lines = ["姓名,公民身份号码"] + [f"某{i},{n}" for i, n in enumerate(good[:20])]
+    lines += ['"引号,姓名",' + good[20], "", f"某,{good[21][:17]}"]  # a quoted name, a blank record, a bad row
+    lines += [f"某{i},{n}" for i, n in enumerate(good[22:])]
+    upload = io.BytesIO(("\ufeff" + ending.join(lines) + ending).encode())
+    with pytest.raises(ValidationFailed) as refused:
+        jobs.stage_upload(upload=upload, filename="rows.csv")
+    assert [(e.field, e.code) for e in refused.value.errors] == [("row 24", "renshe:id-number/length")]
+    assert len(splits) > 2
+    assert all(splits[:-1])
+    assert splits[-1] is None
+    del lines[23]
+    staged = jobs.stage_upload(upload=io.BytesIO(ending.join(lines).encode()), filename="rows.csv")
+    assert staged.total_rows == len(good) - 1
+    text = (jobs.batch_dir(staged.job_id) / "input.csv").read_bytes().decode()
+    assert list(csv.reader(io.StringIO(text))) == [next(csv.reader([line])) for line in lines[1:] if line]
+    assert text.endswith("\r\n")
+    assert text.count("\r\n") == len(good) - 1
