@@ -305,8 +305,9 @@ def _answer(session: Session, lines: list[bytes]) -> tuple[bytes, list[int]]:
     registered = {key: name.encode() for key, name in bulk.names_by_index(session, indexes=set(keys)).items()}
     found = list(map(registered.get, keys))
     given = list(map(_NAME, lines))
-    for i in [i for i, line in enumerate(lines) if line[0] == 34] if b'\n"' in b"\n".join(lines) else []:
-        given[i] = _name_field(given[i])  # 34: '"', a name the csv module quoted
+    if b'"' in b"".join(given):  # names the csv module quoted (34 is '"')
+        for i in [i for i, line in enumerate(lines) if line[0] == 34]:
+            given[i] = _name_field(given[i])
     absent = np.fromiter(map(operator.is_, found, repeat(None)), dtype=bool, count=count)
     same = np.fromiter(map(operator.eq, found, given), dtype=bool, count=count)
     answers = np.where(absent, 2, np.where(same, 0, 1))

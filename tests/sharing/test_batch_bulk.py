@@ -126,3 +126,20 @@ def test_plain_blocks_then_the_csv_module_keep_row_numbers(monkeypatch: pytest.M
     assert list(csv.reader(io.StringIO(text))) == [next(csv.reader([line])) for line in lines[1:] if line]
     assert text.endswith("\r\n")
     assert text.count("\r\n") == len(good) - 1
+
+
+def test_a_name_the_csv_module_quoted_is_compared_unquoted(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    number = demo.resident_id("110105", date(1982, 8, 8), 5)
+    index = registry.id_index(number)
+
+    def registered(_session: Session, *, indexes: set[bytes]) -> dict[bytes, str]:  # a name with a comma
+        assert indexes == {index}
+        return {index: '王,"二"'}
+
+    monkeypatch.setattr(bulk, "names_by_index", registered)
+    out = io.StringIO()
+    csv.writer(out).writerows([('王,"二"', number), ("王二", number), ('王,"二"', number)])
+    lines = out.getvalue().encode().splitlines(keepends=True)
+    block, counts = jobs._answer(session, lines)
+    assert counts == [2, 1, 0]
+    assert [row[2] for row in csv.reader(io.StringIO(block.decode()))] == ["match", "mismatch", "match"]
