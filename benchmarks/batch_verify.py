@@ -62,6 +62,13 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
+# leaf frames of threads that wait (the event loop in its selector, idle pool threads), which py-spy's
+# --nonblocking sampling does not always recognise as idle
+IDLE = "idle (event loop and pool threads waiting)"
+IDLE_LEAVES = ("Runner.run (asyncio/runners.py", "Queue.get (queue.py", "Condition.wait (threading.py",
+               "_worker (concurrent/futures/thread.py", "Event.wait (threading.py")
+
+
 class Profiler:
     """py-spy recording one server process into a raw (collapsed stacks) file until it ends or is stopped."""
 
@@ -83,7 +90,7 @@ class Profiler:
 
 def breakdown(files: list[Path]) -> dict[str, Any]:
     """Samples per bucket over the raw py-spy files of a run."""
-    samples = {name: 0 for name, _frames in BUCKETS} | {"other (HTTP, polling, worker loop)": 0}
+    samples = {name: 0 for name, _frames in BUCKETS} | {"other (HTTP, polling, worker loop)": 0, IDLE: 0}
     for path in files:
         if not path.exists():
             continue
@@ -91,14 +98,18 @@ def breakdown(files: list[Path]) -> dict[str, Any]:
             stack, _, count = line.rpartition(" ")
             if not count.isdigit():
                 continue
-            bucket = next((name for name, frames in BUCKETS if any(f in stack for f in frames)),
-                          "other (HTTP, polling, worker loop)")
+            leaf = stack.rsplit(";", 1)[-1]
+            bucket = IDLE if leaf.startswith(IDLE_LEAVES) else next(
+                (name for name, frames in BUCKETS if any(f in stack for f in frames)),
+                "other (HTTP, polling, worker loop)")
             samples[bucket] += int(count)
-    total = sum(samples.values()) or 1
+    total = sum(n for name, n in samples.items() if name != IDLE) or 1
     return {"tool": f"py-spy record --format raw --rate {PY_SPY_RATE} --nonblocking (active threads only)",
             "samples": sum(samples.values()),
-            "buckets": {name: {"share": round(n / total, 3), "seconds_estimate": round(n / PY_SPY_RATE, 2)}
-                        for name, n in samples.items()}}
+            "buckets": {name: {"share": round(n / total, 3) if name != IDLE else None,
+                               "seconds_estimate": round(n / PY_SPY_RATE, 2)} for name, n in samples.items()},
+            "note": "shares are of the non-idle samples; a sample counts while its thread runs or waits for a "
+                    "CPU, so on a loaded machine the seconds are closer to wall time than to CPU time"}
 
 
 def persons_csv(directory: Path, out: Path) -> list[tuple[str, str]]:

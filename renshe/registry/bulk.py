@@ -17,6 +17,7 @@ from renshe.registry.models import Person
 from renshe.registry.service import ID_PURPOSE
 
 IN_LIST = 10_000  # keys per statement on SQLite (its limit is 32,766 bound parameters)
+MMAP_BYTES = 256 * 1024 * 1024  # SQLite: the most of the database file mapped during a lookup
 
 # SQLite: the driver's own statement with a list of `?`, bytes bound as they are (SQLAlchemy's expanding
 # IN renders and processes each parameter in Python, which cost more than the lookup itself)
@@ -43,11 +44,18 @@ def names_by_index(session: Session, *, indexes: Collection[bytes]) -> dict[byte
     cursor = session.connection().connection.cursor()  # the driver's cursor: rows come back as tuples
     found: dict[bytes, str] = {}
     try:
-        for start in range(0, len(keys), IN_LIST):
-            part = keys[start:start + IN_LIST]
-            marks = _MARKS.get(len(part)) or ",".join("?" * len(part))
-            cursor.execute(_BY_LIST + "(" + marks + ")", part)
-            found.update(cursor.fetchall())
+        # probes land all over the base: read its pages through a memory map rather than a read call
+        # each (about a third less CPU on the benchmark's base), and put the connection back as it was
+        mapped = cursor.execute("PRAGMA mmap_size").fetchone()[0]
+        cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES:d}")
+        try:
+            for start in range(0, len(keys), IN_LIST):
+                part = keys[start:start + IN_LIST]
+                marks = _MARKS.get(len(part)) or ",".join("?" * len(part))
+                cursor.execute(_BY_LIST + "(" + marks + ")", part)
+                found.update(cursor.fetchall())
+        finally:
+            cursor.execute(f"PRAGMA mmap_size={int(mapped):d}")
     finally:
         cursor.close()
     return found
