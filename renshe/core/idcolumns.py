@@ -41,7 +41,8 @@ _ALLOWED[list(b"0123456789X")] = True
 @dataclass(frozen=True)
 class ColumnCheck:
     """`problems[i]` indexes `RULES` (0: the number is valid); `numbers[i]` is the canonical number of
-    a valid row (a lowercase x upper-cased, stdnum's compaction applied) and the input otherwise."""
+    a valid row (a lowercase x upper-cased, stdnum's compaction applied); for an invalid row it is the
+    input, possibly upper-cased, and means nothing."""
 
     numbers: list[str]
     problems: npt.NDArray[np.uint8]
