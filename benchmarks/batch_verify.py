@@ -17,8 +17,13 @@
    batch must still end with every row answered once.
 4. The anchor: DuckDB (in a child process, so its peak RSS is its own) reads both CSVs, left-joins on
    id_number, writes the same result CSV in input order.
+5. Where renshe's time goes: py-spy samples the server (`py-spy record --format raw`, active threads
+   only) for the whole run; each sample is put in one bucket by the frames on its stack (upload and
+   row checks, hashing, join, comparing and writing, checkpoints, other) and the buckets are given as
+   shares and as estimated seconds. `os.getloadavg()` is recorded before and after: the machine is
+   shared, so only figures of the same run are compared.
 
-Writes benchmarks/results/batch_verify.json.
+Writes benchmarks/results/batch_verify.json (or --output).
 """
 
 from __future__ import annotations
@@ -44,6 +49,67 @@ import person_lookup as lookup
 
 TARGET_RATIO = 3.0
 TARGET_PEAK_BYTES = 1024**3
+PY_SPY_RATE = 100  # samples per second
+
+# (bucket, frames any of which puts a sample in it), first match wins
+BUCKETS: list[tuple[str, tuple[str, ...]]] = [
+    ("hashing (HMAC blind indexes)", ("(renshe/core/crypto.py", "id_indexer (")),
+    ("join (set-based person lookup)", ("names_by_index (",)),
+    ("upload: multipart parsing", ("multipart", "formparsers.py")),
+    ("upload: CSV reading and row checks", ("stage_upload (",)),
+    ("comparing and result lines", ("_answer (",)),
+    ("writing, fsync and checkpoint", ("run_chunk (", "work_once (")),
+]
+
+
+# leaf frames of threads that wait (the event loop in its selector, idle pool threads), which py-spy's
+# --nonblocking sampling does not always recognise as idle
+IDLE = "idle (event loop and pool threads waiting)"
+IDLE_LEAVES = ("Runner.run (asyncio/runners.py", "Queue.get (queue.py", "Condition.wait (threading.py",
+               "_worker (concurrent/futures/thread.py", "Event.wait (threading.py")
+
+
+class Profiler:
+    """py-spy recording one server process into a raw (collapsed stacks) file until it ends or is stopped."""
+
+    def __init__(self, pid: int, out: Path) -> None:
+        self.out = out
+        self.proc = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
+                                      "--rate", str(PY_SPY_RATE), "--nonblocking", "--pid", str(pid),
+                                      "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def breakdown(files: list[Path]) -> dict[str, Any]:
+    """Samples per bucket over the raw py-spy files of a run."""
+    samples = {name: 0 for name, _frames in BUCKETS} | {"other (HTTP, polling, worker loop)": 0, IDLE: 0}
+    for path in files:
+        if not path.exists():
+            continue
+        for line in path.read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            leaf = stack.rsplit(";", 1)[-1]
+            bucket = IDLE if leaf.startswith(IDLE_LEAVES) else next(
+                (name for name, frames in BUCKETS if any(f in stack for f in frames)),
+                "other (HTTP, polling, worker loop)")
+            samples[bucket] += int(count)
+    total = sum(n for name, n in samples.items() if name != IDLE) or 1
+    return {"tool": f"py-spy record --format raw --rate {PY_SPY_RATE} --nonblocking (active threads only)",
+            "samples": sum(samples.values()),
+            "buckets": {name: {"share": round(n / total, 3) if name != IDLE else None,
+                               "seconds_estimate": round(n / PY_SPY_RATE, 2)} for name, n in samples.items()},
+            "note": "shares are of the non-idle samples; a sample counts while its thread runs or waits for a "
+                    "CPU, so on a loaded machine the seconds are closer to wall time than to CPU time"}
 
 
 def persons_csv(directory: Path, out: Path) -> list[tuple[str, str]]:
@@ -179,19 +245,24 @@ def run_renshe(args: argparse.Namespace, directory: Path, batch: Path, expected:
     cmd = lookup.uvicorn_cmd("renshe.web.app:create_app", port, 1)
     peak = PeakRss()
     kills: list[dict[str, Any]] = []
-    started = time.perf_counter()
+    profiles: list[Path] = []
     upload_seconds = 0.0
     status: dict[str, Any] = {}
     with benchlib.server(cmd, port=port, env=env, cwd=directory, log_path=work / "server-1.log") as proc:
         peak.pid = proc.pid
         peak.start()
-        token = identity_verify.consumer_token(base, client_id, secret)
+        profiles.append(work / "py-spy-1.txt")
+        profiler = Profiler(proc.pid, profiles[-1]) if args.profile else None
+        token = identity_verify.consumer_token(base, client_id, secret)  # before the clock, like the anchor
+        started = time.perf_counter()
         created = upload(base, token, batch)
         upload_seconds = time.perf_counter() - started
         job = created["job_id"]
         print(f"  uploaded {created['total_rows']:,} rows in {upload_seconds:.1f} s; job {job}", flush=True)
         status = poll(base, token, job, kill_at=args.kill_at, total=created["total_rows"])
         wall = time.perf_counter() - started
+        if profiler and status["status"] == "done":
+            profiler.stop()
         if status["status"] == "done":
             result = download(base, token, job, work / "result.csv")
         else:  # killed mid-batch: SIGKILL, as a crash would
@@ -200,16 +271,24 @@ def run_renshe(args: argparse.Namespace, directory: Path, batch: Path, expected:
             kills.append({"at_processed_rows": status["processed_rows"],
                           "seconds_since_upload_start": round(time.perf_counter() - started, 2)})
             print(f"  SIGKILL at {status['processed_rows']:,} rows; restarting", flush=True)
+            if profiler:
+                profiler.stop()
     if kills:
         with benchlib.server(cmd, port=port, env=env, cwd=directory, log_path=work / "server-2.log") as proc:
             peak.pid = proc.pid
+            profiles.append(work / "py-spy-2.txt")
+            profiler = Profiler(proc.pid, profiles[-1]) if args.profile else None
             token = identity_verify.consumer_token(base, client_id, secret)
             status = poll(base, token, job, kill_at=None, total=created["total_rows"])
             wall = time.perf_counter() - started
+            if profiler:
+                profiler.stop()
             result = download(base, token, job, work / "result.csv")
     peak.stop()
     counts = check_result(result, batch, expected, persons)
     return {"wall_seconds": round(wall, 2), "upload_and_check_seconds": round(upload_seconds, 2),
+            "answering_seconds": round(wall - upload_seconds, 2),
+            "profile": breakdown(profiles) if args.profile else None,
             "rows_per_second": round(sum(counts.values()) / wall, 1),
             "server_peak_rss_bytes": peak.peak, "server_peak_rss": benchlib.human_bytes(peak.peak),
             "counts": counts, "final_status": status, "kills": kills,
@@ -226,7 +305,7 @@ def poll(base: str, token: str, job: str, *, kill_at: float | None, total: int) 
             return status
         if kill_at is not None and status["processed_rows"] >= kill_at * total:
             return status
-        time.sleep(0.2)
+        time.sleep(0.05)
 
 
 def download(base: str, token: str, job: str, out: Path) -> Path:
@@ -285,6 +364,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     import duckdb
 
     started_env = benchlib.environment()
+    load_before = os.getloadavg()
     directory, seeded = lookup.prepare_database(args)
     work = directory / f"batch-{args.rows}"
     if work.exists():
@@ -307,13 +387,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "renshe": renshe, "duckdb": {**anchor, "version": duckdb.__version__},
         "ratio": {"renshe_wall_over_duckdb": round(ratio, 2)},
         "target": {"wall_ratio_at_most": TARGET_RATIO, "server_peak_below_bytes": TARGET_PEAK_BYTES, "met": met},
-        "notes": ["renshe's wall time runs from the start of the upload (every row checked: check character,"
-                  " date, division) to the progress endpoint saying done; it includes the HTTP upload, chunked"
+        "notes": ["renshe's wall time runs from the start of the upload (the consumer's token is fetched before"
+                  " the clock starts; every row checked: check character, date, division) to the progress"
+                  " endpoint saying done; it includes the HTTP upload, chunked"
                   " lookups through the blind index, the fsync'd checkpoints and, with --kill-at, the restart",
                   "the result was downloaded and checked row by row against the input and the known persons",
                   "DuckDB reads the clear ID numbers from persons.csv; renshe holds them only encrypted, with "
-                  "an HMAC blind index, so each lookup key is an HMAC computed per row"],
+                  "an HMAC blind index, so each lookup key is an HMAC computed per row",
+                  "the progress endpoint is polled every 0.05 s, so the done moment is known to within that",
+                  "the profile's seconds are py-spy samples over its rate: CPU-active time of the server's "
+                  "threads, which on a loaded machine is less than the wall time"],
         "environment": started_env,
+        "load_average": {"before": [round(v, 2) for v in load_before],
+                         "after": [round(v, 2) for v in os.getloadavg()],
+                         "cpus": os.cpu_count(), "note": "1, 5 and 15 minute averages; the machine is shared"},
     }
 
 
@@ -326,6 +413,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--kill-at", type=float, default=None, help="SIGKILL the server at this fraction (0-1)")
     parser.add_argument("--cache-dir", type=Path)
     parser.add_argument("--output", default="batch_verify")
+    parser.add_argument("--no-profile", dest="profile", action="store_false", help="run without py-spy")
     args = parser.parse_args(argv)
     if args.kill_at is not None and not 0 < args.kill_at < 1:
         parser.error("--kill-at is a fraction between 0 and 1")

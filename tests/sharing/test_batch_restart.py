@@ -17,7 +17,7 @@ import httpx
 
 from renshe import demo
 
-ROWS = 120_000
+ROWS = 200_000  # four chunks of jobs.CHUNK: the kill lands between the first checkpoint and the last
 
 
 def _free_port() -> int:
@@ -70,7 +70,7 @@ def test_kill_mid_batch_and_restart(tmp_path: Path) -> None:
         progress = 0
         while progress == 0 and time.monotonic() < deadline:
             progress = httpx.get(f"{base}/share/v1/batch/{job['job_id']}", headers=headers).json()["processed_rows"]
-            time.sleep(0.05)
+            time.sleep(0.01)
         assert 0 < progress < ROWS, "the kill must come mid-batch"
     finally:
         os.killpg(server.pid, signal.SIGKILL)
