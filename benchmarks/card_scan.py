@@ -64,13 +64,11 @@ def _use_database(directory: Path) -> None:
     os.environ.update({"RENSHE_DATABASE_URL": f"sqlite:///{directory / 'renshe.db'}",
                        "RENSHE_KEY_FILE": str(directory / "keys.json"),
                        "RENSHE_ESSC_CODE_SECONDS": str(CODE_SECONDS), "RENSHE_DEMO_MODE": "1"})
-    from renshe.card import service
     from renshe.core import crypto, db, settings
 
     settings.get_settings.cache_clear()
     db.get_engine.cache_clear()
     crypto.cipher.cache_clear()
-    service.card_settings.cache_clear()
 
 
 def prepare_scanning(directory: Path) -> tuple[str, str, list[str]]:

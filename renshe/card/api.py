@@ -165,7 +165,7 @@ def essc_code(session: WriteSession, principal: Citizen) -> Response:
     issued = service.issue_code(session, actor=principal)  # the first code creates the signing key
     out = schemas.CodeOut(code=issued.code, svg_data_uri=service.qr_svg_data_uri(issued.code),
                           issued_at=issued.issued_at, expires_at=issued.expires_at,
-                          valid_seconds=service.card_settings().code_seconds)
+                          valid_seconds=service.code_seconds())
     response = _json(out)
     response.headers["Cache-Control"] = "no-store"
     return response
