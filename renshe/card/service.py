@@ -75,7 +75,15 @@ from renshe.card.production.service import (
     mask_card_number,
     seed_demo,
 )
-from renshe.card.terminals.scan import REFUSALS, ScanOutcome, purge_used_nonces, refusal, scan, scan_history
+from renshe.card.terminals.scan import (
+    REFUSALS,
+    ScanOutcome,
+    purge_used_nonces,
+    refusal,
+    scan,
+    scan_at_terminal,
+    scan_history,
+)
 from renshe.card.terminals.scenarios import scenario_allowed, scenario_catalog, scenario_label, scenarios, set_scenario
 from renshe.card.terminals.service import (
     ScanTerminal,
@@ -97,7 +105,8 @@ __all__ = [
     "list_apps", "list_batches", "list_cards", "list_terminals", "live_card", "luhn_digit", "mark_batch_produced",
     "mask_card_number", "move", "my_card", "my_essc", "pairwise_subject", "payment_out", "payments_of",
     "pending_sign_in", "person_of", "public_keys", "purge_used_nonces", "qr_svg_data_uri", "refusal",
-    "register_app", "register_terminal", "replace_card", "rotate_key", "scan", "scan_history", "scenario_allowed",
+    "register_app", "register_terminal", "replace_card", "rotate_key", "scan", "scan_at_terminal", "scan_history",
+    "scenario_allowed",
     "scenario_catalog", "scenario_label", "scenarios", "seed_demo", "set_scenario", "set_terminal_active",
     "sign_code", "sign_in_out", "signing_key", "start_sign_in", "terminal_out",
 ]

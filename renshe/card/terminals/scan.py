@@ -19,6 +19,7 @@ from renshe.card.essc import keys
 from renshe.card.lifecycle import service as lifecycle
 from renshe.card.models import Card, ElectronicCard, ScanRecord, Terminal, UsedCodeNonce
 from renshe.card.terminals.scenarios import scenario_allowed, scenario_label
+from renshe.card.terminals.service import authenticate_terminal
 from renshe.core import crypto, divisions
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError
@@ -121,6 +122,13 @@ def scan(session: Session, *, terminal: ScanSite, code: str, now: datetime | Non
         scenario=terminal.scenario, scenario_label=scenario_label(terminal.scenario), allowed=allowed,
         reason=None if allowed else why, terminal=terminal.name, division_code=terminal.division_code, at=at)
     return ScanOutcome(record, answer, None)
+
+
+def scan_at_terminal(session: Session, *, key_id: str | None, secret: str | None, code: str,
+                     now: datetime | None = None) -> ScanOutcome:
+    """A terminal's scan request: authenticate the terminal (a 401 if it fails), then `scan`."""
+    terminal = authenticate_terminal(session, key_id=key_id, secret=secret)
+    return scan(session, terminal=terminal, code=code, now=now)
 
 
 def _write(session: Session, record: ScanLog) -> None:

@@ -131,8 +131,9 @@ def _load_credentials(session: Session, key_id: str) -> _Credentials | None:
     cached = _credentials.get(key_id)
     if cached is not None and now - cached.loaded < CACHE_SECONDS:
         return cached
-    row = session.execute(select(Terminal.id, Terminal.public_id, Terminal.secret_hash, Terminal.name, Terminal.scenario,
-                                 Terminal.division_code, Terminal.active).where(Terminal.key_id == key_id)).first()
+    row = session.execute(select(Terminal.id, Terminal.public_id, Terminal.secret_hash, Terminal.name,
+                                 Terminal.scenario, Terminal.division_code, Terminal.active)
+                          .where(Terminal.key_id == key_id)).first()
     if row is None:
         forget_terminal(key_id)  # unknown keys are not kept: a caller could fill memory with them
         return None
