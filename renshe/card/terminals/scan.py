@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol, cast
 
 from cryptography.exceptions import InvalidSignature
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -131,11 +131,21 @@ def scan_at_terminal(session: Session, *, key_id: str | None, secret: str | None
     return scan(session, terminal=terminal, code=code, now=now)
 
 
+# The scan's statements are built once: building and coercing a statement costs more than running it.
+_SCAN_LOG = insert(cast(Table, ScanRecord.__table__))
+_NONCES = cast(Table, UsedCodeNonce.__table__)
+_SPEND = {"sqlite": sqlite.insert(_NONCES).on_conflict_do_nothing(index_elements=["nonce"]),
+          "postgresql": postgresql.insert(_NONCES).on_conflict_do_nothing(index_elements=["nonce"])}
+_TARGET = (select(ElectronicCard.id, ElectronicCard.status, ElectronicCard.person_id, Card.status,
+                  Card.issuing_division)
+           .join(Card, Card.id == ElectronicCard.card_id).where(ElectronicCard.public_id == bindparam("reference")))
+
+
 def _write(session: Session, record: ScanLog) -> None:
-    session.execute(insert(ScanRecord).values(
-        public_id=record.public_id, at=record.at, terminal_id=record.terminal_id, essc_id=record.essc_id,
-        person_id=record.person_id, scenario=record.scenario, division_code=record.division_code,
-        result=record.result, reason=record.reason, allowed=record.allowed))
+    session.connection().execute(_SCAN_LOG, {
+        "public_id": record.public_id, "at": record.at, "terminal_id": record.terminal_id, "essc_id": record.essc_id,
+        "person_id": record.person_id, "scenario": record.scenario, "division_code": record.division_code,
+        "result": record.result, "reason": record.reason, "allowed": record.allowed})
 
 
 def _refuse(session: Session, record: ScanLog, reason: str) -> ScanOutcome:
@@ -148,18 +158,13 @@ def _spend_nonce(session: Session, body: rules.CodeBody, essc_id: int) -> bool:
     """Record the code's nonce; False if it was already spent. `ON CONFLICT DO NOTHING` lets the unique
     constraint decide between concurrent scans of one code without a savepoint: on PostgreSQL the second
     insert waits for the first transaction and then inserts nothing."""
-    values: dict[str, Any] = {"nonce": body.nonce, "essc_id": essc_id,
-                              "expires_at": body.issued_at + timedelta(seconds=common.code_seconds())}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(UsedCodeNonce).values(**values).on_conflict_do_nothing(
-            index_elements=["nonce"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(UsedCodeNonce).values(**values).on_conflict_do_nothing(index_elements=["nonce"])
-    else:  # pragma: no cover - the platform runs on SQLite and PostgreSQL only
-        raise RuntimeError(f"no replay check for {dialect}")
-    result = session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    connection = session.connection()
+    stmt = _SPEND.get(connection.dialect.name)
+    if stmt is None:  # pragma: no cover - the platform runs on SQLite and PostgreSQL only
+        raise RuntimeError(f"no replay check for {connection.dialect.name}")
+    result = connection.execute(stmt, {"nonce": body.nonce, "essc_id": essc_id,
+                                       "expires_at": body.issued_at + timedelta(seconds=common.code_seconds())})
+    return bool(result.rowcount)
 
 
 def _check_code(
@@ -185,10 +190,7 @@ def _check_code(
 
 
 def _target(session: Session, reference: bytes) -> _Target | None:
-    row = session.execute(
-        select(ElectronicCard.id, ElectronicCard.status, ElectronicCard.person_id, Card.status,
-               Card.issuing_division)
-        .join(Card, Card.id == ElectronicCard.card_id).where(ElectronicCard.public_id == reference.hex())).first()
+    row = session.connection().execute(_TARGET, {"reference": reference.hex()}).first()
     return _Target(row[0], row[1], row[2], row[3], row[4]) if row is not None else None
 
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from renshe.card import policy, schemas
@@ -19,6 +19,8 @@ from renshe.core.db import utcnow
 from renshe.core.errors import NotFound
 from renshe.core.events import record_event
 from renshe.core.settings import get_settings
+
+_SWITCH = select(ScenarioSetting.enabled).where(ScenarioSetting.code == bindparam("code"))
 
 
 @lru_cache
@@ -67,7 +69,7 @@ def scenario_allowed(
     item = scenario_catalog().get(scenario)
     if item is None:
         return False, "未知的用卡场景"
-    setting = session.execute(select(ScenarioSetting.enabled).where(ScenarioSetting.code == scenario)).scalar()
+    setting = session.connection().execute(_SWITCH, {"code": scenario}).scalar()
     if not (item["default_enabled"] if setting is None else setting):
         return False, f"本省未开通“{item['name']}”场景"
     if item["scope"] == "province" and card_division[:2] != terminal_division[:2]:
