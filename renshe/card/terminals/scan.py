@@ -134,8 +134,11 @@ def scan_at_terminal(session: Session, *, key_id: str | None, secret: str | None
 # The scan's statements are built once: building and coercing a statement costs more than running it.
 _SCAN_LOG = insert(cast(Table, ScanRecord.__table__))
 _NONCES = cast(Table, UsedCodeNonce.__table__)
-_SPEND = {"sqlite": sqlite.insert(_NONCES).on_conflict_do_nothing(index_elements=["nonce"]),
-          "postgresql": postgresql.insert(_NONCES).on_conflict_do_nothing(index_elements=["nonce"])}
+# RETURNING tells whether a row went in (psycopg reports no row count for ON CONFLICT DO NOTHING)
+_SPEND = {"sqlite": sqlite.insert(_NONCES).on_conflict_do_nothing(index_elements=["nonce"])
+          .returning(_NONCES.c.id),
+          "postgresql": postgresql.insert(_NONCES).on_conflict_do_nothing(index_elements=["nonce"])
+          .returning(_NONCES.c.id)}
 _TARGET = (select(ElectronicCard.id, ElectronicCard.status, ElectronicCard.person_id, Card.status,
                   Card.issuing_division)
            .join(Card, Card.id == ElectronicCard.card_id).where(ElectronicCard.public_id == bindparam("reference")))
@@ -164,7 +167,7 @@ def _spend_nonce(session: Session, body: rules.CodeBody, essc_id: int) -> bool:
         raise RuntimeError(f"no replay check for {connection.dialect.name}")
     result = connection.execute(stmt, {"nonce": body.nonce, "essc_id": essc_id,
                                        "expires_at": body.issued_at + timedelta(seconds=common.code_seconds())})
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def _check_code(
