@@ -11,8 +11,8 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from renshe.card import rules, schemas, service
-from renshe.core import db, divisions
+from renshe.card import policy, rules, schemas, service
+from renshe.core import divisions
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
 from renshe.core.http import DbSession, attempt, require_kind, templates
@@ -61,10 +61,9 @@ def citizen_apply(request: Request, session: DbSession, principal: Citizen,
                   bank_code: Annotated[str, Form()] = "") -> Response:
     person = service.citizen_person(session, principal)
     card, errors = attempt(lambda: service.apply_for_card(session, actor=principal, person=person,
-                                                          bank_code=bank_code), field="bank_code")
+                                                          bank_code=bank_code), field="bank_code", session=session)
     if card is not None:
         return RedirectResponse("/citizen/card?ok=applied", status_code=303)
-    session.rollback()
     return _citizen_page(request, session, principal, status_code=422, errors=errors)
 
 
@@ -76,19 +75,17 @@ def citizen_report_loss(request: Request, session: DbSession, principal: Citizen
         return _citizen_page(request, session, principal, status_code=422, errors=[
             FieldError("confirm", "renshe:card/confirm", "请勾选“确认挂失”后再提交")])
     moved, errors = attempt(lambda: service.move(session, actor=principal, card=card, action="report_loss"),
-                            field="confirm")
+                            field="confirm", session=session)
     if moved is not None:
         return RedirectResponse("/citizen/card?ok=lost", status_code=303)
-    session.rollback()
     return _citizen_page(request, session, principal, status_code=409, errors=errors)
 
 
 @router.post("/citizen/card/essc")
 def citizen_issue_essc(request: Request, session: DbSession, principal: Citizen) -> Response:
-    essc, errors = attempt(lambda: service.issue_essc(session, actor=principal), field="essc")
+    essc, errors = attempt(lambda: service.issue_essc(session, actor=principal), field="essc", session=session)
     if essc is not None:
         return RedirectResponse("/citizen/card/essc?ok=essc", status_code=303)
-    session.rollback()
     return _citizen_page(request, session, principal, status_code=409, errors=errors)
 
 
@@ -99,7 +96,7 @@ def citizen_essc(request: Request, session: DbSession, principal: Citizen) -> Re
     except DomainError:
         return RedirectResponse("/citizen/card", status_code=303)
     return templates.render(request, "card_essc.html", page_title="电子社保卡", notice=_notice(request),
-                            seconds=service.card_settings().code_seconds)
+                            seconds=service.code_seconds())
 
 
 @router.get("/citizen/card/sign-in/{request_id}")
@@ -114,11 +111,11 @@ def sign_in_page(request: Request, request_id: str, session: DbSession, principa
 def sign_in_decide(request: Request, request_id: str, session: DbSession, principal: Citizen,
                    decision: Annotated[str, Form()] = "") -> Response:
     decided, errors = attempt(lambda: service.decide_sign_in(
-        session, actor=principal, request_id=request_id, approve=decision == "approve"), field="decision")
+        session, actor=principal, request_id=request_id, approve=decision == "approve"),
+        field="decision", session=session)
     if decided is not None:
         ok = "approved" if decided.status == "confirmed" else "declined"
         return RedirectResponse(f"/citizen/card/sign-in/{request_id}?ok={ok}", status_code=303)
-    session.rollback()
     sign_in, app = service.pending_sign_in(session, actor=principal, request_id=request_id)
     return templates.render(request, "card_sign_in.html", status_code=409, page_title="电子社保卡登录确认",
                             sign_in=sign_in, app=app, scopes=[service.APP_SCOPES[s] for s in sign_in.scopes],
@@ -160,8 +157,8 @@ def _staff_page(request: Request, session: Session, principal: Principal, *, q: 
     return templates.render(request, "card_staff.html", status_code=status_code, page_title="社保卡业务", q=q,
                             person=person_out, cards=cards, banks=service.BANKS, errors=errors or [],
                             values=values or {}, labels=rules.TRANSITIONS, notice=_notice(request),
-                            has_pending=bool(pending), can_handle=principal.has(service.HANDLE),
-                            can_configure=principal.has(service.CONFIGURE), payments=payments,
+                            has_pending=bool(pending), can_handle=policy.can(principal, "card.handle"),
+                            can_configure=policy.can(principal, "card.configure"), payments=payments,
                             payments_next=payments_next, payments_paged=bool(payments_cursor))
 
 
@@ -179,10 +176,9 @@ def staff_apply(request: Request, session: DbSession, principal: Staff, id_numbe
         person = registry.find_person(session, actor=principal, id_number=id_number.strip())
         return service.apply_for_card(session, actor=principal, person=person, bank_code=bank_code)
 
-    card, errors = attempt(apply, field="bank_code")
+    card, errors = attempt(apply, field="bank_code", session=session)
     if card is not None:
         return RedirectResponse(f"/staff/card?q={id_number.strip()}&ok=applied", status_code=303)
-    session.rollback()
     return _staff_page(request, session, principal, q=id_number, status_code=422, errors=errors,
                        values={"bank_code": bank_code})
 
@@ -199,10 +195,9 @@ def staff_action(request: Request, card_id: str, action: str, session: DbSession
             raise DomainError("renshe:card/unknown-action", "未知的办理事项", 404)
         return service.move(session, actor=principal, card=card, action=action, reason=reason)
 
-    done, errors = attempt(run, field="reason")
+    done, errors = attempt(run, field="reason", session=session)
     if done is not None:
         return RedirectResponse(f"/staff/card?q={id_number}&ok=done", status_code=303)
-    session.rollback()
     return _staff_page(request, session, principal, q=id_number, status_code=422, errors=errors)
 
 
@@ -218,10 +213,10 @@ def batches_page(request: Request, session: DbSession, principal: Staff, cursor:
 @router.post("/staff/card/batches")
 def batches_create(request: Request, session: DbSession, principal: Staff,
                    maker: Annotated[str, Form()] = "") -> Response:
-    batch, errors = attempt(lambda: service.create_batch(session, actor=principal, maker=maker), field="maker")
+    batch, errors = attempt(lambda: service.create_batch(session, actor=principal, maker=maker), field="maker",
+                            session=session)
     if batch is not None:
         return RedirectResponse(f"/staff/card/batches/{batch.public_id}?ok=batch", status_code=303)
-    session.rollback()
     rows, next_cursor = service.list_batches(session, actor=principal, limit=50)
     return templates.render(request, "card_batches.html", status_code=422, page_title="制卡批次", errors=errors,
                             batches=[service.batch_out(b) for b in reversed(rows)], next_cursor=next_cursor,
@@ -255,11 +250,9 @@ async def batch_produced(request: Request, batch_id: str, session: DbSession, pr
 
     from starlette.concurrency import run_in_threadpool
 
-    done, errors = await run_in_threadpool(attempt, produce, field="cards")
+    done, errors = await run_in_threadpool(lambda: attempt(produce, field="cards", session=session))
     if done is not None:
-        await run_in_threadpool(db.commit, session)
         return RedirectResponse(f"/staff/card/batches/{batch_id}?ok=produced", status_code=303)
-    await run_in_threadpool(session.rollback)
     # name the card a row error belongs to, by its position in the submitted form
     ids = [card_id for card_id, _ in accounts]
     for i, error in enumerate(errors):
@@ -272,11 +265,10 @@ async def batch_produced(request: Request, batch_id: str, session: DbSession, pr
 
 @router.get("/staff/card/scenarios")
 def scenarios_page(request: Request, session: DbSession, principal: Staff) -> Response:
-    terminals = service.list_terminals(session, actor=principal) if principal.has(service.CONFIGURE) else []
+    terminals = service.list_terminals(session, actor=principal) if policy.can(principal, "card.configure") else []
     return templates.render(request, "card_scenarios.html", page_title="用卡场景", errors=[],
                             scenarios=service.scenarios(session), notice=_notice(request),
-                            can_configure=principal.has(service.CONFIGURE)
-                            and divisions.level_of(principal.division_code) in {"province", "ministry"},
+                            can_configure=policy.can(principal, "card.scenario_set"),
                             terminals=[service.terminal_out(t) for t in terminals])
 
 
@@ -318,7 +310,7 @@ def terminals_page(request: Request, session: DbSession, principal: Staff) -> Re
 @router.post("/staff/card/terminals")
 def terminals_create(request: Request, session: DbSession, principal: Staff, name: Annotated[str, Form()] = "",
                      scenario: Annotated[str, Form()] = "", division_code: Annotated[str, Form()] = "") -> Response:
-    principal.require(service.CONFIGURE)
+    policy.require(principal, "card.configure")
     values = {"name": name, "scenario": scenario, "division_code": division_code}
     errors: list[FieldError] = []
     if not 2 <= len(name.strip()) <= 100:
@@ -329,12 +321,11 @@ def terminals_create(request: Request, session: DbSession, principal: Staff, nam
         errors.append(FieldError("division_code", "renshe:card/terminal-division", "请选择本辖区内的市或区县"))
     if not errors:
         made, errors = attempt(lambda: service.register_terminal(session, actor=principal, data=schemas.TerminalIn(
-            name=name.strip(), scenario=scenario, division_code=division_code)), field="name")
+            name=name.strip(), scenario=scenario, division_code=division_code)), field="name", session=session)
         if made is not None:
             terminal, secret = made
             created = schemas.TerminalCreated(**service.terminal_out(terminal).model_dump(), secret=secret)
             return _terminals_page(request, session, principal, created=created)
-        session.rollback()
     return _terminals_page(request, session, principal, status_code=422, errors=errors, values=values)
 
 
@@ -364,7 +355,7 @@ def apps_page(request: Request, session: DbSession, principal: Staff) -> Respons
 def apps_create(request: Request, session: DbSession, principal: Staff, name: Annotated[str, Form()] = "",
                 kind: Annotated[str, Form()] = "", callback_url: Annotated[str, Form()] = "",
                 scopes: Annotated[list[str] | None, Form()] = None) -> Response:
-    principal.require(service.CONFIGURE)
+    policy.require(principal, "card.configure")
     chosen = list(scopes or [])
     values: dict[str, Any] = {"name": name, "kind": kind, "callback_url": callback_url, "scopes": chosen}
     errors: list[FieldError] = []
@@ -379,10 +370,10 @@ def apps_create(request: Request, session: DbSession, principal: Staff, name: An
                                  "请填写回调地址（https 地址，不超过300个字符）"))
     if not errors:
         made, errors = attempt(lambda: service.register_app(session, actor=principal, data=schemas.AppIn(
-            name=name.strip(), kind=kind, scopes=chosen, callback_url=callback_url.strip())), field="name")
+            name=name.strip(), kind=kind, scopes=chosen, callback_url=callback_url.strip())), field="name",
+            session=session)
         if made is not None:
             app, secret = made
             created = schemas.AppCreated(**service.app_out(app).model_dump(), secret=secret)
             return _apps_page(request, session, principal, created=created)
-        session.rollback()
     return _apps_page(request, session, principal, status_code=422, errors=errors, values=values)

@@ -52,7 +52,7 @@ def _fail(rule: str, zh: str, en: str) -> IdentifierError:
     return IdentifierError(KIND, rule, zh, en, field="identifier")
 
 
-def _credit_code_ok(code: str) -> bool:
+def credit_code_ok(code: str) -> bool:
     return len(code) == 18 and all(c in USCC_ALPHABET for c in code) and bool(uscc.is_valid(code))
 
 
@@ -67,10 +67,10 @@ def parse(value: str) -> CertIdentifier:
                     f"证照标识在前缀之后应有5段（类型代码.发证机关代码.流水号.版本号.校验位），实际为{len(parts)}段",
                     f"after the prefix an identifier has 5 segments, got {len(parts)}")
     type_code, issuer_code, serial, version, check = parts
-    if len(type_code) != 21 or not _credit_code_ok(type_code[:18]) or not type_code[18:].isdigit():
+    if len(type_code) != 21 or not credit_code_ok(type_code[:18]) or not type_code[18:].isdigit():
         raise _fail("type-code", f"证照类型代码“{type_code}”应为定义机构的统一社会信用代码（18位，校验正确）加3位数字",
                     "the type code is a valid credit code followed by 3 digits")
-    if not _credit_code_ok(issuer_code):
+    if not credit_code_ok(issuer_code):
         raise _fail("issuer-code", f"发证机关代码“{issuer_code}”不是有效的统一社会信用代码",
                     "the issuer code is not a valid unified social credit code")
     if not SERIAL.match(serial):

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from PIL import Image
 from starlette.responses import Response
 
-from renshe.certs import render, service
+from renshe.certs import policy, render, service
 from renshe.certs.models import Certificate
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
@@ -128,7 +128,7 @@ def my_cert_link(request: Request, public_id: str, session: DbSession, principal
     cert = service.get_certificate(session, actor=principal, identifier=public_id)
     made, errors = attempt(lambda: service.create_link(
         session, actor=principal, cert=cert, days=int(days) if days.isdigit() else 0, purpose=purpose),
-        field="days")
+        field="days", session=session)
     if made is None:
         return _my_cert_page(request, session, principal, cert, errors=errors, status_code=422)
     return RedirectResponse(f"/citizen/certs/{cert.public_id}?link={made[1]}", status_code=303)
@@ -143,8 +143,8 @@ def staff_certs(request: Request, session: DbSession, principal: Staff,
     rows, next_cursor = service.search(session, actor=principal, q=q or None, cursor=cursor)
     return templates.render(request, "certs_staff.html", page_title="电子证照", q=q,
                             certs=[service.view(c).model_dump() | {"public_id": c.public_id} for c in rows],
-                            next_cursor=next_cursor, can_write=principal.has("person.write"),
-                            can_rotate=principal.has("user.manage"))
+                            next_cursor=next_cursor, can_write=policy.can(principal, "certs.issue"),
+                            can_rotate=policy.can(principal, "certs.configure"))
 
 
 def _issue_page(request: Request, principal: Principal, *, values: dict[str, str], errors: list[FieldError],
@@ -158,13 +158,13 @@ def _issue_page(request: Request, principal: Principal, *, values: dict[str, str
 
 @router.get("/staff/certs/issue")
 def issue_form(request: Request, principal: Staff, type: str = "", id_number: str = "") -> Response:
-    principal.require("person.write")
+    policy.require(principal, "certs.issue")
     return _issue_page(request, principal, values={"type": type, "id_number": id_number}, errors=[])
 
 
 @router.post("/staff/certs/issue")
 async def issue_submit(request: Request, session: DbSession, principal: Staff) -> Response:
-    principal.require("person.write")
+    policy.require(principal, "certs.issue")
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     kind = service.cert_types().get(values.get("type", ""))
@@ -178,7 +178,7 @@ async def issue_submit(request: Request, session: DbSession, principal: Staff) -
     from starlette.concurrency import run_in_threadpool
 
     def work() -> tuple[Certificate | None, list[FieldError]]:
-        return attempt(run, field="id_number")
+        return attempt(run, field="id_number", session=session)
 
     cert, errors = await run_in_threadpool(work)
     if cert is not None:
@@ -199,7 +199,7 @@ def _staff_cert_page(request: Request, session: DbSession, principal: Principal,
         cert=service.certificate_out(session, cert, actor=principal), rows=service.field_rows(cert),
         validity=service.validity_text(cert), qr=render.qr_svg_data_uri(cert.qr_payload),
         seal=service.seal_picture(session, cert), verifications=service.verifications_of(session, cert, limit=50),
-        channels=CHANNEL_LABELS, can_write=principal.has("person.write"), done=done, errors=errors or [],
+        channels=CHANNEL_LABELS, can_write=policy.can(principal, "certs.issue"), done=done, errors=errors or [],
         seal_problem=service.verify_seal(session, cert))
 
 
@@ -210,18 +210,17 @@ def staff_change(request: Request, public_id: str, action: str, session: DbSessi
     actions = {"suspend": service.suspend, "resume": service.resume, "revoke": service.revoke}
     if action == "reissue":
         new, errors = attempt(lambda: service.reissue(session, actor=principal, cert=cert, reason=reason),
-                              field="reason")
+                              field="reason", session=session)
         if new is not None:
             return RedirectResponse(f"/staff/certs/{new.public_id}?done=reissue", status_code=303)
     elif action in actions:
         changed, errors = attempt(lambda: actions[action](session, actor=principal, cert=cert, reason=reason),
-                                  field="reason")
+                                  field="reason", session=session)
         if changed is not None:
             return RedirectResponse(f"/staff/certs/{cert.public_id}?done={action}", status_code=303)
     else:
         return templates.render(request, "error.html", status_code=404, page_title="页面不存在", title="页面不存在",
                                 detail="没有这个操作", errors=[])
-    session.rollback()
     cert = service.get_certificate(session, actor=principal, identifier=public_id)
     return _staff_cert_page(request, session, principal, cert, errors=errors, status_code=422)
 

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         """Return one of the three keys, loading or creating the development key file if unset."""
         return _decoded_key(name, getattr(self, f"{name}_key"), self.key_file)
 
+    # card ------------------------------------------------------------------------------------------
+    # How long one dynamic e-SSC QR code is valid, and how often the citizen's page refreshes it
+    # (`RENSHE_ESSC_CODE_SECONDS`).
+    essc_code_seconds: int = Field(default=60, ge=1)
+
 
 @lru_cache(maxsize=16)
 def _decoded_key(name: str, value: str, key_file: Path) -> bytes:

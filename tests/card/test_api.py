@@ -10,10 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renshe.card import rules, service
+from renshe.card import common, rules, service
 from renshe.card.models import ScanRecord
 from renshe.core import crypto
 from renshe.core.auth import issue_token
+from renshe.core.errors import DomainError
 from renshe.core.models import AuditEntry
 from tests import factories
 from tests.card import kit
@@ -30,7 +31,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr(service, "clock", fake)
+    monkeypatch.setattr(common, "clock", fake)
     return fake
 
 
@@ -245,7 +246,7 @@ def test_third_party_sign_in_result_is_signed(client: TestClient, session: Sessi
     late = client.post("/api/v1/card/sign-in-requests", headers=app,
                        json={"scopes": ["identity"], "state": "st-late-000"}).json()["request_id"]
     clock.now += timedelta(minutes=service.SIGN_IN_MINUTES)
-    with pytest.raises(service.DomainError) as caught:
+    with pytest.raises(DomainError) as caught:
         service.decide_sign_in(session, actor=kit.citizen(person), request_id=late, approve=True)
     assert caught.value.code == "renshe:card/sign-in-expired"
 

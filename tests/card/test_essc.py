@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from renshe.card import rules, service
 from renshe.card.models import ScanRecord, UsedCodeNonce
+from renshe.core import crypto
 from renshe.core.errors import DomainError
+from renshe.core.settings import get_settings
 from tests import factories
 from tests.card import kit
 
@@ -57,7 +59,7 @@ def test_code_scans_once_then_replayed_and_both_are_logged(session: Session, set
 
 def test_code_expires_after_the_window(session: Session, setup) -> None:  # type: ignore[no-untyped-def]
     *_rest, me, terminal = setup
-    seconds = service.card_settings().code_seconds
+    seconds = get_settings().essc_code_seconds
     assert seconds == 60
     code = service.issue_code(session, actor=me, now=T0).code
     late = _scan(session, terminal, code, T0 + timedelta(seconds=seconds))
@@ -74,7 +76,7 @@ def test_code_expires_after_the_window(session: Session, setup) -> None:  # type
 def test_validity_is_configurable(session: Session, setup, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     *_rest, me, terminal = setup
     monkeypatch.setenv("RENSHE_ESSC_CODE_SECONDS", "30")
-    service.card_settings.cache_clear()
+    get_settings.cache_clear()
     try:
         code = service.issue_code(session, actor=me, now=T0)
         assert code.expires_at - code.issued_at == timedelta(seconds=30)
@@ -82,7 +84,7 @@ def test_validity_is_configurable(session: Session, setup, monkeypatch: pytest.M
             "renshe:card/code-expired")
     finally:
         monkeypatch.delenv("RENSHE_ESSC_CODE_SECONDS")
-        service.card_settings.cache_clear()
+        get_settings.cache_clear()
 
 
 def test_loss_report_refuses_every_code_of_the_card(session: Session, setup) -> None:  # type: ignore[no-untyped-def]
@@ -151,7 +153,7 @@ def test_code_carries_no_id_number_and_fits_a_small_qr(session: Session, setup) 
 
     _admin, person, _card, me, _terminal = setup
     issued = service.issue_code(session, actor=me, now=T0)
-    number = service.crypto.cipher().decrypt(person.id_number_encrypted, purpose="person.id_number")
+    number = crypto.cipher().decrypt(person.id_number_encrypted, purpose="person.id_number")
     body, _signed, _sig = rules.decode_code(issued.code)
     assert number not in issued.code
     assert number.encode() not in body.pack()

@@ -171,7 +171,7 @@ def test_keys_are_stored_encrypted(session: Session, cert: Certificate) -> None:
 
     key = session.scalar(select(CertKey).where(CertKey.kid == cert.jws_kid))
     assert key is not None
-    raw = service._ed_private(key)
+    raw = service.ed_private(key)
     assert signing.b64url(raw).encode() not in key.private_key_encrypted
     assert len(raw) == 32
 

@@ -1,0 +1,1 @@
+"""Issuing certificates and changing their status: issue, suspend, resume, revoke, reissue."""

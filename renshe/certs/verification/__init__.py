@@ -1,0 +1,1 @@
+"""Verification of certificates (核验): online, through links, and the verification log."""

@@ -1,0 +1,1 @@
+"""The holder's wallet and the staff's list: certificates shown, searched, rendered as PDF."""
