@@ -30,8 +30,9 @@ from tests.browser.conftest import CLERK_COUNTY, SEED_PERSONS, LiveServer, serve
 
 # A failed sign-in answers within SIGN_IN_LIMIT while another write is in flight: the median of its
 # attempts does, and none takes SIGN_IN_CEILING. It took 30 s when it froze. The password check alone is
-# about 25 ms of CPU, so the limit holds where each runnable process has a core; on a shared machine
-# with more runnable processes than cores it is scaled by the 1-minute load per core (recorded on failure).
+# about 25 ms of CPU, so the limits hold where each runnable process has a core; on a shared machine
+# with more runnable processes than cores they are scaled by the 1-minute load per core (recorded on
+# failure), which still keeps them far below the 30 s of a freeze.
 SIGN_IN_LIMIT = 0.100  # seconds
 SIGN_IN_CEILING = 1.0  # seconds
 
@@ -196,7 +197,7 @@ def test_failed_page_sign_in_during_writes_answers_at_once_and_is_audited(
     for path, seconds in timings.items():
         shown = f"{path}: {[round(s * 1000) for s in seconds]} ms, load {os.getloadavg()}"
         assert statistics.median(seconds) < SIGN_IN_LIMIT * contention(), shown
-        assert max(seconds) < SIGN_IN_CEILING, shown
+        assert max(seconds) < SIGN_IN_CEILING * contention(), shown
     rows = _denied_rows(database, list(request_ids))
     assert rows == dict.fromkeys(request_ids, 1)
     with database.connect() as conn:
@@ -257,9 +258,10 @@ def test_denials_interleaved_with_writes_each_leave_their_audit_row(
         assert conn.execute(query, {"ids": written}).scalar_one() == 200
 
     assert health.latencies, "the health probe never answered"
-    assert max(health.latencies) < HEALTH_LIMIT, (
+    assert max(health.latencies) < HEALTH_LIMIT * contention(), (
         f"/healthz: max {max(health.latencies) * 1000:.0f} ms, "
-        f"median {statistics.median(health.latencies) * 1000:.0f} ms over {len(health.latencies)} probes")
+        f"median {statistics.median(health.latencies) * 1000:.0f} ms over {len(health.latencies)} probes, "
+        f"load {os.getloadavg()}")
 
 
 def test_export_during_writes_answers_a_valid_workbook(server: LiveServer, database: Engine) -> None:
