@@ -88,14 +88,13 @@ def _reading() -> Iterator[Session | None]:
             err.print(f"[yellow]![/yellow] 数据库不可用（{type(exc).__name__}），只按内置与推算的日历回答",
                       highlight=False)
             if session is not None:
-                session.close()
+                db.finish(session, success=False)
             session = None
     try:
         yield session
     finally:
         if session is not None:
-            session.rollback()
-            session.close()
+            db.finish(session, success=False)  # it only read
 
 
 # ignore_unknown_options: a negative N reaches the argument (and is refused with a message), not the option parser

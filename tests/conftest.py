@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,33 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     eng.dispose()
 
 
+@contextmanager
+def strict_session_guard() -> Iterator[Any]:
+    """Fails (pytest.fail) when a session closed inside the block had unflushed or uncommitted changes;
+    restores the guard's previous state, so it nests inside the autouse fixture."""
+    from renshe.core import db
+
+    saved_strict, saved = db.guard.strict, list(db.guard.violations)
+    db.guard.strict = True
+    db.guard.violations.clear()
+    try:
+        yield db.guard
+    finally:
+        found = list(db.guard.violations)
+        db.guard.strict = saved_strict
+        db.guard.violations[:] = saved
+    if found:
+        pytest.fail("session guard: " + "; ".join(found), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def session_guard() -> Iterator[Any]:
+    """Fails any test during which a session was closed with unflushed or uncommitted changes (a lost
+    write: a forgotten commit, a write on a reading session). Autouse, so torn down after `session`."""
+    with strict_session_guard() as guard:
+        yield guard
+
+
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test; the app shares it."""
@@ -72,6 +100,7 @@ def session(engine: Engine) -> Iterator[Session]:
     try:
         yield own
     finally:
+        own.rollback()  # the test's own changes are thrown away by design, not lost: the guard ignores them
         own.close()
         db.sessions.factory = None
         outer.rollback()

@@ -34,7 +34,7 @@ def _verify_page(request: Request, *, value: str = "", result: service.Verificat
 
 
 @router.get("/certs/verify")
-def verify_form(request: Request, session: DbSession, principal: MaybePrincipal,
+def verify_form(request: Request, session: WriteSession, principal: MaybePrincipal,
                 v: Annotated[str, Query(max_length=20000)] = "", id: Annotated[str, Query(max_length=100)] = "",
                 ) -> Response:
     value = v or id

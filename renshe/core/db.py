@@ -257,13 +257,15 @@ def writer_lock(session: Session) -> WriterLock | None:
     return _WRITER_LOCKS.get(bind) if isinstance(bind, Engine) else None
 
 
-def open_session(*, write: bool = False, lock_held: bool = False) -> Session:
+def open_session(*, write: bool = False, lock_held: bool = False,
+                 factory: Callable[[], Session] | None = None) -> Session:
     """A new session; `write=True` takes SQLite's write lock at BEGIN (PostgreSQL needs nothing).
 
     `lock_held=True`: the caller already waited for this process's writer lock (see `WriterLock`) and
-    hands it to the session, which releases it when its transaction ends.
+    hands it to the session, which releases it when its transaction ends. `factory`: another database's
+    sessions (the federation hub's store) instead of the platform's own.
     """
-    session = sessions.factory()
+    session = (factory or sessions.factory)()
     if write and session.get_bind().dialect.name == "sqlite":
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE", "writer_lock_held": lock_held})
     return session
@@ -329,11 +331,12 @@ def take_deferred(session: Session) -> list[Callable[[Session], object]]:
 
 
 @contextmanager
-def unit_of_work(*, write: bool = True) -> Iterator[Session]:
+def unit_of_work(*, write: bool = True, factory: Callable[[], Session] | None = None) -> Iterator[Session]:
     """Open a session, commit if the block succeeds, roll back otherwise, then dispatch events.
 
-    The one way CLIs, background jobs and the web layer's own short writes end a transaction."""
-    session = open_session(write=write)
+    The one way CLIs, background jobs and the web layer's own short writes end a transaction.
+    `factory`: sessions of another database than the platform's own (see `open_session`)."""
+    session = open_session(write=write, factory=factory)
     try:
         yield session
     except BaseException:

@@ -41,32 +41,30 @@ def unsubscribe(topic: str, handler: Handler) -> None:
 
 
 def dispatch_pending(limit: int = 500) -> int:
-    """Deliver undispatched events to in-process subscribers, each in its own transaction."""
-    delivered = 0
-    with db.open_session() as session:
+    """Deliver undispatched events to in-process subscribers, each in a unit of work of its own.
+
+    Events a subscriber records are delivered by the next round, not from inside this one."""
+    with db.unit_of_work(write=False) as session:
         pending = list(session.scalars(
             select(OutboxEvent.id).where(OutboxEvent.dispatched_at.is_(None)).order_by(OutboxEvent.id).limit(limit)))
-        session.rollback()
+    delivered = 0
     for event_id in pending:
-        with db.open_session(write=True) as session:
-            current = session.get(OutboxEvent, event_id)
-            if current is None or current.dispatched_at is not None:
-                session.rollback()
-                continue
-            try:
+        try:
+            with db.unit_of_work() as session:
+                current = session.get(OutboxEvent, event_id)
+                if current is None or current.dispatched_at is not None:
+                    continue
                 for handler in [*_subscribers.get(current.topic, []), *_subscribers.get("*", [])]:
                     handler(session, current)
                 current.dispatched_at = db.utcnow()
                 current.attempts += 1
-                session.commit()
-                delivered += 1
-            except Exception as exc:  # a failing subscriber must not lose the event: record and retry later
-                session.rollback()
-                log.exception("event dispatch failed", event_id=event_id)
-                with db.open_session(write=True) as retry:
-                    failed = retry.get(OutboxEvent, event_id)
-                    if failed is not None:
-                        failed.attempts += 1
-                        failed.last_error = repr(exc)[:2000]
-                        retry.commit()
+                session.info.pop("has_events", None)
+            delivered += 1
+        except Exception as exc:  # a failing subscriber must not lose the event: record and retry later
+            log.exception("event dispatch failed", event_id=event_id)
+            with db.unit_of_work() as retry:
+                failed = retry.get(OutboxEvent, event_id)
+                if failed is not None:
+                    failed.attempts += 1
+                    failed.last_error = repr(exc)[:2000]
     return delivered

@@ -51,7 +51,7 @@ async def _request_session(request: Request) -> AsyncIterator[Session]:
 
 
 @asynccontextmanager
-async def _transaction(session: Session) -> AsyncIterator[Session]:
+async def _transaction(session: Session, request: Request) -> AsyncIterator[Session]:
     reading = db.is_reading(session)
     try:
         yield session
@@ -67,12 +67,14 @@ async def _transaction(session: Session) -> AsyncIterator[Session]:
         session.rollback()
     else:
         if reading:  # a GET that wrote on its reading session: kept, but flagged (use WriteSession)
-            db.guard.report("a reading request flushed writes; its route should take a WriteSession")
+            db.guard.report(f"a reading request ({request.method} {request.url.path}) flushed writes; "
+                            "its route should take a WriteSession")
         await run_in_threadpool(lambda: db.end_transaction(session, success=True))
     await _write_deferred(session)
 
 
-async def get_session(session: Annotated[Session, Depends(_request_session)]) -> AsyncIterator[Session]:
+async def get_session(request: Request,
+                      session: Annotated[Session, Depends(_request_session)]) -> AsyncIterator[Session]:
     """The request's unit of work. A write request (any method but GET, HEAD, OPTIONS) commits when its
     handler returns and rolls back when it raises, before the answer is sent; handlers never commit.
 
@@ -81,7 +83,7 @@ async def get_session(session: Annotated[Session, Depends(_request_session)]) ->
     in a unit of work of its own that takes the writer's turn like any request (`run_write`).
     A reading request commits nothing: audit rows it records are written after it (`db.defer_write`).
     """
-    async with _transaction(session):
+    async with _transaction(session, request):
         yield session
 
 
@@ -142,10 +144,10 @@ async def _writing_session() -> AsyncIterator[Session]:
 
 
 async def get_write_session(
-        session: Annotated[Session, Depends(_writing_session)]) -> AsyncIterator[Session]:
+        request: Request, session: Annotated[Session, Depends(_writing_session)]) -> AsyncIterator[Session]:
     """The unit of work of a GET that may write (a first call that creates signing keys or fills in the
     national catalog): it takes the writer's turn and commits like a POST."""
-    async with _transaction(session):
+    async with _transaction(session, request):
         yield session
 
 
@@ -176,11 +178,11 @@ async def _reading_session() -> AsyncIterator[Session]:
 
 
 async def get_read_session(
-        session: Annotated[Session, Depends(_reading_session)]) -> AsyncIterator[Session]:
+        request: Request, session: Annotated[Session, Depends(_reading_session)]) -> AsyncIterator[Session]:
     """A reading session for any method, for routes whose writes are their own short units of work
     (`db.unit_of_work()`, `run_write`), so the request does not hold the writer's turn while it works.
     Audit rows recorded on it are written after the route, as for a GET."""
-    async with _transaction(session):
+    async with _transaction(session, request):
         yield session
 
 

@@ -30,11 +30,11 @@ def claim(*, scope: str, key: str, method: str, path: str, fingerprint: str) -> 
             IdempotencyRecord.scope == scope, IdempotencyRecord.key == key,
             IdempotencyRecord.created_at < db.utcnow() - TTL))
         record = IdempotencyRecord(scope=scope, key=key, method=method, path=path, fingerprint=fingerprint)
-        session.add(record)
         try:
-            session.flush()
+            with session.begin_nested():  # a key already taken undoes only this insert
+                session.add(record)
         except IntegrityError:
-            session.rollback()
+            pass
         else:
             return Claim(record_id=record.id)
         existing = session.scalar(select(IdempotencyRecord).where(

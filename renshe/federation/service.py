@@ -22,6 +22,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from renshe.core import db
 from renshe.core.db import utcnow
 from renshe.core.models import OutboxEvent
 from renshe.federation.models import HubEvent, HubProvince
@@ -57,9 +58,8 @@ def _unpublished(factory: SessionFactory, limit: int) -> list[tuple[int, str, st
 
 
 def _mark_published(factory: SessionFactory, ids: list[int]) -> None:
-    with factory() as session:
+    with db.unit_of_work(factory=factory) as session:
         session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=utcnow()))
-        session.commit()
 
 
 async def publish_pending(js: JetStreamContext, factory: SessionFactory, *, prefix: str, province: str,
@@ -121,19 +121,16 @@ def apply_events(session: Session, events: list[Incoming]) -> int:
     return len(fresh)
 
 
-def _apply_and_commit(factory: SessionFactory, events: list[Incoming]) -> int:
-    with factory() as session:
-        applied = apply_events(session, events)
-        session.commit()
-        return applied
+def _apply(factory: SessionFactory, events: list[Incoming]) -> int:
+    with db.unit_of_work(factory=factory) as session:
+        return apply_events(session, events)
 
 
 def _set_pending(factory: SessionFactory, province: str, pending: int) -> None:
-    with factory() as session:
+    with db.unit_of_work(factory=factory) as session:
         row = session.get(HubProvince, province) or HubProvince(province=province, events=0)
         row.pending = pending
         session.add(row)
-        session.commit()
 
 
 async def provinces_on_server(js: JetStreamContext, prefix: str) -> list[str]:
@@ -167,7 +164,7 @@ async def consume_once(js: JetStreamContext, factory: SessionFactory, *, prefix:
         messages = await sub.fetch(batch, timeout=timeout)
     except TimeoutError:
         messages = []
-    applied = await asyncio.to_thread(_apply_and_commit, factory, [parse(m.data) for m in messages])
+    applied = await asyncio.to_thread(_apply, factory, [parse(m.data) for m in messages])
     for message in messages:
         await message.ack()
     info = await sub.consumer_info()

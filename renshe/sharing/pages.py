@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from renshe.core import db
 from renshe.core.auth import Principal
 from renshe.core.errors import FieldError, ValidationFailed
-from renshe.core.http import DbSession, attempt, require_kind, templates
+from renshe.core.http import DbSession, WriteSession, attempt, require_kind, templates
 from renshe.core.settings import get_settings
 from renshe.registry import service as registry
 from renshe.sharing import jobs, service
@@ -25,7 +25,7 @@ Citizen = Annotated[Principal, require_kind("citizen")]
 
 
 @router.get("/staff/sharing")
-def catalog_page(request: Request, session: DbSession, principal: Staff) -> Response:
+def catalog_page(request: Request, session: WriteSession, principal: Staff) -> Response:
     principal.require("audit.read")
     resources = [service.resource_out(r) for r in service.catalog(session)]
     return templates.render(request, "sharing_catalog.html", page_title="数据共享目录", resources=resources,

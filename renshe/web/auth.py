@@ -13,13 +13,17 @@ from starlette.responses import Response
 from renshe.core import staff
 from renshe.core.auth import issue_token
 from renshe.core.errors import DomainError
-from renshe.core.http import TOKEN_COOKIE, DbSession, templates
+from renshe.core.http import TOKEN_COOKIE, DbSession, ReadSession, templates
 from renshe.core.settings import get_settings
 from renshe.registry import service as registry
 from renshe.web.errors import record_denial
 
 api = APIRouter(prefix="/api/v1/auth", tags=["auth 认证"])
 pages = APIRouter(include_in_schema=False)
+
+# Password sign-ins only read: they run on a reading session, so the password hash is checked without
+# holding the writer's turn, and their audit row (success or failure) is written right after the route
+# in a short unit of work of its own (`audit.record` defers it), before the answer is sent.
 
 
 class TokenOut(BaseModel):
@@ -49,7 +53,7 @@ class EmployerTokenRequest(BaseModel):
 
 
 @api.post("/token", response_model=TokenOut, summary="经办人员登录 Staff sign-in (OAuth2 password)")
-def staff_token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DbSession,
+def staff_token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: ReadSession,
                 totp: Annotated[str | None, Form(description="动态口令（已启用时必填）")] = None) -> TokenOut:
     principal = staff.authenticate(session, username=form.username, password=form.password, totp=totp)
     minutes = get_settings().staff_token_minutes
@@ -74,7 +78,7 @@ def citizen_token(data: CitizenTokenRequest, session: DbSession) -> TokenOut:
 
 
 @api.post("/employer/token", response_model=TokenOut, summary="单位登录 Employer agent sign-in")
-def employer_token(data: EmployerTokenRequest, session: DbSession) -> TokenOut:
+def employer_token(data: EmployerTokenRequest, session: ReadSession) -> TokenOut:
     principal = registry.authenticate_employer(session, credit_code=data.credit_code, password=data.password)
     minutes = get_settings().citizen_token_minutes
     return TokenOut(access_token=issue_token(principal, minutes=minutes), expires_in=minutes * 60)
@@ -94,7 +98,7 @@ def staff_login_page(request: Request, next: str = "/staff") -> Response:
 
 
 @pages.post("/staff/login")
-def staff_login(request: Request, session: DbSession, username: Annotated[str, Form()],
+def staff_login(request: Request, session: ReadSession, username: Annotated[str, Form()],
                 password: Annotated[str, Form()], totp: Annotated[str, Form()] = "",
                 next: Annotated[str, Form()] = "/staff") -> Response:
     try:
@@ -144,7 +148,7 @@ def employer_login_page(request: Request, next: str = "/employer") -> Response:
 
 
 @pages.post("/employer/login")
-def employer_login(request: Request, session: DbSession, credit_code: Annotated[str, Form()],
+def employer_login(request: Request, session: ReadSession, credit_code: Annotated[str, Form()],
                    password: Annotated[str, Form()], next: Annotated[str, Form()] = "/employer") -> Response:
     try:
         principal = registry.authenticate_employer(session, credit_code=credit_code, password=password)

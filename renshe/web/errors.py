@@ -38,8 +38,8 @@ def problem(request: Request, *, status: int, code: str, title: str, detail: str
 
 
 def record_denial(session: Session, request: Request, exc: DomainError) -> None:
-    """The audit row of a 401 or 403, in the caller's transaction (a sign-in page that answers the
-    failure itself records it in the request's own unit of work)."""
+    """The audit row of a 401 or 403, on the caller's session (a sign-in page that answers the failure
+    itself records it on the request's own session: a reading one writes it right after the route)."""
     hint = exc.audit
     actor = hint.get("actor") or getattr(request.state, "principal", None) or ANONYMOUS
     audit.record(

@@ -56,6 +56,7 @@ class LiveServer:
     other: DemoPerson  # lives in OTHER_COUNTY
     employer_credit_code: str
     log_file: Path
+    database_url: str  # the server's own database (tests that check what a request left behind read it)
 
 
 # --------------------------------------------------------------------------- database and server
@@ -152,7 +153,7 @@ def _register(client: httpx.Client, *, county: str, name: str, phone: str) -> De
     raise AssertionError(f"could not register a test person in {county}")
 
 
-def _prepare_data(base_url: str, log_file: Path) -> LiveServer:
+def _prepare_data(base_url: str, log_file: Path, database_url: str) -> LiveServer:
     with httpx.Client(base_url=base_url, timeout=30) as client:
         token = client.post("/api/v1/auth/token", data={"username": "admin", "password": "demo"})
         assert token.status_code == 200, token.text
@@ -164,7 +165,7 @@ def _prepare_data(base_url: str, log_file: Path) -> LiveServer:
         employers = client.get("/api/v1/employers", params={"limit": 1})
         assert employers.status_code == 200, employers.text
         credit_code = employers.json()["items"][0]["credit_code"]
-    return LiveServer(base_url, admin_token, own, other, credit_code, log_file)
+    return LiveServer(base_url, admin_token, own, other, credit_code, log_file, database_url)
 
 
 def serve_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
@@ -197,7 +198,7 @@ def serve_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]
             process = subprocess.Popen([*renshe, "serve", "--port", str(port), "--no-upgrade"],
                                        env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
         _wait_until_healthy(process, base_url, log_file)
-        yield _prepare_data(base_url, log_file)
+        yield _prepare_data(base_url, log_file, database_url)
     finally:
         if process is not None:
             process.terminate()
