@@ -271,21 +271,33 @@ def open_session(*, write: bool = False, lock_held: bool = False,
     return session
 
 
+# Who delivers recorded events after a commit. `renshe.core.events` registers itself when it is
+# imported (recording an event imports it), so the kernel's session code needs no import of it.
+_event_deliverers: list[Callable[[], object]] = []
+
+
+def deliver_events_with(deliver: Callable[[], object]) -> None:
+    """Register what runs after a commit that recorded outbox events (the in-process dispatcher)."""
+    if deliver not in _event_deliverers:
+        _event_deliverers.append(deliver)
+
+
+def _deliver_events() -> None:
+    for deliver in _event_deliverers:
+        deliver()
+
+
 def commit(session: Session) -> None:
     """Commit the caller's transaction, then deliver the events it recorded (for the unit of work and
     long jobs that commit per chunk; request handlers never call it: the request commits for them)."""
-    from renshe.core import events
-
     session.commit()
     if session.info.pop("has_events", False):
-        events.dispatch_pending()
+        _deliver_events()
 
 
 def end_transaction(session: Session, *, success: bool) -> None:
     """Commit on success (then deliver the events it recorded), roll back otherwise; the session stays
     open (a request's answer may still read loaded rows)."""
-    from renshe.core import events
-
     try:
         if success:
             session.commit()
@@ -296,7 +308,7 @@ def end_transaction(session: Session, *, success: bool) -> None:
         session.info.pop("has_events", None)
         raise
     if session.info.pop("has_events", False) and success:
-        events.dispatch_pending()
+        _deliver_events()
 
 
 def finish(session: Session, *, success: bool) -> None:

@@ -68,3 +68,6 @@ def dispatch_pending(limit: int = 500) -> int:
                     failed.attempts += 1
                     failed.last_error = repr(exc)[:2000]
     return delivered
+
+
+db.deliver_events_with(dispatch_pending)
