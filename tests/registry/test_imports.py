@@ -297,7 +297,7 @@ def test_employer_rows_are_checked(session: Session, tmp_path: Path) -> None:
 
 
 def test_error_list_is_capped_but_counted(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jobs, "MAX_LISTED_ERRORS", 5)
+    monkeypatch.setattr(tabular, "MAX_LISTED_ERRORS", 5)
     rows = [[wrong_check(r[0]), *r[1:]] for r in person_rows(8)]
     report = rejection(session, write_csv(tmp_path / "cap.csv", PERSON_HEADER, rows))
     assert (len(report.errors), report.error_count, report.bad_rows, report.truncated) == (5, 8, 8, True)
@@ -367,7 +367,7 @@ def test_api_upload_applies_or_returns_a_problem_naming_the_row(client: TestClie
 def test_api_upload_size_limit(client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     clerk = factories.staff_user(session, username="imp-c6", division="110105")
     session.commit()
-    monkeypatch.setattr(jobs, "MAX_UPLOAD_BYTES", 100)
+    monkeypatch.setattr(tabular, "MAX_UPLOAD_BYTES", 100)
     big = b"id_number,name,residence_division\n" + b"x" * 200
     response = client.post("/api/v1/imports/employers", headers=factories.bearer(clerk),
                            files={"file": ("big.csv", big)})
