@@ -20,7 +20,7 @@ from renshe.card import api as card_api
 from renshe.card import pages as card_pages
 from renshe.certs import api as certs_api
 from renshe.certs import pages as certs_pages
-from renshe.core import db, messages
+from renshe.core import audit, db, messages
 from renshe.core.http import ELDERLY_COOKIE, DbSession, MaybePrincipal, templates
 from renshe.core.settings import get_settings
 from renshe.federation import pages as federation_pages
@@ -51,12 +51,16 @@ def create_app() -> FastAPI:
         stop = asyncio.Event()
         worker = asyncio.create_task(sharing_jobs.run_forever(lambda: db.sessions.factory(), stop)) \
             if get_settings().batch_worker else None
+        minutes = get_settings().audit_checkpoint_minutes
+        checkpoints = asyncio.create_task(audit.run_checkpoints(stop, minutes=minutes)) if minutes else None
         try:
             yield
         finally:
             stop.set()
             if worker is not None:
                 await worker
+            if checkpoints is not None:
+                await checkpoints
             if federation is not None:
                 await federation.stop()
 
