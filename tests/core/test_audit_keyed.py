@@ -61,7 +61,8 @@ def test_intact_chain_with_checkpoints_is_intact(session: Session, tmp_path: Pat
     assert audit.write_checkpoint(session, directory=tmp_path) == first  # nothing new: no second line
     _write(session, 2, start=3)
     second = audit.write_checkpoint(session, directory=tmp_path)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert (first.seq, first.rows, second.seq, second.rows) == (1, 3, 2, 5)
     _write(session, 1, start=5)
     report = audit.verify(session, checkpoint_dir=tmp_path)
