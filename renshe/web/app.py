@@ -35,6 +35,7 @@ from renshe.sharing import pages as sharing_pages
 from renshe.web import admin, auth, calendar_admin, errors
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
+from renshe.web.security import SecurityMiddleware
 
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall")
 
@@ -74,6 +75,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(SecurityMiddleware)  # cross-site refusal and security headers, after the request id
     app.add_middleware(RequestContextMiddleware)  # added last, so it runs first and sets the request id
     errors.install(app)
     templates.add_package("renshe.web")

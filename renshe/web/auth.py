@@ -80,11 +80,13 @@ def employer_token(data: EmployerTokenRequest, session: DbSession) -> TokenOut:
     return TokenOut(access_token=issue_token(principal, minutes=minutes), expires_in=minutes * 60)
 
 
-def _signed_in(token: str, target: str, minutes: int) -> Response:
+def _signed_in(token: str, target: str, minutes: int, *, staff_entrance: bool = False) -> Response:
     response = RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/",
                                 status_code=303)
-    response.set_cookie(TOKEN_COOKIE, token, max_age=minutes * 60, httponly=True, samesite="lax",
-                        secure=False)
+    # Staff never arrive signed in from another site's link: Strict. Citizens and employers often follow
+    # a link from a government portal, so Lax (cross-site writes are refused by web.security anyway).
+    response.set_cookie(TOKEN_COOKIE, token, max_age=minutes * 60, httponly=True,
+                        samesite="strict" if staff_entrance else "lax", secure=get_settings().secure_transport)
     return response
 
 
@@ -104,7 +106,7 @@ def staff_login(request: Request, session: DbSession, username: Annotated[str, F
         return templates.render(request, "login_staff.html", status_code=401, page_title="经办人员登录",
                                 next=next, error=exc.detail, username=username)
     minutes = get_settings().staff_token_minutes
-    return _signed_in(issue_token(principal, minutes=minutes), next, minutes)
+    return _signed_in(issue_token(principal, minutes=minutes), next, minutes, staff_entrance=True)
 
 
 @pages.get("/citizen/login")
