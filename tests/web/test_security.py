@@ -191,3 +191,13 @@ def test_no_new_inline_script_in_templates() -> None:
     found = {str(path.relative_to(root)) for path in root.rglob("templates/*.html")
              if INLINE_SCRIPT.search(text := path.read_text()) or INLINE_HANDLER.search(text)}
     assert found <= KNOWN_INLINE
+
+
+def test_only_the_api_docs_page_may_run_inline_script(client: TestClient) -> None:
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    assert "'unsafe-inline'" in docs.headers["content-security-policy"]
+    assert docs.headers["x-frame-options"] == "DENY"
+    for path in ("/", "/staff/login", "/citizen/login", "/openapi.json", "/healthz"):
+        policy = client.get(path).headers["content-security-policy"]
+        assert "script-src 'self';" in policy, path
