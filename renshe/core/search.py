@@ -8,16 +8,15 @@ on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import ColumnElement
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 
-def starts_with(column: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+def starts_with(column: SQLCoreOperations[str], text: str) -> ColumnElement[bool]:
     """`column LIKE '<text>%' ESCAPE '/'` with every wildcard in `text` taken literally."""
     return column.startswith(text, autoescape=True)
 
 
-def contains(column: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+def contains(column: SQLCoreOperations[str], text: str) -> ColumnElement[bool]:
     """`column LIKE '%<text>%' ESCAPE '/'` with every wildcard in `text` taken literally."""
     return column.contains(text, autoescape=True)
