@@ -187,14 +187,27 @@ def user_grant(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Walk the SM3 hash chain and report the first broken link."""
+    """Walk the keyed hash chain and check it against the signed checkpoints; name the first break."""
     with db.unit_of_work(write=False) as session:
         report = audit.verify(session)
     if report.ok:
-        console.print(f"[green]✓[/green] audit chain intact: {report.checked} entries")
+        console.print(f"[green]✓[/green] audit chain intact: {report.checked} entries, {report.checkpoints} "
+                      f"signed checkpoints ({report.uncovered} entries after the newest checkpoint)")
         return
-    _fail(f"audit chain broken at entry {report.broken_at}: {report.reason} ({report.checked} entries before it "
-          "are intact)", code=2)
+    where = f" at entry {report.broken_at}" if report.broken_at is not None else ""
+    _fail(f"audit chain broken{where}: {report.reason} ({report.checked} entries before it are intact)", code=2)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Write a signed checkpoint (row count, last hash, time) to RENSHE_AUDIT_CHECKPOINT_DIR."""
+    with db.unit_of_work(write=False) as session:
+        checkpoint = audit.write_checkpoint(session)
+    if checkpoint is None:
+        console.print("audit log is empty: no checkpoint written")
+        return
+    console.print(f"[green]✓[/green] checkpoint {checkpoint.seq}: {checkpoint.rows} entries up to "
+                  f"{checkpoint.last_id} at {checkpoint.at} ({get_settings().checkpoint_dir})")
 
 
 @app.command("check-id")

@@ -118,7 +118,8 @@ def app(session: Session):  # type: ignore[no-untyped-def]
 def client(app):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
-    with TestClient(app) as test_client:
+    # What a browser sends on this site's own requests: cookie-signed writes without it are refused (CSRF).
+    with TestClient(app, headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}) as test_client:
         yield test_client
 
 

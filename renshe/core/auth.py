@@ -51,6 +51,8 @@ class Principal:
     division_code: str = divisions.MINISTRY
     roles: tuple[str, ...] = ()
     permissions: frozenset[str] = field(default_factory=frozenset)
+    # The sign-in session the token belongs to (None: a machine token, e.g. client credentials).
+    session_id: str | None = None
 
     @property
     def role_label(self) -> str:
@@ -111,12 +113,15 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def issue_token(principal: Principal, *, minutes: int) -> str:
-    """A bearer token: base64url(JSON claims) '.' base64url(HMAC-SHA256)."""
-    claims = {
+def issue_token(principal: Principal, *, minutes: int, session_id: str | None = None) -> str:
+    """A bearer token: base64url(JSON claims) '.' base64url(HMAC-SHA256); with `session_id` it lives only
+    as long as that sign-in session (see `staff.require_session`)."""
+    claims: dict[str, object] = {
         "k": principal.kind, "s": principal.subject, "n": principal.display_name,
         "d": principal.division_code, "r": list(principal.roles), "exp": int(time.time()) + minutes * 60,
     }
+    if session_id is not None:
+        claims["sid"] = session_id
     body = _b64(json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode())
     mac = hmac.new(get_settings().key_bytes("token"), body.encode(), hashlib.sha256).digest()
     return f"{body}.{_b64(mac)}"
@@ -138,6 +143,7 @@ def read_token(token: str) -> Principal:
     return Principal(
         kind=claims["k"], subject=claims["s"], display_name=claims["n"], division_code=claims["d"],
         roles=roles, permissions=permissions_for(roles) if claims["k"] == "staff" else frozenset(),
+        session_id=claims.get("sid"),
     )
 
 

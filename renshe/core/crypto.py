@@ -1,4 +1,5 @@
-"""Field encryption (AES-256-GCM), keyed blind indexes (HMAC-SHA256), SM3 digests and PII masking."""
+"""Field encryption (AES-256-GCM), keyed blind indexes (HMAC-SHA256), SM3 digests, HMAC-SM3 (the audit
+chain's key) and PII masking."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from itertools import repeat
 from operator import itemgetter
 
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from renshe.core.settings import get_settings
@@ -83,6 +85,18 @@ def sm3_hex(data: bytes) -> str:
     digest = hashes.Hash(hashes.SM3())
     digest.update(data)
     return digest.finalize().hex()
+
+
+def hmac_sm3_hex(key: bytes, data: bytes) -> str:
+    """HMAC (RFC 2104) over SM3, as GB/T 15852.2 and GM/T 0042 use it; hex digest."""
+    mac = crypto_hmac.HMAC(key, hashes.SM3())
+    mac.update(data)
+    return mac.finalize().hex()
+
+
+def audit_key() -> bytes:
+    """The audit chain's HMAC-SM3 key (RENSHE_AUDIT_KEY, or the development key file)."""
+    return get_settings().key_bytes("audit")
 
 
 def mask_id_number(value: str) -> str:

@@ -206,6 +206,8 @@ async def optional_principal(request: Request) -> Principal | None:
     if not token:
         return None
     principal = read_token(token)
+    if principal.session_id is not None and not staff.session_cached_alive(principal.session_id):
+        await run_in_threadpool(staff.require_session, principal.session_id)  # logout, revocation, idle
     if principal.kind == "staff":
         # Roles and division come from the database (briefly cached), so a disabled or changed user
         # loses access within seconds, not when the token expires.

@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VAR_DIR = Path(os.environ.get("RENSHE_VAR_DIR", "var"))
+KEY_NAMES = ("data", "index", "token", "audit")
 
 
 class Settings(BaseSettings):
@@ -53,6 +54,21 @@ class Settings(BaseSettings):
     batch_result_days: int = Field(default=7, ge=1)
     log_json: bool = True
     log_level: str = "INFO"
+    # security
+    # HMAC-SM3 key of the audit chain (32 bytes, base64), held outside the database like the PII keys.
+    audit_key: str = ""
+    # Signed audit checkpoints (row count, last hash, time) go here; empty: `audit-checkpoints` beside
+    # the key file. Keep it on storage the database administrators cannot rewrite.
+    audit_checkpoint_dir: Path | None = None
+    audit_checkpoint_minutes: int = Field(default=10, ge=0)  # by the web process; 0: only the command
+    # Sign-in sessions end after this long without a request (the token lifetimes above are the
+    # absolute limits: staff_token_minutes, citizen_token_minutes).
+    session_idle_minutes: int = Field(default=30, ge=1)
+    # Cookies carry `Secure` and answers carry HSTS; None: on unless demo mode (local development).
+    cookie_secure: bool | None = None
+    hsts_seconds: int = Field(default=31_536_000, ge=0)  # 0: no Strict-Transport-Security header
+    # Further origins allowed to post to this site (comma-separated, e.g. a front door on another name).
+    allowed_origins: str = ""
 
     @field_validator("province_code")
     @classmethod
@@ -66,13 +82,23 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     def key_bytes(self, name: str) -> bytes:
-        """Return one of the three keys, loading or creating the development key file if unset."""
+        """Return one of the keys (data, index, token, audit), loading or creating the development key
+        file if unset."""
         return _decoded_key(name, getattr(self, f"{name}_key"), self.key_file)
 
     # card ------------------------------------------------------------------------------------------
     # How long one dynamic e-SSC QR code is valid, and how often the citizen's page refreshes it
     # (`RENSHE_ESSC_CODE_SECONDS`).
     essc_code_seconds: int = Field(default=60, ge=1)
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.audit_checkpoint_dir or self.key_file.parent / "audit-checkpoints"
+
+    @property
+    def secure_transport(self) -> bool:
+        """Cookies marked `Secure` and HSTS sent: on in production, off in demo mode unless set."""
+        return (not self.demo_mode) if self.cookie_secure is None else self.cookie_secure
 
 
 @lru_cache(maxsize=16)
@@ -87,11 +113,13 @@ def _decoded_key(name: str, value: str, key_file: Path) -> bytes:
 def _development_keys(path: Path) -> dict[str, str]:
     import json
 
-    if path.exists():
-        loaded: dict[str, str] = json.loads(path.read_text())
-        return loaded
+    keys: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = [name for name in KEY_NAMES if name not in keys]
+    if not missing:
+        return keys
+    # A key file written before a key existed (the audit key) gains it; the others are kept as they are.
+    keys.update({name: base64.b64encode(secrets.token_bytes(32)).decode() for name in missing})
     path.parent.mkdir(parents=True, exist_ok=True)
-    keys = {name: base64.b64encode(secrets.token_bytes(32)).decode() for name in ("data", "index", "token")}
     path.write_text(json.dumps(keys))
     path.chmod(0o600)
     return keys

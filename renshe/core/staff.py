@@ -1,15 +1,19 @@
-"""Staff users: creation, sign-in (password + optional TOTP), named grants such as `pii.unmask`."""
+"""Staff users: creation, sign-in (password + optional TOTP), named grants such as `pii.unmask`; the
+sign-in sessions of every entrance (revocation, idle and absolute timeouts)."""
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, divisions
+from renshe.core import audit, db, divisions
 from renshe.core.auth import (
     GRANT_ONLY_PERMISSIONS,
     Principal,
@@ -18,8 +22,9 @@ from renshe.core.auth import (
     permissions_for,
     verify_password,
 )
+from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
-from renshe.core.models import StaffGrant, StaffUser
+from renshe.core.models import SignInSession, StaffGrant, StaffUser, new_public_id
 from renshe.core.settings import get_settings
 
 
@@ -193,3 +198,130 @@ def grants_of(session: Session, usernames: list[str]) -> dict[str, list[str]]:
     for username, permission in rows:
         result.setdefault(username, []).append(permission)
     return result
+
+
+# --------------------------------------------------------------------------- sign-in sessions
+# Every interactive sign-in (staff, citizen, employer) opens a row in `auth_sessions` whose id travels in
+# the token. `require_session` is the one check a request makes: cached for SESSION_TTL seconds per process
+# (dropped at once by `end_session` in this process), otherwise one read by the unique `sid`.
+
+SESSION_TTL = 5.0
+TOUCH_SECONDS = 60  # last_seen_at is written at most this often per session (it drives the idle timeout)
+clock: Callable[[], datetime] = utcnow  # injectable: tests move time forward
+_live_sessions: dict[str, float] = {}
+log = logging.getLogger(__name__)
+
+
+def start_session(session: Session, *, principal: Principal, minutes: int, client_addr: str = "-",
+                  user_agent: str = "") -> str:
+    """Open a sign-in session in the caller's transaction; return its id for the token."""
+    now = clock()
+    row = SignInSession(sid=new_public_id(), kind=principal.kind, subject=principal.subject[:64],
+                        created_at=now, last_seen_at=now, expires_at=now + timedelta(minutes=minutes),
+                        client_addr=client_addr[:64], user_agent=user_agent[:200])
+    if db.is_reading(session):
+        # A password sign-in checks the hash on a reading session (no writer's turn held meanwhile):
+        # the session row is written right after the route, in the request's deferred unit of work.
+        db.defer_write(session, lambda writer: writer.add(row))
+    else:
+        session.add(row)
+        session.flush()
+    return row.sid
+
+
+def _why_ended(row: SignInSession | None, now: datetime) -> str | None:
+    if row is None:
+        return "登录会话不存在，请重新登录"
+    if row.ended_at is not None:
+        return "已退出登录，请重新登录"
+    if row.expires_at <= now:
+        return "登录已过期，请重新登录"
+    if row.last_seen_at + timedelta(minutes=get_settings().session_idle_minutes) <= now:
+        return "长时间未操作，登录已失效，请重新登录"
+    return None
+
+
+def session_cached_alive(sid: str) -> bool:
+    """True when this process saw the session alive less than SESSION_TTL seconds ago (no query)."""
+    until = _live_sessions.get(sid)
+    return until is not None and until >= time.monotonic()
+
+
+def require_session(sid: str) -> None:
+    """Refuse (401 `renshe:auth/session-ended`) a token whose session was ended, revoked, expired or left
+    idle; otherwise remember it alive for a few seconds. One indexed read in a short session of its own
+    (the request's may be a writer); the idle clock is moved at most every TOUCH_SECONDS."""
+    now = clock()
+    with db.sessions.factory() as read:
+        row = read.scalar(select(SignInSession).where(SignInSession.sid == sid))
+        reason = _why_ended(row, now)
+        stale = row is not None and (now - row.last_seen_at).total_seconds() >= TOUCH_SECONDS
+    if reason is not None:
+        _live_sessions.pop(sid, None)
+        raise Unauthorized(reason, code="renshe:auth/session-ended")
+    if stale:
+        _touch(sid, now)
+    if len(_live_sessions) > 10_000:
+        _live_sessions.clear()
+    _live_sessions[sid] = time.monotonic() + SESSION_TTL
+
+
+def forget_sessions() -> None:
+    """Drop every cached "alive" answer (tests; a process that learns of a mass revocation)."""
+    _live_sessions.clear()
+
+
+def _touch(sid: str, now: datetime) -> None:
+    """Move the session's idle clock in a short write of its own; on SQLite only when the writer's turn is
+    free right now (a busy writer must not hold up a reading request: the next check tries again)."""
+    probe = db.sessions.factory()
+    lock = db.writer_lock(probe)
+    probe.close()
+    try:
+        if lock is not None:
+            try:
+                lock.acquire(timeout=0)
+            except TimeoutError:
+                return
+            try:
+                write = db.open_session(write=True, lock_held=True)
+            except BaseException:
+                lock.release()
+                raise
+        else:
+            write = db.open_session(write=True)
+        try:
+            write.execute(update(SignInSession).where(SignInSession.sid == sid, SignInSession.ended_at.is_(None))
+                          .values(last_seen_at=now))
+        except BaseException:
+            db.finish(write, success=False)
+            raise
+        db.finish(write, success=True)
+    except Exception:  # the idle clock is best effort; the request itself goes on
+        log.exception("could not record session activity")
+
+
+def end_session(session: Session, *, actor: Principal, sid: str, reason: str = "logout") -> bool:
+    """End one of the actor's own sessions (logout, or from the sessions page); audited. False when it was
+    not theirs or already ended."""
+    row = session.scalar(select(SignInSession).where(
+        SignInSession.sid == sid, SignInSession.kind == actor.kind, SignInSession.subject == actor.subject))
+    _live_sessions.pop(sid, None)
+    if row is None or row.ended_at is not None:
+        return False
+    row.ended_at = clock()
+    row.ended_reason = reason
+    session.flush()
+    audit.record(session, actor=actor, action="auth.sign_out" if reason == "logout" else "auth.session_end",
+                 entity_type="session", entity_id=sid, after={"reason": reason})
+    return True
+
+
+def active_sessions(session: Session, *, actor: Principal) -> list[SignInSession]:
+    """The actor's sessions that still work (not ended, not expired, not idle), newest first."""
+    now = clock()
+    stmt = (select(SignInSession)
+            .where(SignInSession.kind == actor.kind, SignInSession.subject == actor.subject,
+                   SignInSession.ended_at.is_(None), SignInSession.expires_at > now)
+            .order_by(SignInSession.created_at.desc()).limit(100))
+    return [row for row in session.scalars(stmt) if _why_ended(row, now) is None]

@@ -58,6 +58,8 @@ class ChainReportOut(BaseModel):
     checked: int
     broken_at: int | None
     reason: str | None
+    checkpoints: int = Field(description="核对过的签名检查点数")
+    uncovered: int = Field(description="最新检查点之后的记录数")
 
 
 def _division_out(d: divisions.Division) -> DivisionOut:
@@ -108,7 +110,8 @@ def create_staff(data: StaffUserIn, session: DbSession, principal: CurrentPrinci
 def verify_audit(session: DbSession, principal: CurrentPrincipal) -> ChainReportOut:
     principal.require("audit.verify")
     report = audit.verify(session)
-    return ChainReportOut(ok=report.ok, checked=report.checked, broken_at=report.broken_at, reason=report.reason)
+    return ChainReportOut(ok=report.ok, checked=report.checked, broken_at=report.broken_at, reason=report.reason,
+                          checkpoints=report.checkpoints, uncovered=report.uncovered)
 
 
 @pages.get("/staff/users")

@@ -20,7 +20,7 @@ from renshe.card import api as card_api
 from renshe.card import pages as card_pages
 from renshe.certs import api as certs_api
 from renshe.certs import pages as certs_pages
-from renshe.core import db, messages
+from renshe.core import audit, db, messages
 from renshe.core.http import ELDERLY_COOKIE, DbSession, MaybePrincipal, templates
 from renshe.core.settings import get_settings
 from renshe.federation import pages as federation_pages
@@ -35,6 +35,7 @@ from renshe.sharing import pages as sharing_pages
 from renshe.web import admin, auth, calendar_admin, errors
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
+from renshe.web.security import SecurityMiddleware
 
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall")
 
@@ -51,12 +52,16 @@ def create_app() -> FastAPI:
         stop = asyncio.Event()
         worker = asyncio.create_task(sharing_jobs.run_forever(lambda: db.sessions.factory(), stop)) \
             if get_settings().batch_worker else None
+        minutes = get_settings().audit_checkpoint_minutes
+        checkpoints = asyncio.create_task(audit.run_checkpoints(stop, minutes=minutes)) if minutes else None
         try:
             yield
         finally:
             stop.set()
             if worker is not None:
                 await worker
+            if checkpoints is not None:
+                await checkpoints
             if federation is not None:
                 await federation.stop()
 
@@ -70,6 +75,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(SecurityMiddleware)  # cross-site refusal and security headers, after the request id
     app.add_middleware(RequestContextMiddleware)  # added last, so it runs first and sets the request id
     errors.install(app)
     templates.add_package("renshe.web")

@@ -8,18 +8,20 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from renshe.core import staff
-from renshe.core.auth import issue_token
-from renshe.core.errors import DomainError
-from renshe.core.http import TOKEN_COOKIE, DbSession, ReadSession, templates
+from renshe.core.auth import Principal, issue_token, read_token
+from renshe.core.errors import DomainError, NotFound
+from renshe.core.http import TOKEN_COOKIE, DbSession, ReadSession, require_kind, templates
 from renshe.core.settings import get_settings
 from renshe.registry import service as registry
 from renshe.web.errors import record_denial
 
 api = APIRouter(prefix="/api/v1/auth", tags=["auth 认证"])
 pages = APIRouter(include_in_schema=False)
+Staff = Annotated[Principal, require_kind("staff")]
 
 # Password sign-ins only read: they run on a reading session, so the password hash is checked without
 # holding the writer's turn, and their audit row (success or failure) is written right after the route
@@ -53,11 +55,11 @@ class EmployerTokenRequest(BaseModel):
 
 
 @api.post("/token", response_model=TokenOut, summary="经办人员登录 Staff sign-in (OAuth2 password)")
-def staff_token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: ReadSession,
+def staff_token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: ReadSession,
                 totp: Annotated[str | None, Form(description="动态口令（已启用时必填）")] = None) -> TokenOut:
     principal = staff.authenticate(session, username=form.username, password=form.password, totp=totp)
     minutes = get_settings().staff_token_minutes
-    return TokenOut(access_token=issue_token(principal, minutes=minutes), expires_in=minutes * 60)
+    return TokenOut(access_token=_token(session, request, principal, minutes), expires_in=minutes * 60)
 
 
 @api.post("/citizen/code", response_model=CodeSent, summary="发送登录验证码 Send a sign-in code to the citizen")
@@ -67,28 +69,58 @@ def citizen_code(data: CodeRequest, session: DbSession) -> CodeSent:
 
 
 @api.post("/citizen/token", response_model=TokenOut, summary="个人登录 Citizen sign-in with the code")
-def citizen_token(data: CitizenTokenRequest, session: DbSession) -> TokenOut:
+def citizen_token(request: Request, data: CitizenTokenRequest, session: DbSession) -> TokenOut:
     principal, error = registry.citizen_sign_in(session, id_number=data.id_number, code=data.code)
     if error is not None or principal is None:
         failure = error or DomainError("renshe:auth", "登录失败", 401)
         failure.persist = True  # a wrong code counts against the attempts left
         raise failure
     minutes = get_settings().citizen_token_minutes
-    return TokenOut(access_token=issue_token(principal, minutes=minutes), expires_in=minutes * 60)
+    return TokenOut(access_token=_token(session, request, principal, minutes), expires_in=minutes * 60)
 
 
 @api.post("/employer/token", response_model=TokenOut, summary="单位登录 Employer agent sign-in")
-def employer_token(data: EmployerTokenRequest, session: ReadSession) -> TokenOut:
+def employer_token(request: Request, data: EmployerTokenRequest, session: ReadSession) -> TokenOut:
     principal = registry.authenticate_employer(session, credit_code=data.credit_code, password=data.password)
     minutes = get_settings().citizen_token_minutes
-    return TokenOut(access_token=issue_token(principal, minutes=minutes), expires_in=minutes * 60)
+    return TokenOut(access_token=_token(session, request, principal, minutes), expires_in=minutes * 60)
 
 
-def _signed_in(token: str, target: str, minutes: int) -> Response:
+@api.post("/logout", status_code=204, summary="退出登录 End this token's session")
+def api_logout(request: Request, session: DbSession) -> Response:
+    """The token stops working at once, on the API and on pages (its sign-in session is ended)."""
+    _end_own_session(session, request)
+    return Response(status_code=204)
+
+
+def _token(session: Session, request: Request, principal: Principal, minutes: int) -> str:
+    """A token bound to a new sign-in session (ended by logout, revocation, the idle or absolute limit)."""
+    sid = staff.start_session(session, principal=principal, minutes=minutes,
+                              client_addr=request.client.host if request.client else "-",
+                              user_agent=request.headers.get("user-agent", ""))
+    return issue_token(principal, minutes=minutes, session_id=sid)
+
+
+def _end_own_session(session: Session, request: Request) -> None:
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else request.cookies.get(TOKEN_COOKIE)
+    if not token:
+        return
+    try:
+        principal = read_token(token)
+    except DomainError:  # expired or malformed: nothing left to end
+        return
+    if principal.session_id is not None:
+        staff.end_session(session, actor=principal, sid=principal.session_id)
+
+
+def _signed_in(token: str, target: str, minutes: int, *, staff_entrance: bool = False) -> Response:
     response = RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/",
                                 status_code=303)
-    response.set_cookie(TOKEN_COOKIE, token, max_age=minutes * 60, httponly=True, samesite="lax",
-                        secure=False)
+    # Staff never arrive signed in from another site's link: Strict. Citizens and employers often follow
+    # a link from a government portal, so Lax (cross-site writes are refused by web.security anyway).
+    response.set_cookie(TOKEN_COOKIE, token, max_age=minutes * 60, httponly=True,
+                        samesite="strict" if staff_entrance else "lax", secure=get_settings().secure_transport)
     return response
 
 
@@ -108,7 +140,7 @@ def staff_login(request: Request, session: ReadSession, username: Annotated[str,
         return templates.render(request, "login_staff.html", status_code=401, page_title="经办人员登录",
                                 next=next, error=exc.detail, username=username)
     minutes = get_settings().staff_token_minutes
-    return _signed_in(issue_token(principal, minutes=minutes), next, minutes)
+    return _signed_in(_token(session, request, principal, minutes), next, minutes, staff_entrance=True)
 
 
 @pages.get("/citizen/login")
@@ -139,7 +171,7 @@ def citizen_login(request: Request, session: DbSession, id_number: Annotated[str
         return templates.render(request, "login_citizen.html", status_code=401, step="code",
                                 error=error.detail if error else "登录失败", **context)
     minutes = get_settings().citizen_token_minutes
-    return _signed_in(issue_token(principal, minutes=minutes), next, minutes)
+    return _signed_in(_token(session, request, principal, minutes), next, minutes)
 
 
 @pages.get("/employer/login")
@@ -157,11 +189,39 @@ def employer_login(request: Request, session: ReadSession, credit_code: Annotate
         return templates.render(request, "login_employer.html", status_code=401, page_title="单位登录",
                                 next=next, error=exc.detail, credit_code=credit_code)
     minutes = get_settings().citizen_token_minutes
-    return _signed_in(issue_token(principal, minutes=minutes), next, minutes)
+    return _signed_in(_token(session, request, principal, minutes), next, minutes)
 
 
 @pages.post("/logout")
-def logout() -> Response:
+def logout(request: Request, session: DbSession) -> Response:
+    _end_own_session(session, request)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(TOKEN_COOKIE)
     return response
+
+
+@pages.get("/staff/sessions")
+def sessions_page(request: Request, session: DbSession, principal: Staff) -> Response:
+    """The staff member's own sign-in sessions that still work, each of which they may end."""
+    return templates.render(request, "staff_sessions.html", page_title="登录会话",
+                            sessions=staff.active_sessions(session, actor=principal),
+                            current=_current_sid(request))
+
+
+@pages.post("/staff/sessions/{sid}/end")
+def end_session_page(request: Request, sid: str, session: DbSession, principal: Staff) -> Response:
+    if not staff.end_session(session, actor=principal, sid=sid, reason="revoked"):
+        raise NotFound("该登录会话", code="renshe:auth/session-not-found")
+    if sid == _current_sid(request):  # ended the one in use: signed out
+        response = RedirectResponse("/staff/login", status_code=303)
+        response.delete_cookie(TOKEN_COOKIE)
+        return response
+    return RedirectResponse("/staff/sessions", status_code=303)
+
+
+def _current_sid(request: Request) -> str | None:
+    token = request.cookies.get(TOKEN_COOKIE)
+    try:
+        return read_token(token).session_id if token else None
+    except DomainError:
+        return None

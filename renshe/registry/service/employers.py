@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, divisions, ids
+from renshe.core import audit, divisions, ids, search
 from renshe.core.auth import Principal, deny, hash_password, verify_password
 from renshe.core.errors import (
     Conflict,
@@ -118,7 +118,7 @@ def search_employers(
         stmt = stmt.where(Employer.division_code.startswith(prefix))
     q = (q or "").strip()
     if q:
-        stmt = stmt.where(or_(Employer.credit_code == q.upper(), Employer.name.contains(q)))
+        stmt = stmt.where(or_(Employer.credit_code == q.upper(), search.contains(Employer.name, q)))
     rows = list(session.scalars(stmt.order_by(Employer.id).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from renshe.core import audit, crypto, divisions, ids, staff
+from renshe.core import audit, crypto, divisions, ids, search, staff
 from renshe.core.auth import Principal, deny
 from renshe.core.db import utcnow
 from renshe.core.errors import (
@@ -227,9 +227,9 @@ def search_persons(
         if len(compact) in (15, 18) and compact[:-1].isdigit():
             stmt = stmt.where(Person.id_number_index == id_index(compact))
         else:
-            stmt = stmt.where(or_(Person.name == q, Person.name.startswith(q)))
+            stmt = stmt.where(or_(Person.name == q, search.starts_with(Person.name, q)))
     if division:
-        stmt = stmt.where(Person.residence_division.startswith(divisions.scope_prefix(division)))
+        stmt = stmt.where(search.starts_with(Person.residence_division, divisions.scope_prefix(division)))
     rows = list(session.scalars(stmt.order_by(Person.id).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
