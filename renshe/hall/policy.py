@@ -136,17 +136,28 @@ def refuse(actor: Principal, action: str, target: Any = None, *, entity_type: st
     raise error
 
 
+_PERSON_KEY = "renshe.hall.citizen_person"
+
+
+def _person_of_citizen(session: Session, actor: Principal) -> int | None:
+    """The citizen's person key, looked up once per unit of work (a page asks several times)."""
+    known: dict[str, int | None] = session.info.setdefault(_PERSON_KEY, {})
+    if actor.subject not in known:
+        known[actor.subject] = registry.person_pk(session, public_id=actor.subject)
+    return known[actor.subject]
+
+
 def is_party(session: Session, actor: Principal, application: Application) -> bool:
     """The citizen is the applicant or the agent (代办人) of the application."""
     if actor.kind != "citizen":
         return False
-    person_id = registry.person_pk(session, public_id=actor.subject)
+    person_id = _person_of_citizen(session, actor)
     return person_id is not None and person_id in (application.applicant_id, application.agent_id)
 
 
 def is_applicant(session: Session, actor: Principal, application: Application) -> bool:
     """The citizen is the applicant themself (their own view: personal numbers shown in full)."""
-    return actor.kind == "citizen" and actor.subject == registry.public_id_of(session, application.applicant_id)
+    return actor.kind == "citizen" and _person_of_citizen(session, actor) == application.applicant_id
 
 
 def can_see(session: Session, actor: Principal, application: Application) -> bool:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from renshe.core import audit, crypto, divisions, paging
 from renshe.core.auth import Principal, deny
@@ -33,6 +34,11 @@ ACTION_LABELS = {
     "deliver": "送达结果", "withdraw": "撤回申请",
 }
 MASKERS = {"id_number": crypto.mask_id_number, "phone": crypto.mask_phone, "bank_account": crypto.mask_bank_account}
+
+
+# A list shows summaries: the sealed form and the other large columns load only if a row is opened.
+LIST_DEFERRED = tuple(defer(c) for c in (Application.form_encrypted, Application.prefill, Application.representation,
+                                          Application.supplement_request, Application.decision_reason))
 
 
 def near_due_workdays() -> int:
@@ -57,9 +63,25 @@ def workflow_of(revision: ItemRevision) -> workflow.Workflow:
     return parsed
 
 
+_FORMS: dict[int, tuple[Any, list[forms.FormField]]] = {}
+
+
 def form_fields(revision: ItemRevision) -> list[forms.FormField]:
-    """The revision's form as fields, in order."""
-    return forms.check_schema(revision.form)
+    """The revision's form as fields, in order (checked once per revision, like `workflow_of`)."""
+    found = _FORMS.get(revision.id)
+    if found is not None and (found[0] is revision.form or found[0] == revision.form):
+        return list(found[1])
+    fields = forms.check_schema(revision.form)
+    if len(_FORMS) >= 4096:
+        _FORMS.clear()
+    _FORMS[revision.id] = (revision.form, fields)
+    return list(fields)
+
+
+@lru_cache(maxsize=8192)
+def division_name(code: str) -> str:
+    """A division's full name (北京市朝阳区); the code table is static, so names are kept."""
+    return divisions.full_name(code)
 
 
 def prefill_for(session: Session, *, person: registry.Person, revision: ItemRevision) -> dict[str, sharing.Prefilled]:
@@ -112,7 +134,7 @@ def form_view(session: Session, application: Application, *, actor: Principal,
         shown = MASKERS[field.pii](str(value)) if masked and field.pii else value
         display = field.label_of(shown) if not masked else str(shown)
         if field.name == "residence_division" and isinstance(value, str) and value:
-            display = f"{value} {divisions.full_name(value)}"
+            display = f"{value} {division_name(value)}"
         src = provenance.get(field.name)
         out.append(schemas.FieldValue(
             name=field.name, title=field.title, group=field.group, value=shown, display=display,
@@ -151,7 +173,8 @@ def queue(
     """The caller's work queue, scoped to their division and below before it is paged."""
     policy.require(actor, "queue.read")
     limit = max(1, min(limit, 200))
-    stmt: Select[Any] = select(Application).where(Application.id > paging.decode_cursor(cursor))
+    stmt: Select[Any] = select(Application).options(*LIST_DEFERRED).where(
+        Application.id > paging.decode_cursor(cursor))
     scope = in_division(Application.division_code, actor.division_code)
     if scope is not None:
         stmt = stmt.where(scope)
@@ -208,7 +231,8 @@ def applications_of(session: Session, *, actor: Principal, limit: int = 100) -> 
     """A citizen's own applications and those they filed for others, newest first."""
     policy.require(actor, "application.list_own")
     person_id = registry.person_pk(session, public_id=actor.subject)
-    stmt = (select(Application).where(or_(Application.applicant_id == person_id, Application.agent_id == person_id))
+    stmt = (select(Application).options(*LIST_DEFERRED)
+            .where(or_(Application.applicant_id == person_id, Application.agent_id == person_id))
             .order_by(Application.id.desc()).limit(limit))
     return list(session.scalars(stmt))
 
@@ -237,9 +261,20 @@ def deadline(session: Session, application: Application) -> schemas.DeadlineOut:
         running=running)
 
 
+_LABELS: dict[tuple[int, str], workflow.Workflow] = {}
+
+
 def state_label(application: Application) -> str:
-    """The application's state in the words of its workflow (cached per revision)."""
-    return workflow_of(application.revision).label_of(application.state)
+    """The application's state in the words of its workflow, kept per revision: a list page neither
+    loads each row's revision nor serialises its workflow."""
+    key = (application.revision_id, application.item_code)
+    wf = _LABELS.get(key)
+    if wf is None:
+        wf = workflow_of(application.revision)
+        if len(_LABELS) >= 4096:
+            _LABELS.clear()
+        _LABELS[key] = wf
+    return wf.label_of(application.state)
 
 
 def summary_out(session: Session, application: Application) -> schemas.ApplicationSummary:
@@ -250,7 +285,7 @@ def summary_out(session: Session, application: Application) -> schemas.Applicati
         state_label=state_label(application), channel=application.channel,
         channel_label=schemas.CHANNEL_LABELS[application.channel], applicant_name=application.applicant_name,
         applicant_id_number=application.applicant_id_masked, division_code=application.division_code,
-        division_name=divisions.full_name(application.division_code), submitted_at=application.submitted_at,
+        division_name=division_name(application.division_code), submitted_at=application.submitted_at,
         accepted_at=application.accepted_at, decided_at=application.decided_at, decision=application.decision,
         deadline=deadline(session, application))
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from renshe.core import divisions
 from renshe.core.auth import Principal
 from renshe.core.errors import FieldError
 from renshe.core.http import DbSession, MaybePrincipal, templates
@@ -159,7 +158,7 @@ def staff_queue(request: Request, session: DbSession, principal: Staff,
         filters={"item": item, "state": state, "due": due},
         default_states=policy.default_states(principal),
         notices=supervision.open_notices(session, actor=principal, limit=20),
-        division_name=divisions.full_name(principal.division_code) or "全国")
+        division_name=reading.division_name(principal.division_code) or "全国")
 
 
 @router.get("/staff/hall/applications/{public_id}")
