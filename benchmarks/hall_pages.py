@@ -137,7 +137,10 @@ CATEGORIES = (  # first match from the leaf up
     ("uvicorn HTTP protocol", r"\(uvicorn/|httptools"),
     ("asyncio event loop", r"\(asyncio/|uvloop|selectors\.py"),
 )
-IDLE = re.compile(r"^(wait|select|poll|epoll_wait|_worker|get|acquire|sleep) \(|\(threading\.py:\d+\)$")
+# Idle leaves: pool threads waiting for work, and the event loop's thread inside epoll (py-spy shows
+# `Runner.run` as its leaf without native frames).
+IDLE = re.compile(r"^(wait|select|poll|epoll_wait|_worker|get|acquire|sleep|Runner\.run|run_forever|_run_once) \(|"
+                  r"\(threading\.py:\d+\)$")
 
 
 def categorise(collapsed: Path, *, rate: float, requests: int) -> dict[str, Any]:

@@ -86,6 +86,8 @@ RULES: dict[str, Rule] = {
     # 超期督办
     "supervision.oversee": Rule(lambda a, _t: _supervises(a), "renshe:hall/supervisor-only",
                                 "只有监管人员可以查看和发出督办"),
+    "supervision.read_only": Rule(lambda a, _t: a.kind == "staff" and "supervisor" in a.roles,
+                                  "renshe:hall/supervisor-only", "监管人员只读"),
     "supervision.notify": Rule(_reaches, "renshe:hall/out-of-reach", "该办件不在您的监管范围内"),
     # 好差评 and 整改
     "review.rate_online": Rule(lambda a, _t: a.kind == "citizen", "renshe:hall/rate-applicant-only",

@@ -27,10 +27,11 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/citizen/hall")
-def catalog_page(request: Request, session: DbSession, _principal: MaybePrincipal) -> Response:
+def catalog_page(request: Request, session: DbSession, principal: MaybePrincipal) -> Response:
     rows = catalog.catalog(session)
     return templates.render(request, "hall_catalog.html", page_title="办事服务（事项目录）", rows=rows,
-                            bundles=bundles.definitions())
+                            bundles=bundles.definitions(),
+                            may={"apply": principal is not None and policy.can(principal, "application.apply")})
 
 
 def detail_extras(session: DbSession, application: Application, principal: Principal) -> dict[str, Any]:
@@ -158,6 +159,7 @@ def staff_queue(request: Request, session: DbSession, principal: Staff,
         filters={"item": item, "state": state, "due": due},
         default_states=policy.default_states(principal),
         notices=supervision.open_notices(session, actor=principal, limit=20),
+        may={"window": policy.can(principal, "window.file"), "oversee": supervision.is_supervisor(principal)},
         division_name=reading.division_name(principal.division_code) or "全国")
 
 
@@ -179,7 +181,8 @@ def _staff_detail(request: Request, session: DbSession, application: Application
         blocked = "您是本办件的受理人，按规定不能审核本办件，请交由其他审核人员办理。"
     return templates.render(request, "hall_staff_application.html", status_code=status_code,
                             page_title=f"办件 {application.number}", actions=actions, errors=errors or [],
-                            blocked=blocked, deliveries=schemas.DELIVERY_METHODS, **context)
+                            blocked=blocked, deliveries=schemas.DELIVERY_METHODS,
+                            may={"oversee": policy.can(principal, "supervision.read_only")}, **context)
 
 
 @router.post("/staff/hall/applications/{public_id}/act")
