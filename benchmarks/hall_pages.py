@@ -251,7 +251,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "seconds_per_target": args.seconds, "bulk_insert_seconds": round(insert_seconds, 1),
         "anchor": "fastapi_empty: an empty FastAPI async route, same uvicorn settings, same run",
         "goal": {"queue_p95_ms_below": 200, "progress_p95_ms_below": 200},
-        "goal_met": {k: results[k]["p95_ms"] < 200 and results[k]["status_errors"] == 0 for k in ("queue", "progress")},
+        # wrk drops a request that takes over its 2 s timeout: a run that completed nothing did not meet it.
+        "goal_met": {k: results[k]["requests"] > 0 and results[k]["p95_ms"] < 200 and results[k]["status_errors"] == 0
+                     for k in ("queue", "progress")},
         "targets": results,
         "throughput_ratio_to_anchor": {k: round(v["requests_per_second"] / max(anchor["requests_per_second"], 0.1), 4)
                                        for k, v in results.items()},
