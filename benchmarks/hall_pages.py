@@ -1,17 +1,25 @@
 """Hall pages benchmark: the staff queue page and the citizen progress page with 100,000 applications in the
-database, 50 concurrent connections (wrk), against the bare ASGI app in the same run.
+database, 50 concurrent connections (wrk), against an EMPTY FastAPI route served with the same server settings
+in the same run (the anchor: the framework's own cost); the bare ASGI app stays in the JSON as the physical
+limit. Goal (issue 13): p95 < 200 ms for both pages.
 
     .venv/bin/python benchmarks/hall_pages.py              # 100,000 applications, 10 s per target
     .venv/bin/python benchmarks/hall_pages.py --quick      # 20,000 applications, 5 s per target
+    .venv/bin/python benchmarks/hall_pages.py --py-spy 8   # also a py-spy breakdown of each page (8 s each)
 
 1. A demo province (Beijing, 2,000 persons) is seeded into a fresh SQLite file; 100,000 applications are
    bulk-inserted by a child process with renshe's own cipher (each form sealed for its application, so
    the citizen's detail page decrypts real data), spread over the 16 counties and the workflow's states.
-2. renshe and the bare app run under uvicorn, one worker each; wrk (50 connections, 2 threads) measures
-   - `bare`: the anchor;
+2. renshe, the empty FastAPI app and the bare app run under uvicorn, one worker each; wrk (50 connections,
+   2 threads) measures
+   - `fastapi_empty`: the anchor, an `async def` route returning a small JSON object;
+   - `bare`: a bare ASGI callable (the physical limit of the server and the client);
    - `queue`: `GET /staff/hall` as clerk-110105 (the default queue: the clerk's states, paged by 20);
    - `progress`: `GET /citizen/applications/{id}` as a citizen, rotating over their applications.
    p50/p90/p95/p99 latency (wrk's closed loop), requests per second, errors (non-2xx and socket).
+3. With --py-spy, each page is sampled by py-spy while wrk drives it with 4 connections, and the samples are
+   sorted into categories (template, ORM and driver, state labels and deadlines, framework, ...).
+`os.getloadavg()` is recorded before and after: the machine is shared, so compare within one run.
 
 Writes benchmarks/results/hall_pages.json.
 """
@@ -21,10 +29,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +65,7 @@ from datetime import date, timedelta
 from sqlalchemy import insert, select
 from renshe.core import db
 from renshe.core.auth import Principal, issue_token
-from renshe.hall import service
+from renshe.hall.applications import reading
 from renshe.hall.models import Application, HallItem, ItemRevision
 from renshe.registry.models import Person
 
@@ -81,7 +92,7 @@ with db.unit_of_work() as session:
                           item_code=item.code, item_name=item.name, case_type="promised", applicant_id=person.id,
                           applicant_name=person.name, applicant_id_masked=person.id_number_masked,
                           channel="online", created_by=person.public_id, division_code=person.residence_division,
-                          state=state, form_encrypted=service._seal(form, f"{service.FORM_PURPOSE}:{public_id}"),
+                          state=state, form_encrypted=reading.seal(form, f"{reading.FORM_PURPOSE}:{public_id}"),
                           prefill={}, promised_limit_days=5, legal_limit_days=10, due_date=due, paused_workdays=0,
                           version=1))
         if person.id == me.id:
@@ -107,6 +118,73 @@ def run_wrk(wrk: str, url: str, script: Path, seconds: float, connections: int) 
     for key in ("p50_us", "p90_us", "p95_us", "p99_us", "max_us"):
         data[key.replace("_us", "_ms")] = round(figures[key] / 1000, 1)
     return data
+
+
+CATEGORIES = (  # first match from the leaf up
+    ("template rendering (Jinja2)", r"\(jinja2/|/templates/|\(markupsafe/"),
+    ("state labels and workflow", r"workflow_of|\(renshe/hall/workflow\.py"),
+    ("deadlines and the working-day calendar",
+     r"\(renshe/core/workdays\.py|deadline \(renshe/hall|\(renshe/hall/clock\.py"),
+    ("form decryption and masking", r"\(renshe/core/crypto\.py|\(cryptography/"),
+    ("DB: SQLite driver", r"\(sqlite3/|execute \(|fetch"),
+    ("DB: SQLAlchemy ORM and Core", r"\(sqlalchemy/"),
+    ("pydantic (summaries, validation)", r"\(pydantic|pydantic_core"),
+    ("auth, principal, session (renshe kernel)", r"\(renshe/core/"),
+    ("hall services and pages, other", r"\(renshe/hall/"),
+    ("renshe web middleware and errors", r"\(renshe/web/"),
+    ("FastAPI/Starlette routing, dependencies, middleware", r"\(fastapi/|\(starlette/"),
+    ("threadpool handoff (anyio)", r"\(anyio/|threading\.py|concurrent/"),
+    ("uvicorn HTTP protocol", r"\(uvicorn/|httptools"),
+    ("asyncio event loop", r"\(asyncio/|uvloop|selectors\.py"),
+)
+# Idle leaves: pool threads waiting for work, and the event loop's thread inside epoll (py-spy shows
+# `Runner.run` as its leaf without native frames).
+IDLE = re.compile(r"^(wait|select|poll|epoll_wait|_worker|get|acquire|sleep|Runner\.run|run_forever|_run_once) \(|"
+                  r"\(threading\.py:\d+\)$")
+
+
+def categorise(collapsed: Path, *, rate: float, requests: int) -> dict[str, Any]:
+    """Share and µs per request of each category in a py-spy `--format raw` file (idle samples dropped)."""
+    rules = [(name, re.compile(rule)) for name, rule in CATEGORIES]
+    counts: Counter[str] = Counter()
+    total = idle = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, number = line.rpartition(" ")
+        if not stack or not number.isdigit():
+            continue
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
+        if not frames or IDLE.search(frames[-1]):
+            idle += int(number)
+            continue
+        total += int(number)
+        name = next((n for frame in reversed(frames) for n, rule in rules if rule.search(frame)), "other")
+        counts[name] += int(number)
+    per_request = 1e6 / rate / max(requests, 1)
+    return {"samples": total, "idle_samples_dropped": idle, "requests": requests,
+            "busy_us_per_request": round(total * per_request, 1),
+            "categories": [{"category": n, "share": round(c / max(total, 1), 4),
+                            "us_per_request": round(c * per_request, 1)} for n, c in counts.most_common()]}
+
+
+def profile(wrk: str, url: str, lua: Path, pid: int, seconds: float, out: Path) -> dict[str, Any]:
+    """Sample the server with py-spy while wrk drives one page with 4 connections."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    rate = 200
+    spy = subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", str(rate), "--duration",
+                            str(int(seconds)), "--format", "raw", "--output", str(out)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        time.sleep(1.0)  # py-spy attaches
+        figures = run_wrk(wrk, url, lua, max(seconds - 2, 1), 4)
+        _, err = spy.communicate(timeout=seconds + 60)
+    finally:
+        benchlib.kill_group(spy)
+    if spy.returncode != 0 or not out.exists():
+        raise benchlib.BenchmarkError(f"py-spy failed: {err.decode(errors='replace')[-1000:]}")
+    found = categorise(out, rate=rate, requests=figures["requests"])
+    found.update({"collapsed_stacks": str(out), "wrk_connections": 4,
+                  "requests_per_second_while_sampled": figures["requests_per_second"]})
+    return found
 
 
 def script(work: Path, name: str, paths: list[str], token: str) -> Path:
@@ -137,9 +215,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     insert_seconds = time.perf_counter() - started
     print(f"inserted {args.rows:,} applications in {insert_seconds:.1f} s", flush=True)
     results: dict[str, Any] = {}
-    port_r, port_b = benchlib.free_port(), benchlib.free_port()
+    profiles: dict[str, Any] = {}
+    load_before = os.getloadavg()
+    port_r, port_f, port_b = benchlib.free_port(), benchlib.free_port(), benchlib.free_port()
     with benchlib.server(uvicorn_cmd("renshe.web.app:create_app", port_r, 1), port=port_r, env=env, cwd=work,
-                         log_path=work / "renshe.log"), \
+                         log_path=work / "renshe.log") as renshe_proc, \
+            benchlib.server(uvicorn_cmd("bare_asgi:create_fastapi_app", port_f, 1, benchlib.BENCH_DIR), port=port_f,
+                            env=env, cwd=work, log_path=work / "fastapi.log"), \
             benchlib.server(uvicorn_cmd("bare_asgi:create_app", port_b, 1, benchlib.BENCH_DIR), port=port_b,
                             env=env, cwd=work, log_path=work / "bare.log"):
         base = f"http://{benchlib.LOCALHOST}:{port_r}"
@@ -147,6 +229,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
         staff_token = json.loads(staff[1] if isinstance(staff, tuple) else staff)["access_token"]
         targets = {
+            "fastapi_empty": (f"http://{benchlib.LOCALHOST}:{port_f}", script(work, "fastapi", ["/healthz"], "x")),
             "bare": (f"http://{benchlib.LOCALHOST}:{port_b}", script(work, "bare", ["/"], "x")),
             "queue": (base, script(work, "queue", ["/staff/hall"], staff_token)),
             "progress": (base, script(work, "progress", [f"/citizen/applications/{p}"
@@ -156,12 +239,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             run_wrk(wrk, url, lua, 2, args.connections)  # warm-up
             results[name] = run_wrk(wrk, url, lua, args.seconds, args.connections)
             print(name, results[name], flush=True)
+        if args.py_spy:
+            for name in ("queue", "progress"):
+                url, lua = targets[name]
+                profiles[name] = profile(wrk, url, lua, renshe_proc.pid, args.py_spy,
+                                         work / f"{name}.collapsed.txt")
+                print(name, "profile", profiles[name]["categories"][:6], flush=True)
+    anchor = results["fastapi_empty"]
     return {
         "benchmark": "hall_pages", "applications": args.rows, "connections": args.connections,
         "seconds_per_target": args.seconds, "bulk_insert_seconds": round(insert_seconds, 1),
+        "anchor": "fastapi_empty: an empty FastAPI async route, same uvicorn settings, same run",
+        "goal": {"queue_p95_ms_below": 200, "progress_p95_ms_below": 200},
+        # wrk drops a request that takes over its 2 s timeout: a run that completed nothing did not meet it.
+        "goal_met": {k: results[k]["requests"] > 0 and results[k]["p95_ms"] < 200 and results[k]["status_errors"] == 0
+                     for k in ("queue", "progress")},
         "targets": results,
-        "p95_ratio_to_bare": {k: round(v["p95_ms"] / max(results["bare"]["p95_ms"], 0.001), 1)
-                              for k, v in results.items()},
+        "throughput_ratio_to_anchor": {k: round(v["requests_per_second"] / max(anchor["requests_per_second"], 0.1), 4)
+                                       for k, v in results.items()},
+        "p95_ratio_to_anchor": {k: round(v["p95_ms"] / max(anchor["p95_ms"], 0.001), 1) for k, v in results.items()},
+        "profile": profiles,
+        "loadavg": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},
         "environment": benchlib.environment(),
     }
 
@@ -172,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--py-spy", type=float, default=0.0, metavar="SECONDS",
+                        help="after the timed runs, sample each page with py-spy for SECONDS")
     args = parser.parse_args(argv)
     if args.quick:
         args.rows, args.seconds = 20_000, 5

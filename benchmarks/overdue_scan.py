@@ -1,4 +1,4 @@
-"""Overdue-scan benchmark: `renshe.hall.supervision.scan` over 1,000,000 applications, against a raw SQL
+"""Overdue-scan benchmark: `renshe.hall.oversight.service.scan` over 1,000,000 applications, against a raw SQL
 count of the same overdue set in SQLite and the same query in DuckDB over the same rows, same run.
 
     .venv/bin/python benchmarks/overdue_scan.py               # 1,000,000 applications
@@ -52,7 +52,7 @@ import json, sys, time
 from datetime import date
 from renshe.core import db
 from renshe.core.auth import SYSTEM
-from renshe.hall import supervision
+from renshe.hall.oversight import service as supervision
 day = date.fromisoformat(sys.argv[1])
 out = {}
 for name in ("first_scan", "second_scan"):

@@ -197,7 +197,7 @@ def seed(
                         "staff": len(report.staff), "seed": seed_value})
     from renshe.certs.service import issue_demo  # the demo citizen holds one certificate
     issue_demo(session, id_number=report.sample_person[1] if report.sample_person else None)
-    from renshe.hall.service import demo_seed as seed_hall  # the 一网通办 item catalog
+    from renshe.hall.demo import demo_seed as seed_hall  # the 一网通办 item catalog
     seed_hall(session, actor=SYSTEM)
     from renshe.card.service import seed_demo as seed_cards  # sample person + 3,000 others hold an active card
     seed_cards(session, seed_value=seed_value)

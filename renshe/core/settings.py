@@ -7,6 +7,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -99,6 +100,17 @@ class Settings(BaseSettings):
     def secure_transport(self) -> bool:
         """Cookies marked `Secure` and HSTS sent: on in production, off in demo mode unless set."""
         return (not self.demo_mode) if self.cookie_secure is None else self.cookie_secure
+
+    # ---------------------------------------------------------------- hall (一网通办): RENSHE_HALL_*
+    hall_upload_dir: Path | None = None  # uploaded materials; default: beside the batch directory
+    hall_max_upload_mb: float = Field(default=10.0, gt=0, le=200)  # per file
+    hall_near_due_days: int = Field(default=2, ge=0, le=30)  # working days left at which an application is near due
+    hall_rectify_days: int = Field(default=15, ge=1, le=60)  # rectification deadline after a bad review
+    hall_feedback_days: int = Field(default=10, ge=1, le=60)  # working days a division has to answer a ticket
+    hall_escalate_after_days: int = Field(default=3, ge=1, le=60)  # still overdue this long after a notice
+    hall_auto_notice: bool = True  # the overdue scan issues a notice for each newly overdue application
+    hall_peer_delivery: Literal["thread", "manual"] = "thread"  # manual: `renshe hall peer-relay` sends
+    # ---------------------------------------------------------------- end of hall
 
 
 @lru_cache(maxsize=16)

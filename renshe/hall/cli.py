@@ -13,7 +13,10 @@ from rich.table import Table
 from renshe.core import db
 from renshe.core.auth import SYSTEM
 from renshe.core.errors import DomainError
-from renshe.hall import service
+from renshe.hall import peers
+from renshe.hall.catalog import service
+from renshe.hall.interprovince import relay
+from renshe.hall.oversight import service as supervision
 
 hall_app = typer.Typer(help="一网通办：事项目录、国家规范版本与本地调整", no_args_is_help=True)
 console = Console()
@@ -81,8 +84,6 @@ def scan_overdue(
     """超期扫描：为新超期的办件发出督办，督办后仍超期的逐级升级；同一天重复运行不重复督办。"""
     from datetime import date
 
-    from renshe.hall import supervision
-
     try:
         when = date.fromisoformat(day) if day else None
     except ValueError:
@@ -107,7 +108,6 @@ def add_peer(
     import os
 
     from renshe.core import divisions
-    from renshe.hall import peers
 
     secret = os.environ.get("RENSHE_PEER_SECRET", "")
     try:
@@ -123,7 +123,5 @@ def add_peer(
 @hall_app.command("peer-relay")
 def peer_relay() -> None:
     """发送待发的跨省通办消息（转交申请、状态回传），失败的下次重试。"""
-    from renshe.hall import peers
-
-    sent = peers.deliver_pending(limit=1000)
+    sent = relay.deliver_pending(limit=1000)
     typer.echo(f"✓ 已发送 {sent} 条跨省通办消息")

@@ -7,8 +7,9 @@ A request older or newer than five minutes is refused, and every receiver is ide
 application id, and by the sequence number of a status), so a retried message has one effect.
 
 What leaves for a peer is first written to `hall_peer_messages` in the writing transaction, then sent
-after commit (a background thread started by the outbox event, or `renshe hall peer-relay`), retried
-until the peer answers 2xx. This module depends only on the hall's models and the kernel.
+after commit by `interprovince.relay` (a background thread started by the outbox event, or
+`renshe hall peer-relay`), retried until the peer answers 2xx. This module depends only on the hall's
+models, its policy and the kernel.
 """
 
 from __future__ import annotations
@@ -16,24 +17,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from datetime import datetime
 from typing import Any
 
 import httpx
-import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, crypto, db, events
+from renshe.core import audit, crypto, events
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
-from renshe.core.errors import FieldError, Forbidden, NotFound, Unauthorized, ValidationFailed
-from renshe.core.models import OutboxEvent
+from renshe.core.errors import FieldError, NotFound, Unauthorized, ValidationFailed
 from renshe.core.settings import get_settings
+from renshe.hall import policy
 from renshe.hall.models import Application, InterprovinceLink, PeerMessage, PeerNode
-from renshe.hall.settings import hall_settings
 
 NODE_HEADER = "X-Renshe-Node"
 TIMESTAMP_HEADER = "X-Renshe-Timestamp"
@@ -43,8 +41,6 @@ SECRET_PURPOSE = "hall.peer-secret"  # noqa: S105 - an encryption purpose label,
 BODY_PURPOSE = "hall.peer-message"
 PATHS = {"application": "/api/v1/hall/interprovince/applications", "status": "/api/v1/hall/interprovince/status"}
 QUEUED_TOPIC = "hall.peer_message_queued"
-log = structlog.get_logger("renshe.hall.peers")
-_delivery_lock = threading.Lock()
 
 
 def signature(secret: bytes, method: str, path: str, timestamp: str, body: bytes) -> str:
@@ -55,8 +51,7 @@ def signature(secret: bytes, method: str, path: str, timestamp: str, body: bytes
 def add_peer(session: Session, *, actor: Principal, province_code: str, name: str, base_url: str,
              secret: str) -> PeerNode:
     """Add or update a peer node (administrators); the secret is stored encrypted."""
-    if actor.kind != "system" and "admin" not in actor.roles:
-        raise Forbidden("只有管理员可以配置跨省通办节点", code="renshe:hall/peer-admin")
+    policy.require(actor, "peer.manage", entity_type="hall_peer", entity_id=province_code)
     errors = []
     if len(province_code) != 6 or not province_code.isdigit() or not province_code.endswith("0000"):
         errors.append(FieldError("province_code", "renshe:hall/peer-province", "省级区划代码应为6位数字，以0000结尾"))
@@ -84,6 +79,12 @@ def add_peer(session: Session, *, actor: Principal, province_code: str, name: st
 
 def peers(session: Session) -> list[PeerNode]:
     return list(session.scalars(select(PeerNode).where(PeerNode.active.is_(True)).order_by(PeerNode.province_code)))
+
+
+def listing(session: Session, *, actor: Principal) -> list[PeerNode]:
+    """The configured peer nodes, for staff (no secrets leave this module's callers)."""
+    policy.require(actor, "peer.list")
+    return peers(session)
 
 
 def get_peer(session: Session, province_code: str) -> PeerNode:
@@ -147,74 +148,11 @@ def enqueue_status(session: Session, application: Application, *, seq: int, labe
         "at": utcnow().isoformat()})
 
 
-def _send(peer: PeerNode, kind: str, body: bytes) -> httpx.Response:
+def send(peer: PeerNode, kind: str, body: bytes) -> httpx.Response:
+    """POST one message body to the peer, signed."""
     path = PATHS[kind]
     return httpx.post(peer.base_url + path, content=body, headers=signed_headers(peer, "POST", path, body),
                       timeout=15)
-
-
-def deliver_pending(limit: int = 100) -> int:
-    """Send queued messages in order, one peer request each; returns how many the peers acknowledged.
-
-    No database lock is held while a peer is called (the peer may call back at once)."""
-    from renshe.hall import interprovince  # applies the answer to a forwarded application
-
-    sent = 0
-    with _delivery_lock:
-        with db.open_session() as session:
-            pending = [(m.id, m.kind, m.peer_province, m.body_encrypted) for m in session.scalars(
-                select(PeerMessage).where(PeerMessage.sent_at.is_(None)).order_by(PeerMessage.id).limit(limit))]
-            nodes = {p.province_code: p for p in peers(session)}
-            session.expunge_all()
-            session.rollback()
-        for message_id, kind, province, sealed in pending:
-            error: str | None = None
-            answer: dict[str, Any] | None = None
-            peer = nodes.get(province)
-            if peer is None:
-                error = "peer not configured"
-            else:
-                body = crypto.cipher().decrypt(sealed, purpose=BODY_PURPOSE).encode()
-                try:
-                    response = _send(peer, kind, body)
-                    if response.is_success:
-                        answer = response.json()
-                    else:
-                        error = f"{response.status_code} {response.text[:500]}"
-                except (httpx.HTTPError, ValueError) as exc:
-                    error = repr(exc)[:500]
-            with db.open_session(write=True) as session:
-                message = session.get(PeerMessage, message_id)
-                if message is None:
-                    session.rollback()
-                    continue
-                message.attempts += 1
-                if error is None:
-                    message.sent_at = utcnow()
-                    message.last_error = None
-                    if kind == "application" and answer is not None:
-                        interprovince.forwarded_answer(session, link_id=message.link_id, answer=answer)
-                    sent += 1
-                else:
-                    message.last_error = error
-                    log.warning("peer delivery failed", message=message_id, peer=province, error=error)
-                session.commit()
-            if error is not None:
-                break  # keep the order: later messages wait for the next round
-    return sent
-
-
-def _deliver_in_background(_session: Session, _event: OutboxEvent) -> None:
-    if hall_settings().peer_delivery != "thread":
-        return  # `manual`: tests and operators call deliver_pending / `renshe hall peer-relay` themselves
-    threading.Thread(target=_safe_deliver, name="hall-peer-delivery", daemon=True).start()
-
-
-def _safe_deliver() -> None:
-    try:
-        deliver_pending()
-    except Exception:  # a background sender must not die silently
-        log.exception("peer delivery crashed")
 
 
 def pending_count(session: Session) -> int:
@@ -224,5 +162,3 @@ def pending_count(session: Session) -> int:
 def last_seen(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
-
-events.subscribe(QUEUED_TOPIC, _deliver_in_background)

@@ -82,6 +82,9 @@ def create_app() -> FastAPI:
     for package in DOMAINS:
         templates.add_package(package)
     app.mount("/static", StaticFiles(packages=[("renshe.web", "static")]), name="static")
+    # The hall's routers first: its queue and progress pages are hot, and Starlette matches routes in order.
+    app.include_router(hall_api.router)
+    app.include_router(hall_pages.router)
     app.include_router(auth.api)
     app.include_router(auth.pages)
     app.include_router(admin.api)
@@ -99,8 +102,6 @@ def create_app() -> FastAPI:
     app.include_router(certs_pages.router)
     app.include_router(card_api.router)
     app.include_router(card_pages.router)
-    app.include_router(hall_api.router)
-    app.include_router(hall_pages.router)
     _install_core_routes(app)
     return app
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
 from renshe.core.auth import SYSTEM, Principal
-from renshe.hall import service
+from renshe.core.settings import get_settings
+from renshe.hall.applications import materials as hall_materials
+from renshe.hall.applications import service
+from renshe.hall.catalog import service as hall_catalog
 from renshe.hall.models import Application
 from renshe.registry.models import Person
 from tests import factories
@@ -20,7 +24,23 @@ OTHER_COUNTY = "110108"
 
 
 @pytest.fixture(autouse=True)
-def upload_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def settings_follow_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The hall's settings (`RENSHE_HALL_*`) live in the one cached settings object: read it afresh
+    whenever a test changes the environment, as the hall's own settings object used to."""
+    set_env = monkeypatch.setenv
+
+    def setenv(name: str, value: str, prepend: str | None = None) -> None:
+        set_env(name, value, prepend)
+        get_settings.cache_clear()
+
+    monkeypatch.setenv = setenv  # type: ignore[method-assign]
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def upload_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings_follow_environment: None) -> Path:
     folder = tmp_path / "materials"
     monkeypatch.setenv("RENSHE_HALL_UPLOAD_DIR", str(folder))
     return folder
@@ -28,7 +48,7 @@ def upload_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def catalog(session: Session) -> int:
-    return service.load_catalog(session, actor=SYSTEM)
+    return hall_catalog.load_catalog(session, actor=SYSTEM)
 
 
 def citizen_of(person: Person) -> Principal:
@@ -83,8 +103,8 @@ def benefit_form(**overrides: object) -> dict[str, object]:
     return data
 
 
-def benefit_uploads() -> list[service.Upload]:
-    return [service.Upload("separation_proof", "解除劳动合同证明.pdf", PDF)]
+def benefit_uploads() -> list[hall_materials.Upload]:
+    return [hall_materials.Upload("separation_proof", "解除劳动合同证明.pdf", PDF)]
 
 
 @pytest.fixture

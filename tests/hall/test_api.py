@@ -172,13 +172,13 @@ def test_adaptation_flag_when_the_national_version_changes(
     from datetime import date
 
     from renshe.core.auth import SYSTEM
-    from renshe.hall import service
+    from renshe.hall.catalog import service as hall_catalog
 
-    spec = service.publish_national(session, actor=SYSTEM, code="unemployment-benefit",
+    spec = hall_catalog.publish_national(session, actor=SYSTEM, code="unemployment-benefit",
                                     changes={"legal_limit_days": 8}, note="压缩法定时限",
                                     published_on=date(2026, 1, 15))
     assert spec.version == 2
-    item = service.get_item(session, "unemployment-benefit")
+    item = hall_catalog.get_item(session, "unemployment-benefit")
     assert item.adaptation_due == date(2026, 7, 15)
     assert item.based_on_version == 1
     listed = {i["code"]: i for i in client.get("/api/v1/hall/items").json()["items"]}
@@ -187,16 +187,16 @@ def test_adaptation_flag_when_the_national_version_changes(
     from renshe.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as refused:
-        service.adapt_item(session, actor=SYSTEM, code="unemployment-benefit", note="调整", promised_limit_days=9)
+        hall_catalog.adapt_item(session, actor=SYSTEM, code="unemployment-benefit", note="调整", promised_limit_days=9)
     assert refused.value.errors[0].code == "renshe:hall/promised-exceeds-legal"
-    revision = service.adapt_item(session, actor=SYSTEM, code="unemployment-benefit", note="按新规范调整",
+    revision = hall_catalog.adapt_item(session, actor=SYSTEM, code="unemployment-benefit", note="按新规范调整",
                                   promised_limit_days=4)
     assert revision.revision == 2
     assert revision.national_version == 2
-    item = service.get_item(session, "unemployment-benefit")
+    item = hall_catalog.get_item(session, "unemployment-benefit")
     assert item.adaptation_due is None
     assert item.promised_limit_days == 4
-    assert service.load_catalog(session, actor=SYSTEM) == 0  # idempotent: nothing new to add
+    assert hall_catalog.load_catalog(session, actor=SYSTEM) == 0  # idempotent: nothing new to add
 
 
 def test_staff_pages_render_queue_catalog_window_and_print_views(

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from renshe.core.auth import Principal
 from renshe.core.errors import ValidationFailed
-from renshe.hall import bundles, service
+from renshe.hall.applications import reading
+from renshe.hall.bundles import service as bundles
 from renshe.hall.models import Application
 from tests.hall.conftest import PDF, benefit_form, benefit_uploads
 from tests.hall.test_api import citizen_headers
@@ -41,7 +42,7 @@ def test_one_submission_files_every_sub_application(session: Session, catalog: i
     assert all(a.bundle_id == record.id for a in subs)
     assert len({a.number for a in subs}) == 3
     assert bundles.joint_state(subs) == "0/3 项已办结"
-    assert service.form_data(subs[2])["job_intention"] == "软件测试"
+    assert reading.form_data(subs[2])["job_intention"] == "软件测试"
 
 
 def test_a_broken_rule_refuses_the_whole_bundle(session: Session, catalog: int, citizen: Principal) -> None:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from renshe.core.auth import Principal, issue_token
-from renshe.hall import service
+from renshe.hall.catalog import service as hall_catalog
 from tests import factories
 
 ITEM = "unemployment-benefit"
@@ -72,7 +72,7 @@ def test_publish_then_adapt_through_the_pages(client: TestClient, session: Sessi
     published = client.post(f"/staff/hall/catalog/{ITEM}/publish", data=_publish_values(client, legal_limit_days="8"),
                             follow_redirects=False)
     assert published.status_code == 303, published.text
-    assert service.latest_spec(session, ITEM).version == 2
+    assert hall_catalog.latest_spec(session, ITEM).version == 2
     flagged = client.get(published.headers["location"])
     row = re.search(rf'<tr data-item="{ITEM}">.*?</tr>', flagged.text, re.S)
     assert row
@@ -102,7 +102,7 @@ def test_publish_then_adapt_through_the_pages(client: TestClient, session: Sessi
     done = client.post(f"/staff/hall/catalog/{ITEM}/adapt", data={**values, "promised_limit_days": "4"},
                        follow_redirects=False)
     assert done.status_code == 303, done.text
-    item = service.get_item(session, ITEM)
+    item = hall_catalog.get_item(session, ITEM)
     assert item.promised_limit_days == 4
     assert item.legal_limit_days == 8
     assert item.current_revision == 2

@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 from renshe.certs import service as certs
 from renshe.core.auth import SYSTEM, Principal, issue_token
 from renshe.core.errors import ValidationFailed
-from renshe.hall import schemas, service
+from renshe.hall import schemas
+from renshe.hall.applications import materials as hall_materials
+from renshe.hall.applications import reading, service
+from renshe.hall.catalog import service as hall_catalog
 from renshe.hall.models import Application, Material
 from renshe.registry.models import Person
 from tests import factories
@@ -42,7 +45,7 @@ def skill_certificate(session: Session, person: Person) -> Any:
 
 
 def test_the_shipped_item_names_the_certificate_types(session: Session, catalog: int) -> None:
-    revision = service.current_revision(session, service.get_item(session, ITEM))
+    revision = hall_catalog.current_revision(session, hall_catalog.get_item(session, ITEM))
     material = next(m for m in revision.materials if m["code"] == "certificate")
     assert material["certificate_types"] == [QUALIFICATION, SKILL_LEVEL]
     assert material["required"] is True
@@ -61,7 +64,7 @@ def test_a_valid_certificate_satisfies_the_material_without_an_upload(
     assert material.certificate["status"] == "valid"
     assert material.certificate["status_label"] == "有效"
     assert material.certificate["issuer"] == cert.issuer_name
-    out = service.application_out(session, application, actor=citizen)
+    out = reading.application_out(session, application, actor=citizen)
     [shown] = out.materials
     assert shown.source == "certificate"
     assert shown.certificate is not None
@@ -118,7 +121,7 @@ def test_a_certificate_that_is_not_valid_does_not_satisfy(
                              "不能作为“职业资格证书或职业技能等级证书”，请上传“职业资格证书或职业技能等级证书”（必交材料）")
     # With the upload it goes through, as an uploaded file.
     application = service.submit(session, actor=citizen, item_code=ITEM, data=subsidy_form(),
-                                 uploads=[service.Upload("certificate", "证书.pdf", PDF)])
+                                 uploads=[hall_materials.Upload("certificate", "证书.pdf", PDF)])
     [material] = session.query(Material).filter_by(application_id=application.id).all()
     assert material.source == "upload"
     assert material.certificate_identifier is None
@@ -149,7 +152,7 @@ def test_an_upload_for_a_material_the_library_already_provides_is_refused(
     skill_certificate(session, applicant)
     with pytest.raises(ValidationFailed) as refused:
         service.submit(session, actor=citizen, item_code=ITEM, data=subsidy_form(),
-                       uploads=[service.Upload("certificate", "证书.pdf", PDF)])
+                       uploads=[hall_materials.Upload("certificate", "证书.pdf", PDF)])
     [error] = refused.value.errors
     assert error.code == "renshe:hall/material-from-certificate"
     assert "已从电子证照库获取" in error.message
@@ -172,14 +175,14 @@ def test_for_a_family_member_the_represented_persons_certificate_counts(
     assert material.certificate_identifier == cert.identifier
     # The agent's own certificates do not count for someone else's application.
     skill_certificate(session, applicant)
-    mine = service.certificate_materials(session, person=mother, revision=application.revision)
+    mine = hall_materials.certificate_materials(session, person=mother, revision=application.revision)
     assert mine["certificate"].identifier == cert.identifier
 
 
 def test_material_definitions_are_checked() -> None:
     ok = [{"code": "certificate", "name": "证书", "required": True, "certificate_types": [SKILL_LEVEL]}]
-    assert service.check_materials(ok) == []
-    errors = service.check_materials([
+    assert hall_catalog.check_materials(ok) == []
+    errors = hall_catalog.check_materials([
         {"code": "Bad Code", "name": ""}, {"code": "a", "name": "甲", "certificate_types": ["11100000000013338W999"]},
         {"code": "a", "name": "乙", "required": "yes"}, "x"])
     messages = [e.message for e in errors]
@@ -189,7 +192,7 @@ def test_material_definitions_are_checked() -> None:
     assert "材料编码“a”重复" in messages
     assert "第3项材料的required应为true或false" in messages
     assert "第4项材料应为对象（JSON对象）" in messages
-    assert service.check_materials({"code": "a"})[0].code == "renshe:hall/materials-shape"
+    assert hall_catalog.check_materials({"code": "a"})[0].code == "renshe:hall/materials-shape"
 
 
 # ---------------------------------------------------------------- over HTTP

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from renshe.core import workdays
 from renshe.core.auth import Principal
 from renshe.core.errors import Conflict, Forbidden, ValidationFailed
-from renshe.hall import feedback, service
+from renshe.hall import clock
+from renshe.hall.feedback import service as feedback
 from tests.factories import bearer
 from tests.hall.test_api import citizen_headers
 
@@ -20,7 +21,7 @@ from tests.hall.test_api import citizen_headers
 def test_ticket_flow_and_visibility(session: Session, catalog: int, citizen: Principal, clerk: Principal,
                                     other_clerk: Principal, supervisor: Principal,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "today", lambda: date(2026, 11, 2))
+    monkeypatch.setattr(clock, "today", lambda: date(2026, 11, 2))
     ticket = feedback.raise_ticket(session, actor=citizen, kind="data_conflict", title="缴费记录与单位申报不一致",
                                    description="个人权益记录显示2025年3月未缴费，但单位已申报。",
                                    item_code="rights-record")

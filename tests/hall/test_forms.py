@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from renshe.hall import forms, service
+from renshe.hall import forms
+from renshe.hall.applications import materials as hall_materials
+from renshe.hall.catalog import service as hall_catalog
 
 SCHEMA = {
     "$schema": forms.SCHEMA_DIALECT, "type": "object",
@@ -93,7 +95,7 @@ def test_schema_outside_the_subset_is_refused() -> None:
 def test_shipped_item_forms_are_in_the_subset_and_prefill_known_fields() -> None:
     from renshe.sharing.service import PREFILL_FIELDS
 
-    definitions = service.catalog_files()
+    definitions = hall_catalog.catalog_files()
     assert len(definitions) >= 10
     for definition in definitions:
         fields = forms.check_schema(definition["national"]["form"])
@@ -103,7 +105,7 @@ def test_shipped_item_forms_are_in_the_subset_and_prefill_known_fields() -> None
 
 
 def test_magic_bytes_decide_the_type_not_the_name() -> None:
-    assert service.sniff(b"%PDF-1.7 ...") == ("application/pdf", "pdf")
-    assert service.sniff(b"\x89PNG\r\n\x1a\n....") == ("image/png", "png")
-    assert service.sniff(b"\xff\xd8\xff\xe0....") == ("image/jpeg", "jpg")
-    assert service.sniff(b"MZ\x90\x00 pretend.pdf") is None
+    assert hall_materials.sniff(b"%PDF-1.7 ...") == ("application/pdf", "pdf")
+    assert hall_materials.sniff(b"\x89PNG\r\n\x1a\n....") == ("image/png", "png")
+    assert hall_materials.sniff(b"\xff\xd8\xff\xe0....") == ("image/jpeg", "jpg")
+    assert hall_materials.sniff(b"MZ\x90\x00 pretend.pdf") is None

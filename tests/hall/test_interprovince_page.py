@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from renshe.core import crypto
 from renshe.core.auth import SYSTEM, Principal, issue_token
 from renshe.core.settings import get_settings
-from renshe.hall import interprovince, peers
+from renshe.hall import peers
+from renshe.hall.interprovince import service as interprovince
 from renshe.hall.models import Application, Material, PeerMessage
 from renshe.registry.models import Person
 from tests.hall.test_certificate_materials import ITEM, skill_certificate, subsidy_form

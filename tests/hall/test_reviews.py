@@ -18,8 +18,10 @@ from renshe.core import workdays
 from renshe.core.auth import Principal
 from renshe.core.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from renshe.core.models import AuditEntry, OutboxEvent
-from renshe.hall import reviews, service
+from renshe.hall import clock
+from renshe.hall.applications import service
 from renshe.hall.models import Application, Rectification, Review
+from renshe.hall.reviews import service as reviews
 from tests.factories import bearer
 from tests.hall.test_api import citizen_headers
 
@@ -73,7 +75,7 @@ def test_bad_review_opens_a_rectification_case_seen_up_the_hierarchy(
         session: Session, submitted: Application, citizen: Principal, clerk: Principal, reviewer: Principal,
         supervisor: Principal, other_clerk: Principal, monkeypatch: pytest.MonkeyPatch) -> None:
     decide(session, submitted, clerk, reviewer)
-    monkeypatch.setattr(service, "today", lambda: date(2026, 9, 25))  # before the National Day holidays
+    monkeypatch.setattr(clock, "today", lambda: date(2026, 9, 25))  # before the National Day holidays
     reviews.rate(session, actor=citizen, application=submitted, level=1, comment="态度生硬，多次让我跑腿")
     case = session.query(Rectification).one()
     assert case.status == "open"
@@ -114,7 +116,7 @@ def test_rectification_deadline_is_configurable(
         monkeypatch: pytest.MonkeyPatch) -> None:
     decide(session, submitted, clerk, reviewer)
     monkeypatch.setenv("RENSHE_HALL_RECTIFY_DAYS", "5")
-    monkeypatch.setattr(service, "today", lambda: date(2026, 11, 2))
+    monkeypatch.setattr(clock, "today", lambda: date(2026, 11, 2))
     reviews.rate(session, actor=citizen, application=submitted, level=2, comment="材料要求不清楚")
     assert session.query(Rectification).one().deadline == date(2026, 11, 9)
 

@@ -18,8 +18,10 @@ from renshe.core import workdays
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.errors import Conflict, Forbidden
 from renshe.core.models import AuditEntry, OutboxEvent
-from renshe.hall import service, supervision
+from renshe.hall import clock
+from renshe.hall.applications import reading, service
 from renshe.hall.models import Application, SupervisionNotice
+from renshe.hall.oversight import service as supervision
 from tests import factories
 from tests.factories import bearer
 from tests.hall.conftest import OTHER_COUNTY, benefit_form, benefit_uploads, citizen_of
@@ -29,7 +31,7 @@ LATER = date(2026, 11, 12)  # three working days past due
 
 
 def _on(monkeypatch: pytest.MonkeyPatch, day: date) -> None:
-    monkeypatch.setattr(service, "today", lambda: day)
+    monkeypatch.setattr(clock, "today", lambda: day)
 
 
 def _accepted(session: Session, monkeypatch: pytest.MonkeyPatch, application: Application, clerk: Principal,
@@ -55,9 +57,9 @@ def test_overdue_application_is_listed_for_the_supervisor_not_for_another_county
     _on(monkeypatch, LATER)
     overdue, _ = supervision.watch_list(session, actor=supervisor)
     assert {a.number for a in overdue} == {submitted.number, other.number}  # the city sees both counties
-    assert service.deadline(session, submitted).overdue
+    assert reading.deadline(session, submitted).overdue
     # The other county's clerk sees only their own county's overdue work, never this one.
-    theirs, _ = service.queue(session, actor=other_clerk, overdue=True, state="accepted")
+    theirs, _ = reading.queue(session, actor=other_clerk, overdue=True, state="accepted")
     assert [a.number for a in theirs] == [other.number]
     county_supervisor = factories.staff_user(session, username="sup-105", roles=("supervisor",), division="110105")
     assert [a.number for a in supervision.watch_list(session, actor=county_supervisor)[0]] == [submitted.number]
@@ -76,7 +78,7 @@ def test_near_due_and_the_supplement_pause(
                 supplement=["请补充银行卡复印件"])
     _on(monkeypatch, LATER)  # past the original due date, but the clock stopped on 11-05
     assert supervision.watch_list(session, actor=supervisor)[0] == []
-    assert not service.deadline(session, submitted).overdue
+    assert not reading.deadline(session, submitted).overdue
     service.act(session, actor=citizen, application=submitted, action="resubmit", data={})
     assert submitted.due_date == workdays.calendar(session).add_workdays(date(2026, 11, 9), 5)
     assert supervision.watch_list(session, actor=supervisor)[0] == []
@@ -193,7 +195,8 @@ def test_supervision_api_lists_and_notices(
 
 
 def test_demo_seed_files_sample_applications(session: Session, catalog: int, supervisor: Principal) -> None:
-    from renshe.hall import demo_data, reviews
+    from renshe.hall import demo as demo_data
+    from renshe.hall.reviews import service as reviews
 
     for n in "甲乙丙丁戊己":
         factories.person(session, county="110105", name=f"示例{n}", phone="13912345678")

@@ -13,15 +13,18 @@ from sqlalchemy.orm import Session
 from renshe.core.auth import Principal
 from renshe.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from renshe.core.models import AuditEntry, OutboxEvent, OutgoingMessage
-from renshe.hall import schemas, service
+from renshe.hall import clock, schemas
+from renshe.hall.applications import materials as hall_materials
+from renshe.hall.applications import reading, service
 from renshe.hall.models import Application, Transition
+from renshe.hall.window import service as window
 from renshe.registry.models import Person
 from tests import factories
 from tests.hall.conftest import OTHER_COUNTY, PDF, benefit_form, benefit_uploads, citizen_of
 
 
 def _on(monkeypatch: pytest.MonkeyPatch, day: date) -> None:
-    monkeypatch.setattr(service, "today", lambda: day)
+    monkeypatch.setattr(clock, "today", lambda: day)
 
 
 def test_locked_fields_come_from_the_platform_whatever_was_submitted(
@@ -30,14 +33,14 @@ def test_locked_fields_come_from_the_platform_whatever_was_submitted(
                                  data=benefit_form(name="冒名顶替", id_number="110105198005170000",
                                                    phone="13000000000"),
                                  uploads=benefit_uploads())
-    data = service.form_data(application)
+    data = reading.form_data(application)
     assert data["name"] == "王秀英"
     assert data["phone"] == "13912345678"
     assert data["id_number"] != "110105198005170000"
     assert data["id_number"].startswith("110105")
     assert set(application.prefill) >= {"name", "id_number", "sex", "phone", "residence_division"}
     assert application.prefill["name"]["resource"] == "person-basic"
-    view = {v.name: v for v in service.form_view(session, application, actor=citizen)}
+    view = {v.name: v for v in reading.form_view(session, application, actor=citizen)}
     assert view["name"].locked
     assert view["name"].provenance is not None
     assert not view["bank_account"].locked
@@ -45,12 +48,12 @@ def test_locked_fields_come_from_the_platform_whatever_was_submitted(
 
 
 def test_staff_see_personal_numbers_masked(session: Session, submitted: Application, clerk: Principal) -> None:
-    view = {v.name: v for v in service.form_view(session, submitted, actor=clerk)}
+    view = {v.name: v for v in reading.form_view(session, submitted, actor=clerk)}
     assert view["bank_account"].masked
     assert re.fullmatch(r"6222\*+3445", view["bank_account"].value)
     assert view["phone"].value == "139****5678"
     with pytest.raises(Forbidden):
-        service.form_view(session, submitted, actor=clerk, unmask=True)  # no pii.unmask grant
+        reading.form_view(session, submitted, actor=clerk, unmask=True)  # no pii.unmask grant
 
 
 def test_missing_material_and_wrong_file_type_are_refused_per_field(
@@ -59,7 +62,7 @@ def test_missing_material_and_wrong_file_type_are_refused_per_field(
         service.submit(session, actor=citizen, item_code="unemployment-benefit", data=benefit_form())
     assert [(e.field, e.message) for e in missing.value.errors] == [
         ("materials.separation_proof", "请上传“终止或解除劳动关系证明”（必交材料）")]
-    fake = service.Upload("separation_proof", "证明.pdf", b"MZ\x90\x00 an executable named .pdf")
+    fake = hall_materials.Upload("separation_proof", "证明.pdf", b"MZ\x90\x00 an executable named .pdf")
     with pytest.raises(ValidationFailed) as wrong:
         service.submit(session, actor=citizen, item_code="unemployment-benefit", data=benefit_form(), uploads=[fake])
     assert wrong.value.errors[0].code == "renshe:hall/material-type"
@@ -78,10 +81,10 @@ def test_full_flow_is_audited_emitted_and_the_decision_keeps_a_snapshot(
         session: Session, submitted: Application, clerk: Principal, reviewer: Principal, citizen: Principal,
         upload_dir: object) -> None:
     app = submitted
-    materials = service.materials_of(session, app)
+    materials = hall_materials.materials_of(session, app)
     assert len(materials) == 1
     assert len(materials[0].sm3) == 64
-    assert service.material_path(materials[0]).read_bytes() == PDF
+    assert hall_materials.material_path(materials[0]).read_bytes() == PDF
     service.act(session, actor=clerk, application=app, action="accept")
     assert app.state == "accepted"
     assert app.accepted_by == clerk.subject
@@ -108,7 +111,7 @@ def test_full_flow_is_audited_emitted_and_the_decision_keeps_a_snapshot(
     topics = session.scalars(select(OutboxEvent.topic).where(OutboxEvent.topic.like("hall.%"))).all()
     assert {"hall.application_submitted", "hall.application_accepted", "hall.application_approved",
             "hall.application_delivered"} <= set(topics)
-    out = service.application_out(session, app, actor=citizen)
+    out = reading.application_out(session, app, actor=citizen)
     assert [t.action for t in out.timeline] == steps
     assert out.decision == "approved"
     assert out.accepted_by is None
@@ -120,7 +123,7 @@ def test_the_clerk_who_accepted_cannot_review_even_holding_both_roles(
     with pytest.raises(Forbidden) as refused:
         service.act(session, actor=clerk_reviewer, application=submitted, action="review")
     assert refused.value.code == "renshe:hall/same-handler"
-    assert "review" not in {s.action for s in service.available_actions(session, clerk_reviewer, submitted)}
+    assert "review" not in {s.action for s in reading.available_actions(session, clerk_reviewer, submitted)}
     service.act(session, actor=reviewer, application=submitted, action="review")
 
 
@@ -157,19 +160,19 @@ def test_supplement_pauses_the_clock_and_resubmission_resumes_it(
                 supplement=["解除劳动合同证明缺少单位盖章", "银行账号与户名不一致"])
     assert app.state == "supplement"
     assert app.supplement_request is not None
-    assert service.deadline(session, app).paused
+    assert reading.deadline(session, app).paused
     _on(monkeypatch, date(2026, 3, 6))  # Friday: 3 working days paused (Wed, Thu, Fri)
     service.act(session, actor=citizen, application=app, action="resubmit",
                 data={"bank_account": "6222020200112233999", "name": "改名无效"},
-                uploads=[service.Upload("separation_proof", "盖章证明.pdf", PDF + b"stamped")])
+                uploads=[hall_materials.Upload("separation_proof", "盖章证明.pdf", PDF + b"stamped")])
     assert app.state == "accepted"
     assert app.paused_workdays == 3
     assert app.due_date == date(2026, 3, 12)
-    data = service.form_data(app)
+    data = reading.form_data(app)
     assert data["bank_account"] == "6222020200112233999"
     assert data["name"] == "王秀英"
-    assert [m.round for m in service.materials_of(session, app)] == [0, 1]
-    view = service.deadline(session, app)
+    assert [m.round for m in hall_materials.materials_of(session, app)] == [0, 1]
+    view = reading.deadline(session, app)
     assert view.remaining_workdays == 4
     assert not view.overdue
 
@@ -180,36 +183,36 @@ def test_past_its_promised_limit_an_application_is_overdue_in_the_data_and_the_q
     _on(monkeypatch, date(2026, 3, 2))
     service.act(session, actor=clerk, application=submitted, action="accept")
     _on(monkeypatch, date(2026, 3, 16))
-    view = service.deadline(session, submitted)
+    view = reading.deadline(session, submitted)
     assert view.overdue
     assert view.due_date == date(2026, 3, 9)
-    assert view.due_date < service.today()
+    assert view.due_date < clock.today()
     assert view.remaining_workdays == -5
-    rows, _ = service.queue(session, actor=reviewer, overdue=True)
+    rows, _ = reading.queue(session, actor=reviewer, overdue=True)
     assert [r.public_id for r in rows] == [submitted.public_id]
-    rows, _ = service.queue(session, actor=supervisor, overdue=True)
+    rows, _ = reading.queue(session, actor=supervisor, overdue=True)
     assert [r.public_id for r in rows] == [submitted.public_id]
     _on(monkeypatch, date(2026, 3, 5))
-    assert service.queue(session, actor=reviewer, overdue=True)[0] == []
-    assert [r.public_id for r in service.queue(session, actor=reviewer, near_due=True)[0]] == [submitted.public_id]
+    assert reading.queue(session, actor=reviewer, overdue=True)[0] == []
+    assert [r.public_id for r in reading.queue(session, actor=reviewer, near_due=True)[0]] == [submitted.public_id]
 
 
 def test_queues_follow_division_and_role(
         session: Session, submitted: Application, clerk: Principal, reviewer: Principal, other_clerk: Principal,
         supervisor: Principal) -> None:
-    assert [a.public_id for a in service.queue(session, actor=clerk)[0]] == [submitted.public_id]
-    assert service.queue(session, actor=reviewer)[0] == []  # not yet accepted
-    assert service.queue(session, actor=other_clerk)[0] == []
+    assert [a.public_id for a in reading.queue(session, actor=clerk)[0]] == [submitted.public_id]
+    assert reading.queue(session, actor=reviewer)[0] == []  # not yet accepted
+    assert reading.queue(session, actor=other_clerk)[0] == []
     with pytest.raises(Forbidden):
-        service.get_application(session, actor=other_clerk, public_id=submitted.public_id)
+        reading.get_application(session, actor=other_clerk, public_id=submitted.public_id)
     with pytest.raises(DomainError):
         service.act(session, actor=other_clerk, application=submitted, action="accept")
-    assert [a.public_id for a in service.queue(session, actor=supervisor)[0]] == [submitted.public_id]
+    assert [a.public_id for a in reading.queue(session, actor=supervisor)[0]] == [submitted.public_id]
     with pytest.raises(Forbidden) as read_only:
         service.act(session, actor=supervisor, application=submitted, action="accept")
     assert read_only.value.code == "renshe:hall/not-your-step"
     service.act(session, actor=clerk, application=submitted, action="accept")
-    assert [a.public_id for a in service.queue(session, actor=reviewer)[0]] == [submitted.public_id]
+    assert [a.public_id for a in reading.queue(session, actor=reviewer)[0]] == [submitted.public_id]
 
 
 def test_queue_pages_with_a_cursor(session: Session, catalog: int, clerk: Principal) -> None:
@@ -217,10 +220,10 @@ def test_queue_pages_with_a_cursor(session: Session, catalog: int, clerk: Princi
         person = factories.person(session, county="110105", name=f"测试{'甲乙丙'[i]}")
         service.submit(session, actor=citizen_of(person), item_code="ssc-loss-report",
                        data={"operation": "temporary_loss"})
-    first, cursor = service.queue(session, actor=clerk, limit=2)
+    first, cursor = reading.queue(session, actor=clerk, limit=2)
     assert len(first) == 2
     assert cursor
-    rest, end = service.queue(session, actor=clerk, limit=2, cursor=cursor)
+    rest, end = reading.queue(session, actor=clerk, limit=2, cursor=cursor)
     assert len(rest) == 1
     assert end is None
 
@@ -230,7 +233,7 @@ def test_an_immediate_item_is_decided_by_the_accepting_clerk(
     app = service.submit(session, actor=citizen, item_code="ssc-loss-report", data={"operation": "formal_loss"})
     assert app.case_type == "immediate"
     service.act(session, actor=clerk, application=app, action="accept")
-    assert app.due_date == service.today()  # 即办件: promised 0 working days
+    assert app.due_date == clock.today()  # 即办件: promised 0 working days
     service.act(session, actor=clerk, application=app, action="approve")
     assert app.state == "approved"
 
@@ -267,9 +270,9 @@ def test_a_family_member_applies_with_a_verified_authorisation(
     assert app.channel == "proxy"
     assert app.representation is not None
     assert app.representation["relationship_label"] == "父母"
-    assert service.form_data(app)["name"] == "赵桂兰"
-    assert [a.public_id for a in service.applications_of(session, actor=citizen)] == [app.public_id]
-    assert [a.public_id for a in service.applications_of(session, actor=citizen_of(mother))] == [app.public_id]
+    assert reading.form_data(app)["name"] == "赵桂兰"
+    assert [a.public_id for a in reading.applications_of(session, actor=citizen)] == [app.public_id]
+    assert [a.public_id for a in reading.applications_of(session, actor=citizen_of(mother))] == [app.public_id]
 
 
 def test_a_clerk_applies_at_the_window_once_the_citizen_confirms_with_the_code(
@@ -278,7 +281,7 @@ def test_a_clerk_applies_at_the_window_once_the_citizen_confirms_with_the_code(
     from renshe.registry import service as registry
 
     number = crypto.cipher().decrypt(applicant.id_number_encrypted, purpose=registry.ID_PURPOSE)
-    phone = service.send_window_code(session, actor=clerk, id_number=number, item_code="ssc-loss-report")
+    phone = window.send_window_code(session, actor=clerk, id_number=number, item_code="ssc-loss-report")
     assert phone == "139****5678"
     body = session.scalars(select(OutgoingMessage.body).order_by(OutgoingMessage.id.desc())).first()
     assert body is not None
@@ -287,16 +290,16 @@ def test_a_clerk_applies_at_the_window_once_the_citizen_confirms_with_the_code(
     assert code
     wrong = "000000" if code.group(1) != "000000" else "111111"
     with pytest.raises(ValidationFailed) as refused:
-        service.submit_at_window(session, actor=clerk, item_code="ssc-loss-report", id_number=number, code=wrong,
+        window.submit_at_window(session, actor=clerk, item_code="ssc-loss-report", id_number=number, code=wrong,
                                  data={"operation": "unlock"})
-    assert refused.value.errors[0].code == service.WINDOW_CODE_ERROR
-    app = service.submit_at_window(session, actor=clerk, item_code="ssc-loss-report", id_number=number,
+    assert refused.value.errors[0].code == window.WINDOW_CODE_ERROR
+    app = window.submit_at_window(session, actor=clerk, item_code="ssc-loss-report", id_number=number,
                                    code=code.group(1), data={"operation": "unlock"})
     assert app.channel == "window"
     assert app.created_by == clerk.subject
     assert app.applicant_id == applicant.id
     with pytest.raises(ValidationFailed):  # each code works once
-        service.submit_at_window(session, actor=clerk, item_code="ssc-loss-report", id_number=number,
+        window.submit_at_window(session, actor=clerk, item_code="ssc-loss-report", id_number=number,
                                  code=code.group(1), data={"operation": "unlock"})
 
 
@@ -308,4 +311,4 @@ def test_a_clerk_cannot_file_for_someone_outside_their_county(
 
     number = crypto.cipher().decrypt(outsider.id_number_encrypted, purpose=registry.ID_PURPOSE)
     with pytest.raises(ValidationFailed):
-        service.send_window_code(session, actor=clerk, id_number=number, item_code="ssc-loss-report")
+        window.send_window_code(session, actor=clerk, id_number=number, item_code="ssc-loss-report")

@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session, aliased
 from renshe.core import audit, divisions, paging
 from renshe.core.auth import Principal
 from renshe.core.db import UTCDateTime, utcnow
-from renshe.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
+from renshe.core.errors import Conflict, FieldError, ValidationFailed
 from renshe.core.events import record_event
-from renshe.hall import service
+from renshe.core.settings import get_settings
+from renshe.hall import clock, policy
+from renshe.hall.applications import reading
 from renshe.hall.models import Application, HallItem, SupervisionNotice
-from renshe.hall.settings import hall_settings
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
 AUTO_MESSAGE = "该办件已超过承诺办结时限，请即办理并说明超期原因（系统自动督办）。"
@@ -34,31 +35,32 @@ ESCALATE_MESSAGE = "下级督办后仍未办结，现升级督办，请督促办
 
 def escalate_after_workdays() -> int:
     """RENSHE_HALL_ESCALATE_AFTER_DAYS (default 3): still overdue this many working days after a notice."""
-    return hall_settings().escalate_after_days
+    return get_settings().hall_escalate_after_days
 
 
 def auto_notice() -> bool:
     """RENSHE_HALL_AUTO_NOTICE (default on): the scan issues a notice for each newly overdue application."""
-    return hall_settings().auto_notice
+    return get_settings().hall_auto_notice
 
 
 def is_supervisor(actor: Principal) -> bool:
-    return actor.kind == "system" or (actor.kind == "staff" and any(r in actor.roles for r in SUPERVISOR_ROLES))
+    """Supervisors and administrators oversee deadlines (督办)."""
+    return policy.can(actor, "supervision.oversee")
 
 
 def require_supervisor(actor: Principal) -> None:
-    if not is_supervisor(actor):
-        raise Forbidden("只有监管人员可以查看和发出督办", code="renshe:hall/supervisor-only")
+    """Raise the audited 403 unless the caller oversees deadlines."""
+    policy.require(actor, "supervision.oversee")
 
 
 def _scope(actor: Principal) -> Any:
-    scope = service.in_division(Application.division_code, actor.division_code)
+    scope = reading.in_division(Application.division_code, actor.division_code)
     return literal(True) if scope is None else scope
 
 
 def near_condition(session: Session, day: date) -> Any:
-    horizon = service._calendar(session).add_workdays(day, service.near_due_workdays())
-    return and_(Application.state.in_(service.RUNNING_STATES), Application.due_date >= day,
+    horizon = clock.calendar(session).add_workdays(day, reading.near_due_workdays())
+    return and_(Application.state.in_(reading.RUNNING_STATES), Application.due_date >= day,
                 Application.due_date <= horizon)
 
 
@@ -69,8 +71,8 @@ def watch_list(session: Session, *, actor: Principal, kind: str = "overdue", ite
                limit: int = 50, cursor: str | None = None) -> tuple[list[Application], str | None]:
     """Overdue (or near-due) applications in the supervisor's division and below, oldest due date first."""
     require_supervisor(actor)
-    day = service.today()
-    condition = service.overdue_condition(day) if kind == "overdue" else near_condition(session, day)
+    day = clock.today()
+    condition = reading.overdue_condition(day) if kind == "overdue" else near_condition(session, day)
     limit = max(1, min(limit, 200))
     after = paging.decode_cursor(cursor)
     stmt = (select(Application).where(condition, _scope(actor), Application.channel != "xp_collect",
@@ -83,9 +85,9 @@ def watch_list(session: Session, *, actor: Principal, kind: str = "overdue", ite
 
 
 def counts(session: Session, *, actor: Principal) -> dict[str, int]:
-    day = service.today()
+    day = clock.today()
     base = select(func.count()).select_from(Application).where(_scope(actor), Application.channel != "xp_collect")
-    return {"overdue": int(session.scalar(base.where(service.overdue_condition(day))) or 0),
+    return {"overdue": int(session.scalar(base.where(reading.overdue_condition(day))) or 0),
             "near": int(session.scalar(base.where(near_condition(session, day))) or 0)}
 
 
@@ -96,8 +98,7 @@ def notices_of(session: Session, application: Application) -> list[SupervisionNo
 
 def open_notices(session: Session, *, actor: Principal, limit: int = 50) -> list[tuple[SupervisionNotice, Application]]:
     """Open notices addressed to the caller's division or below (the clerk's queue and workbench show them)."""
-    if actor.kind not in {"staff", "system"}:
-        raise Forbidden("只有经办人员可以查看督办通知", code="renshe:hall/staff-only")
+    policy.require(actor, "notices.read")
     prefix = divisions.scope_prefix(actor.division_code)
     stmt = (select(SupervisionNotice, Application).join(Application, Application.id == SupervisionNotice.application_id)
             .where(SupervisionNotice.status == "open"))
@@ -113,13 +114,12 @@ def open_notices(session: Session, *, actor: Principal, limit: int = 50) -> list
 def issue_notice(session: Session, *, actor: Principal, application: Application, message: str) -> SupervisionNotice:
     """A supervisor sends a 督办通知 to the handling office of an overdue or near-due application."""
     require_supervisor(actor)
-    if not actor.can_reach(application.division_code):
-        raise Forbidden("该办件不在您的监管范围内", code="renshe:hall/out-of-reach")
+    policy.require(actor, "supervision.notify", application)
     message = message.strip()
     if len(message) < 4:
         raise ValidationFailed([FieldError("message", "renshe:hall/notice-message", "请填写督办意见（至少4个字）")])
-    day = service.today()
-    out = service.deadline(session, application)
+    day = clock.today()
+    out = reading.deadline(session, application)
     if not (out.overdue or out.near_due) or application.decided_at is not None:
         raise Conflict("只能对临近到期或已超期、尚未办结的办件发出督办", code="renshe:hall/not-overdue")
     level = 1 + int(session.scalar(select(func.max(SupervisionNotice.level))
@@ -129,7 +129,7 @@ def issue_notice(session: Session, *, actor: Principal, application: Application
             SupervisionNotice.application_id == application.id, SupervisionNotice.status == "open"))
         if open_one is not None and open_one.issued_on == day:
             raise Conflict("今天已对该办件发出督办", code="renshe:hall/notice-duplicate")
-    escalate_on = service._calendar(session).add_workdays(day, escalate_after_workdays())
+    escalate_on = clock.calendar(session).add_workdays(day, escalate_after_workdays())
     target = application.division_code if level == 1 else (
         divisions.parent_of(_last_target(session, application)) or application.division_code)
     notice = SupervisionNotice(application_id=application.id, level=level, handling_division=target,
@@ -176,15 +176,15 @@ def scan(session: Session, *, actor: Principal, day: date | None = None) -> Scan
     escalate open notices still overdue after the grace period. Idempotent: a second run the same day
     changes nothing. Each step is one statement (one per distinct division for escalation)."""
     require_supervisor(actor)
-    day = day or service.today()
+    day = day or clock.today()
     now = utcnow()
     result = ScanResult(day=day)
-    overdue = service.overdue_condition(day)
+    overdue = reading.overdue_condition(day)
     still_overdue = exists().where(Application.id == SupervisionNotice.application_id, overdue)
     closed = session.execute(update(SupervisionNotice).where(SupervisionNotice.status == "open", ~still_overdue)
                              .values(status="closed").execution_options(synchronize_session=False))
     result.closed = int(getattr(closed, "rowcount", 0) or 0)
-    escalate_on = service._calendar(session).add_workdays(day, escalate_after_workdays())
+    escalate_on = clock.calendar(session).add_workdays(day, escalate_after_workdays())
     columns = ["application_id", "level", "handling_division", "supervising_division", "issued_by", "issued_on",
                "escalate_on", "message", "status", "created_at"]
     if auto_notice():
@@ -273,10 +273,10 @@ def statistics(session: Session, *, actor: Principal, since: date | None = None,
     """On-time rate (decided within the promised limit / decided) and average working days, per office
     and per office × item, over decisions in [since, until] (default: the last 365 days)."""
     require_supervisor(actor)
-    until = until or service.today()
+    until = until or clock.today()
     since = since or until - timedelta(days=365)
-    start = datetime.combine(since, datetime.min.time(), service.SHANGHAI)
-    end = datetime.combine(until + timedelta(days=1), datetime.min.time(), service.SHANGHAI)
+    start = datetime.combine(since, datetime.min.time(), clock.SHANGHAI)
+    end = datetime.combine(until + timedelta(days=1), datetime.min.time(), clock.SHANGHAI)
     base = [Application.on_time.is_not(None), Application.decided_at >= start, Application.decided_at < end,
             _scope(actor)]
     on_time = func.sum(case((Application.on_time.is_(True), 1), else_=0))

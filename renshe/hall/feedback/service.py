@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from renshe.core import audit, divisions
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
-from renshe.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from renshe.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from renshe.core.events import record_event
-from renshe.hall import service
+from renshe.core.settings import get_settings
+from renshe.hall import clock, policy
+from renshe.hall.catalog import service as catalog
 from renshe.hall.models import FeedbackTicket
-from renshe.hall.settings import hall_settings
 
 KINDS = {"rule_difference": "政策规则差异", "data_conflict": "数据矛盾", "system_fault": "系统故障"}
 STATUSES = {"open": "待分派", "assigned": "处理中", "resolved": "已解决", "closed": "已关闭"}
@@ -27,18 +28,23 @@ TRANSITIONS = {"assign": ({"open", "assigned"}, "assigned"), "resolve": ({"open"
 
 def default_workdays() -> int:
     """RENSHE_HALL_FEEDBACK_DAYS (default 10): working days a division has to answer a ticket."""
-    return hall_settings().feedback_days
+    return get_settings().hall_feedback_days
 
 
-def _is_supervisor(actor: Principal) -> bool:
-    return actor.kind == "system" or (actor.kind == "staff" and bool({"supervisor", "admin"} & set(actor.roles)))
+def handles_tickets(actor: Principal) -> bool:
+    """Staff answer tickets (the staff page); citizens only raise and follow their own."""
+    return policy.can(actor, "staff.member")
+
+
+def can_assign(actor: Principal) -> bool:
+    """Staff supervisors and administrators assign tickets to divisions."""
+    return policy.can(actor, "feedback.supervise")
 
 
 def raise_ticket(session: Session, *, actor: Principal, kind: str, title: str, description: str,
                  item_code: str | None = None, division_code: str | None = None) -> FeedbackTicket:
     """Anyone signed in (staff or citizen) raises a ticket; it starts with their own division."""
-    if actor.kind not in {"staff", "citizen", "system"}:
-        raise Forbidden("请登录后反馈问题", code="renshe:hall/feedback-auth")
+    policy.require(actor, "feedback.raise")
     errors = []
     if kind not in KINDS:
         errors.append(FieldError("kind", "renshe:hall/feedback-kind", "请选择问题类型"))
@@ -51,15 +57,16 @@ def raise_ticket(session: Session, *, actor: Principal, kind: str, title: str, d
     if divisions.get(target) is None and target != divisions.MINISTRY:
         errors.append(FieldError("division_code", "renshe:hall/feedback-division", "行政区划代码无效"))
     if item_code:
-        service.get_item(session, item_code)
+        catalog.get_item(session, item_code)
     if errors:
         raise ValidationFailed(errors, detail="反馈未提交，请按提示修改")
     ticket = FeedbackTicket(kind=kind, title=title.strip(), description=description.strip(),
                             item_code=item_code or None, raised_by=actor.subject,
                             raised_by_name=actor.display_name or actor.subject,
-                            raised_kind="citizen" if actor.kind == "citizen" else "staff", origin_division=origin,
+                            raised_kind="staff" if policy.can(actor, "staff.view") else "citizen",
+                            origin_division=origin,
                             division_code=target, status="open",
-                            deadline=service._calendar(session).add_workdays(service.today(), default_workdays()))
+                            deadline=clock.calendar(session).add_workdays(clock.today(), default_workdays()))
     session.add(ticket)
     session.flush()
     audit.record(session, actor=actor, action="hall.feedback_raise", entity_type="hall_feedback",
@@ -71,16 +78,15 @@ def raise_ticket(session: Session, *, actor: Principal, kind: str, title: str, d
 def visible(session: Session, *, actor: Principal, status: str | None = None, kind: str | None = None,
             limit: int = 100) -> list[FeedbackTicket]:
     """Staff see tickets assigned to their division and below; citizens see the ones they raised."""
+    policy.require(actor, "feedback.read")
     stmt = select(FeedbackTicket)
-    if actor.kind == "citizen":
+    if not policy.can(actor, "staff.view"):  # a citizen: the tickets they raised
         stmt = stmt.where(FeedbackTicket.raised_by == actor.subject)
-    elif actor.kind in {"staff", "system"}:
+    else:
         prefix = divisions.scope_prefix(actor.division_code)
         if prefix:
             stmt = stmt.where(or_(FeedbackTicket.division_code.startswith(prefix),
                                   FeedbackTicket.raised_by == actor.subject))
-    else:
-        raise Forbidden("请登录后查看问题反馈", code="renshe:hall/feedback-auth")
     if status:
         stmt = stmt.where(FeedbackTicket.status == status)
     if kind:
@@ -91,7 +97,7 @@ def visible(session: Session, *, actor: Principal, status: str | None = None, ki
 def get_ticket(session: Session, *, actor: Principal, public_id: str) -> FeedbackTicket:
     ticket = session.scalar(select(FeedbackTicket).where(FeedbackTicket.public_id == public_id))
     if ticket is None or not (ticket.raised_by == actor.subject or (
-            actor.kind in {"staff", "system"} and actor.can_reach(ticket.division_code))):
+            policy.can(actor, "feedback.see", ticket.division_code))):
         raise NotFound("该问题反馈", code="renshe:hall/feedback-not-found")
     return ticket
 
@@ -108,25 +114,27 @@ def act(session: Session, *, actor: Principal, ticket: FeedbackTicket, action: s
     before = {"status": ticket.status, "division": ticket.division_code}
     if action == "assign":
         division_code = division_code.strip()
-        if not _is_supervisor(actor) or not actor.can_reach(ticket.division_code):
-            raise Forbidden("只有上级监管人员可以分派问题", code="renshe:hall/feedback-assign")
-        if not division_code or not actor.can_reach(division_code) or divisions.get(division_code) is None:
+        policy.require(actor, "feedback.assign", ticket.division_code, entity_type="hall_feedback",
+                       entity_id=ticket.public_id)
+        if not division_code or not policy.can(actor, "feedback.assign_to", division_code) \
+                or divisions.get(division_code) is None:
             raise ValidationFailed([FieldError("division_code", "renshe:hall/feedback-division",
                                                "只能分派到本辖区内的有效区划")])
         days = default_workdays() if workdays is None else workdays
         if not 1 <= days <= 60:
             raise ValidationFailed([FieldError("workdays", "renshe:hall/feedback-days", "处理时限应为1至60个工作日")])
         ticket.division_code, ticket.assigned_by = division_code, actor.subject
-        ticket.deadline = service._calendar(session).add_workdays(service.today(), days)
+        ticket.deadline = clock.calendar(session).add_workdays(clock.today(), days)
     elif action == "resolve":
-        if actor.kind not in {"staff", "system"} or not actor.can_reach(ticket.division_code):
-            raise Forbidden("只有承办区划的工作人员可以答复", code="renshe:hall/feedback-resolve")
+        policy.require(actor, "feedback.resolve", ticket.division_code, entity_type="hall_feedback",
+                       entity_id=ticket.public_id)
         if len(note.strip()) < 4:
             raise ValidationFailed([FieldError("note", "renshe:hall/feedback-note", "请填写处理结果（至少4个字）")])
         ticket.resolution, ticket.resolved_at = note.strip(), utcnow()
     else:
-        if ticket.raised_by != actor.subject and not (_is_supervisor(actor) and actor.can_reach(ticket.division_code)):
-            raise Forbidden("只有提出人或监管人员可以关闭问题", code="renshe:hall/feedback-close")
+        if ticket.raised_by != actor.subject:
+            policy.require(actor, "feedback.close_any", ticket.division_code, entity_type="hall_feedback",
+                           entity_id=ticket.public_id)
         ticket.closed_at = utcnow()
     ticket.status = target
     session.flush()
@@ -138,5 +146,5 @@ def act(session: Session, *, actor: Principal, ticket: FeedbackTicket, action: s
 
 
 def overdue(tickets: Sequence[FeedbackTicket]) -> set[str]:
-    day = service.today()
+    day = clock.today()
     return {t.public_id for t in tickets if t.deadline and t.status in ("open", "assigned") and t.deadline < day}

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from renshe.core.auth import Principal
-from renshe.core.errors import DomainError, FieldError, Forbidden
-from renshe.core.http import DbSession, require_kind, templates
-from renshe.hall import schemas, service
+from renshe.core.errors import FieldError
+from renshe.core.http import DbSession, MaybePrincipal, attempt, templates
+from renshe.hall import clock, forms, peers, schemas
+from renshe.hall.catalog import service
+from renshe.hall.webforms import Staff
 
 router = APIRouter(include_in_schema=False)
-Staff = Annotated[Principal, require_kind("staff")]
 
 
 async def _form_body(request: Request) -> FormData:
@@ -33,15 +33,6 @@ async def _form_body(request: Request) -> FormData:
 
 Body = Annotated[FormData, Depends(_form_body)]
 JSON_TITLES = {"form": "表单定义（JSON）", "materials": "申请材料（JSON）", "guide": "办事指南（JSON）"}
-
-
-def is_catalog_admin(principal: Principal) -> bool:
-    return "admin" in principal.roles
-
-
-def _require_admin(principal: Principal) -> None:
-    if not is_catalog_admin(principal):
-        raise Forbidden("只有管理员可以维护事项目录", code="renshe:hall/catalog-admin")
 
 
 def _pretty(value: Any) -> str:
@@ -83,12 +74,10 @@ def _note(values: dict[str, str], title: str, errors: list[FieldError]) -> str:
     return note
 
 
-def _service_errors(exc: DomainError) -> list[FieldError]:
+def _page_fields(errors: list[FieldError]) -> list[FieldError]:
     """Map the service's field names onto this page's fields."""
-    if not exc.errors:
-        return [FieldError("form", exc.code, exc.detail)]
     known = {"form", "materials", "promised_limit_days", "legal_limit_days", "case_type", "name", "note"}
-    return [FieldError(e.field if e.field in known else "changes", e.code, e.message) for e in exc.errors]
+    return [FieldError(e.field if e.field in known else "changes", e.code, e.message) for e in errors]
 
 
 def _err_map(errors: list[FieldError]) -> dict[str, str]:
@@ -125,13 +114,13 @@ def _adapt_page(request: Request, session: DbSession, code: str, *, values: dict
 
 @router.get("/staff/hall/catalog/{code}/adapt")
 def adapt_form(request: Request, code: str, session: DbSession, principal: Staff) -> Response:
-    _require_admin(principal)
+    service.require_manager(principal)
     return _adapt_page(request, session, code)
 
 
 @router.post("/staff/hall/catalog/{code}/adapt")
 def adapt_post(request: Request, code: str, session: DbSession, principal: Staff, body: Body) -> Response:
-    _require_admin(principal)
+    service.require_manager(principal)
     values = {k: v for k, v in body.items() if isinstance(v, str)}
     errors: list[FieldError] = []
     note = _note(values, "调整说明", errors)
@@ -158,20 +147,12 @@ def _definition(values: dict[str, str], errors: list[FieldError]) -> tuple[Any, 
 
 
 def _write(session: Session, action: Callable[[], object]) -> list[FieldError]:
-    """Run the service write; a broken rule becomes this page's field errors (access and absence go up)."""
-    try:
-        action()
-    except DomainError as exc:
-        if exc.status in (401, 403, 404):
-            raise
-        session.rollback()
-        return _service_errors(exc)
-    return []
+    """Run the service write in a savepoint; a broken rule becomes this page's field errors."""
+    _, errors = attempt(action, field="form", session=session)
+    return _page_fields(errors)
 
 
 def _form_problems(form: dict[str, Any]) -> list[FieldError]:
-    from renshe.hall import forms
-
     try:
         forms.check_schema(form)
     except (forms.SchemaError, KeyError, TypeError, ValueError) as exc:
@@ -189,7 +170,7 @@ def _publish_page(request: Request, session: DbSession, code: str, *, values: di
     spec = context["spec"]
     if values is None:
         values = {"name": spec.name, "case_type": spec.case_type, "legal_limit_days": str(spec.legal_limit_days),
-                  "published_on": service.today().isoformat(), "note": "", "form": _pretty(spec.form),
+                  "published_on": clock.today().isoformat(), "note": "", "form": _pretty(spec.form),
                   "materials": _pretty(spec.materials)}
     return templates.render(request, "hall_catalog_admin.html", status_code=status_code, mode="publish",
                             page_title=f"发布国家统一规范新版本：{spec.name}", values=values, errors=errors or [],
@@ -198,13 +179,13 @@ def _publish_page(request: Request, session: DbSession, code: str, *, values: di
 
 @router.get("/staff/hall/catalog/{code}/publish")
 def publish_form(request: Request, code: str, session: DbSession, principal: Staff) -> Response:
-    _require_admin(principal)
+    service.require_manager(principal)
     return _publish_page(request, session, code)
 
 
 @router.post("/staff/hall/catalog/{code}/publish")
 def publish_post(request: Request, code: str, session: DbSession, principal: Staff, body: Body) -> Response:
-    _require_admin(principal)
+    service.require_manager(principal)
     values = {k: v for k, v in body.items() if isinstance(v, str)}
     spec = service.latest_spec(session, code)
     errors: list[FieldError] = []
@@ -236,3 +217,22 @@ def publish_post(request: Request, code: str, session: DbSession, principal: Sta
     if errors:
         return _publish_page(request, session, code, values=values, errors=errors, status_code=422)
     return RedirectResponse(f"/staff/hall/catalog?done=publish&code={code}", status_code=303)
+
+
+# ---------------------------------------------------------------- the guide and the staff's catalog
+
+
+@router.get("/citizen/hall/items/{code}")
+def guide_page(request: Request, code: str, session: DbSession, _principal: MaybePrincipal) -> Response:
+    item = service.get_item(session, code)
+    out = service.item_out(session, item)
+    return templates.render(request, "hall_guide.html", page_title=f"办事指南：{item.name}", item=out,
+                            fields=forms.check_schema(service.current_revision(session, item).form),
+                            interprovince=bool(peers.peers(session)))
+
+
+@router.get("/staff/hall/catalog")
+def staff_catalog(request: Request, session: DbSession, principal: Staff) -> Response:
+    return templates.render(request, "hall_staff_catalog.html", page_title="本地事项目录",
+                            rows=service.catalog(session), today=clock.today(),
+                            is_admin=service.can_manage(principal))

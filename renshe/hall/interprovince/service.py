@@ -24,13 +24,18 @@ from sqlalchemy.orm import Session
 from renshe.core import audit, crypto, divisions
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.db import utcnow
-from renshe.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
+from renshe.core.errors import FieldError, ValidationFailed
 from renshe.core.events import record_event
 from renshe.core.settings import get_settings
-from renshe.hall import forms, peers, service, workflow
+from renshe.hall import peers, policy, workflow
+from renshe.hall.applications import service as applications
+from renshe.hall.applications.materials import CertificateMatch, Upload, material_path, materials_of
+from renshe.hall.applications.reading import form_data, form_fields
+from renshe.hall.catalog import service as catalog
 from renshe.hall.models import Application, InterprovinceLink, PeerNode, Transition
 from renshe.registry import schemas as registry_schemas
 from renshe.registry import service as registry
+from renshe.sharing import service as sharing
 
 MODES = {"collect": "代收代办", "joint": "两地联办"}
 CHANNELS = {"collect": "xp_collect", "joint": "xp_joint"}
@@ -38,10 +43,12 @@ DEFAULT_STATES = workflow.DEFAULT_LABELS
 
 
 def province_name(code: str) -> str:
+    """A province's name from its GB/T 2260 code."""
     return divisions.full_name(code) or code
 
 
 def link_of(session: Session, application: Application) -> InterprovinceLink | None:
+    """The application's link to the other province, if it is a 跨省通办 application."""
     return session.scalar(select(InterprovinceLink).where(InterprovinceLink.application_id == application.id))
 
 
@@ -50,11 +57,10 @@ def link_of(session: Session, application: Application) -> InterprovinceLink | N
 
 def submit_forwarded(
     session: Session, *, actor: Principal, item_code: str, province: str, mode: str, data: Mapping[str, Any],
-    uploads: Sequence[service.Upload] = (), handling_division: str | None = None,
+    uploads: Sequence[Upload] = (), handling_division: str | None = None,
 ) -> Application:
     """A citizen here applies for an item handled by PROVINCE; the application is forwarded there."""
-    if actor.kind != "citizen":
-        raise Forbidden("请从个人服务入口申请", code="renshe:hall/citizen-only")
+    policy.require(actor, "interprovince.forward")
     if mode not in MODES:
         raise ValidationFailed([FieldError("mode", "renshe:hall/xp-mode", "办理模式应为代收代办或两地联办")])
     errors = []
@@ -66,9 +72,9 @@ def submit_forwarded(
         raise ValidationFailed(errors)
     peer = peers.get_peer(session, province)
     me = registry.get_person(session, actor=actor, public_id=actor.subject)
-    item = service.get_item(session, item_code)
-    application = service._create(session, actor=actor, item=item, applicant=me, agent=None,
-                                  channel=CHANNELS[mode], data=data, uploads=uploads, representation=None)
+    item = catalog.get_item(session, item_code)
+    application = applications.create_application(session, actor=actor, item=item, applicant=me,
+                                                  channel=CHANNELS[mode], data=data, uploads=uploads)
     link = InterprovinceLink(application_id=application.id, peer_province=peer.province_code, role="forwarded",
                              mode=mode, origin_ref=application.public_id, remote_state="forwarding",
                              remote_state_label=f"正在转交{province_name(province)}", remote_seq=0)
@@ -82,13 +88,13 @@ def submit_forwarded(
         "handling_division": handling_division or province,
         "applicant": {"id_number": crypto.cipher().decrypt(me.id_number_encrypted, purpose=registry.ID_PURPOSE),
                       "name": me.name, "phone": phone, "residence_division": me.residence_division},
-        "data": service.form_data(application),
+        "data": form_data(application),
         "materials": [{"code": m.material_code, "filename": m.filename, "sm3": m.sm3,
-                       "content_base64": base64.b64encode(service.material_path(m).read_bytes()).decode()}
-                      for m in service.materials_of(session, application) if m.source == "upload"],
+                       "content_base64": base64.b64encode(material_path(m).read_bytes()).decode()}
+                      for m in materials_of(session, application) if m.source == "upload"],
         # Materials taken from this province's certificate library travel as the verified reference.
         "certificates": [{"code": m.material_code, "sm3": m.sm3, **(m.certificate or {})}
-                         for m in service.materials_of(session, application) if m.source == "certificate"],
+                         for m in materials_of(session, application) if m.source == "certificate"],
     }
     peers.enqueue(session, link, "application", payload)
     audit.record(session, actor=actor, action="hall.xp_forward", entity_type="hall_application",
@@ -176,8 +182,8 @@ def receive(session: Session, *, peer: PeerNode, payload: Mapping[str, Any]) -> 
     mode = str(payload.get("mode", "collect"))
     if mode not in MODES:
         raise ValidationFailed([FieldError("mode", "renshe:hall/xp-mode", "办理模式无效")])
-    item = service.get_item(session, str(payload.get("item_code", "")))
-    revision = service.current_revision(session, item)
+    item = catalog.get_item(session, str(payload.get("item_code", "")))
+    revision = catalog.current_revision(session, item)
     applicant = payload.get("applicant") or {}
     person = registry.find_by_id_number(session, id_number=str(applicant.get("id_number", "")))
     if person is None:
@@ -186,56 +192,41 @@ def receive(session: Session, *, peer: PeerNode, payload: Mapping[str, Any]) -> 
                                               id_number=str(applicant.get("id_number", "")),
                                               name=str(applicant.get("name", "")), phone=applicant.get("phone"),
                                               residence_division=str(applicant.get("residence_division", ""))))
-    if person.status != "normal":
-        raise Conflict("申请人的人员状态不是正常", code="renshe:hall/applicant-not-active")
     province = get_settings().province_code
     division = str(payload.get("handling_division") or province)
     if not division.startswith(province[:2]) or divisions.get(division) is None:
         division = province
-    fields = service.form_fields(revision)
     data = dict(payload.get("data") or {})
-    locked = {f.name: data[f.name] for f in fields if f.prefill and f.name in data}
-    clean, errors = forms.validate(fields, data, locked)
-    uploads = [service.Upload(str(m.get("code", "")), str(m.get("filename", "")),
-                              base64.b64decode(str(m.get("content_base64", "")))) for m in payload.get("materials", [])]
-    origin_certificates = _forwarded_certificates(revision, payload.get("certificates") or [], peer)
-    material_errors, checked = service._check_uploads(revision, uploads, have={c.material_code for c in
-                                                                              origin_certificates},
-                                                      require_all=True)
-    errors += material_errors
-    if errors:
-        raise ValidationFailed(errors, detail="跨省转来的申请不符合本省事项要求")
+    now = utcnow()
+    # The origin province's values are locked here as it locked them, with the origin as their source.
+    locked = {f.name: sharing.Prefilled(value=data[f.name], resource="interprovince", source=peer.name,
+                                        updated_at=now)
+              for f in form_fields(revision) if f.prefill and f.name in data}
+    uploads = [Upload(str(m.get("code", "")), str(m.get("filename", "")),
+                      base64.b64decode(str(m.get("content_base64", "")))) for m in payload.get("materials", [])]
     actor = Principal(kind="system", subject=f"node:{peer.province_code}", display_name=f"{peer.name}（跨省通办）",
                       division_code=peer.province_code, roles=("system",))
-    now = utcnow().isoformat()
-    application = Application(
-        number=service._new_number(division), item_id=item.id, revision_id=revision.id, item_code=item.code,
-        item_name=revision.name, case_type=revision.case_type, applicant_id=person.id, applicant_name=person.name,
-        applicant_id_masked=person.id_number_masked, agent_id=None, channel="xp_received",
-        created_by=actor.subject, division_code=division, state="submitted", form_encrypted=b"",
-        prefill={name: {"resource": "interprovince", "source": peer.name, "updated_at": now} for name in locked},
+
+    def link(application: Application) -> None:
+        session.add(InterprovinceLink(
+            application_id=application.id, peer_province=peer.province_code, role="received", mode=mode,
+            origin_ref=origin_id, remote_ref=origin_id,
+            remote_number=str(payload.get("origin_number") or "")[:32] or None, remote_seq=0))
+        session.flush()
+
+    application = applications.create_application(
+        session, actor=actor, item=item, applicant=person, channel="xp_received", data=data, uploads=uploads,
+        division_code=division, prefilled=locked,
+        certified=_forwarded_certificates(revision, payload.get("certificates") or [], peer),
+        certificate_note={"verified_by": peer.name},
         representation={"kind": "interprovince", "origin_province": peer.province_code, "origin_name": peer.name,
                         "origin_number": payload.get("origin_number"), "mode": mode, "mode_label": MODES[mode]},
-        promised_limit_days=revision.promised_limit_days, legal_limit_days=revision.legal_limit_days,
-        paused_workdays=0)
-    session.add(application)
-    session.flush()
-    application.form_encrypted = service._seal(clean, f"{service.FORM_PURPOSE}:{application.public_id}")
-    link = InterprovinceLink(application_id=application.id, peer_province=peer.province_code, role="received",
-                             mode=mode, origin_ref=origin_id, remote_ref=origin_id,
-                             remote_number=str(payload.get("origin_number") or "")[:32] or None, remote_seq=0)
-    session.add(link)
-    session.flush()
-    stored = service._store(session, application, checked, revision=revision, actor=actor, round_no=0)
-    service._store_certificates(session, application, origin_certificates, actor=actor, round_no=0,
-                                extra={"verified_by": peer.name})
-    service._record_transition(session, application, actor=actor, action="submit", from_state=None,
-                               to_state="submitted", details={"channel": "xp_received", "origin": peer.province_code,
-                                                              "mode": mode, "materials": [m.sm3 for m in stored]})
+        details={"origin": peer.province_code, "mode": mode}, before_submit=link,
+        refusal="跨省转来的申请不符合本省事项要求")
     return application, True
 
 
-def _forwarded_certificates(revision: Any, refs: Sequence[Any], peer: PeerNode) -> list[service.CertificateMatch]:
+def _forwarded_certificates(revision: Any, refs: Sequence[Any], peer: PeerNode) -> list[CertificateMatch]:
     """Certificates the origin province took from its library, for materials that accept them here too."""
     accepting = {m["code"]: m for m in revision.materials if m.get("certificate_types") and not m.get("shared")}
     found = []
@@ -245,7 +236,7 @@ def _forwarded_certificates(revision: Any, refs: Sequence[Any], peer: PeerNode) 
         spec = accepting.get(str(ref.get("code", "")))
         if spec is None or ref.get("status") != "valid" or ref.get("type_code") not in spec["certificate_types"]:
             continue
-        found.append(service.CertificateMatch(
+        found.append(CertificateMatch(
             material_code=spec["code"], material_name=spec["name"], satisfied=True,
             identifier=str(ref.get("identifier", ""))[:100], name=str(ref.get("name", ""))[:100],
             number=str(ref.get("number", ""))[:64], type_code=str(ref.get("type_code", "")),

@@ -1,6 +1,7 @@
-"""Sample applications for the demo province: two overdue, one near due, two decided and rated (one
-非常满意, one 不满意 with its rectification case), one waiting for acceptance. Filed for persons with a
-phone in the province's first county, through the service itself (audited, with events)."""
+"""The demo's service hall: the item catalog, then sample applications for the demo province: two
+overdue, one near due, two decided and rated (one 非常满意, one 不满意 with its rectification case), one
+waiting for acceptance. Filed for persons with a phone in the province's first county, through the
+service itself (audited, with events)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,24 @@ from sqlalchemy.orm import Session
 
 from renshe.core.auth import Principal
 from renshe.core.settings import get_settings
-from renshe.hall import reviews, service
+from renshe.hall import clock
+from renshe.hall.applications import service
+from renshe.hall.applications.materials import Upload
+from renshe.hall.catalog import service as catalog
+from renshe.hall.reviews import service as reviews
 from renshe.registry import service as registry
 
 FORM = {"former_employer": "演示科技有限公司", "separation_date": "2026-10-31", "separation_reason": "contract_expired",
         "bank": "ICBC", "bank_account": "6222020200112233445", "pledge": True}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def demo_seed(session: Session, *, actor: Principal) -> int:
+    """Load the item catalog into a fresh demo province (the demo's `seed` calls this), then a few sample
+    applications: overdue, near due, decided and rated (one badly, so a rectification case is open)."""
+    added = catalog.load_catalog(session, actor=actor)
+    seed(session)
+    return added
 
 
 def seed(session: Session) -> int:
@@ -26,14 +39,14 @@ def seed(session: Session) -> int:
         return 0
     clerk = Principal(kind="system", subject="demo-clerk", display_name="演示受理员", roles=("system",))
     checker = Principal(kind="system", subject="demo-reviewer", display_name="演示审核员", roles=("system",))
-    calendar = service._calendar(session)
-    today = service.today()
+    calendar = clock.calendar(session)
+    today = clock.today()
     made = []
     for person in persons:
         citizen = Principal(kind="citizen", subject=person.public_id, display_name=person.name,
                             division_code=person.residence_division)
         made.append((citizen, service.submit(session, actor=citizen, item_code="unemployment-benefit",
-                                             data=FORM, uploads=[service.Upload("separation_proof", "证明.pdf",
+                                             data=FORM, uploads=[Upload("separation_proof", "证明.pdf",
                                                                                 PDF)])))
     for _, application in made[:5]:
         service.act(session, actor=clerk, application=application, action="accept")
@@ -49,9 +62,3 @@ def seed(session: Session) -> int:
                  comment="等候时间较长，材料要求没有一次说清")
     session.flush()
     return len(made)
-
-
-def _days(n: int) -> timedelta:
-    from datetime import timedelta
-
-    return timedelta(days=n)

@@ -26,12 +26,11 @@ from sqlalchemy.orm import Session
 from renshe.core import audit, divisions
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
-from renshe.core.errors import Conflict, FieldError, Forbidden, NotFound, Unauthorized, ValidationFailed
+from renshe.core.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
 from renshe.core.events import record_event
 from renshe.core.settings import get_settings
-from renshe.hall import service
+from renshe.hall import clock, policy
 from renshe.hall.models import Application, HallItem, Rectification, Review
-from renshe.hall.settings import hall_settings
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 BAD_LEVELS = frozenset({1, 2})
@@ -45,11 +44,27 @@ TOKEN_MINUTES = 30
 
 def rectify_workdays() -> int:
     """RENSHE_HALL_RECTIFY_DAYS (default 15, provinces use 5 to 15): the rectification deadline."""
-    return hall_settings().rectify_days
+    return get_settings().hall_rectify_days
 
 
 def indicators(channel: str) -> dict[str, str]:
     return WINDOW_INDICATORS if channel == "window" else ONLINE_INDICATORS
+
+
+def tablet_actor(*, clerk: str, application: Application) -> Principal:
+    """Who rates on the window tablet: the tablet itself, acting for the clerk who opened it."""
+    return Principal(kind="system", subject=f"window:{clerk}", display_name="窗口评价器",
+                     division_code=application.division_code, roles=("system",))
+
+
+def application_of(session: Session, case_: Rectification) -> Application | None:
+    """The application a rectification case is about."""
+    return session.get(Application, case_.application_id)
+
+
+def case_of(session: Session, review: Review) -> str | None:
+    """The public id of the rectification case a bad review opened, if any."""
+    return session.scalar(select(Rectification.public_id).where(Rectification.review_id == review.id))
 
 
 def review_of(session: Session, application: Application) -> Review | None:
@@ -69,8 +84,7 @@ def _key() -> bytes:
 
 def window_token(*, actor: Principal, application: Application) -> str:
     """A clerk opens the rating tablet for a decided application at the window."""
-    if actor.kind != "staff" or not actor.can_reach(application.division_code):
-        raise Forbidden("只有办理机构的工作人员可以发起窗口评价", code="renshe:hall/rate-window")
+    policy.require(actor, "review.window_token", application)
     if not can_rate(application):
         raise Conflict("办件尚未办结，办结后才能评价", code="renshe:hall/rate-not-decided")
     body = f"{application.public_id}.{int(time.time()) + TOKEN_MINUTES * 60}.{actor.subject}"
@@ -109,8 +123,8 @@ def rate(session: Session, *, actor: Principal, application: Application, level:
          scores: Mapping[str, Any] | None = None, comment: str = "", channel: str = "online") -> Review:
     """Rate a decided application once. A bad review (不满意, 非常不满意) opens a rectification case."""
     if channel == "online":
-        if actor.kind != "citizen" or not service.can_see(session, actor, application):
-            raise Forbidden("只有申请人本人可以评价", code="renshe:hall/rate-applicant-only")
+        if not (policy.can(actor, "review.rate_online") and policy.can_see(session, actor, application)):
+            policy.refuse(actor, "review.rate_online", application)
     elif channel != "window":
         raise ValidationFailed([FieldError("channel", "renshe:hall/rate-channel", "评价渠道无效")])
     if not can_rate(application):
@@ -143,7 +157,7 @@ def rate(session: Session, *, actor: Principal, application: Application, level:
         errors.append(FieldError("comment", "renshe:hall/rate-reason", "差评请写明不满意的原因，便于回访整改"))
     if errors:
         raise ValidationFailed(errors, detail="评价未提交，请按提示修改")
-    day = service.today()
+    day = clock.today()
     review = Review(application_id=application.id, division_code=application.division_code,
                     item_code=application.item_code, level=level, scores=clean, comment=comment, channel=channel,
                     rated_by=actor.subject, rated_on=day)
@@ -165,7 +179,7 @@ def rate(session: Session, *, actor: Principal, application: Application, level:
 
 def _open_case(session: Session, *, actor: Principal, application: Application, review: Review,
                day: date) -> Rectification:
-    deadline = service._calendar(session).add_workdays(day, rectify_workdays())
+    deadline = clock.calendar(session).add_workdays(day, rectify_workdays())
     case_ = Rectification(review_id=review.id, application_id=application.id,
                           division_code=application.division_code, item_code=application.item_code, opened_on=day,
                           deadline=deadline, status="open", published=False)
@@ -183,15 +197,10 @@ def _open_case(session: Session, *, actor: Principal, application: Application, 
 # ---------------------------------------------------------------- rectification (整改)
 
 
-def _require_staff(actor: Principal) -> None:
-    if actor.kind not in {"staff", "system"}:
-        raise Forbidden("只有工作人员可以处理整改", code="renshe:hall/staff-only")
-
-
 def cases(session: Session, *, actor: Principal, status: str | None = None,
           limit: int = 100) -> list[tuple[Rectification, Review, Application]]:
     """Rectification cases of the caller's division and below (supervisors see their counties')."""
-    _require_staff(actor)
+    policy.require(actor, "rectification.handle")
     prefix = divisions.scope_prefix(actor.division_code)
     stmt = (select(Rectification, Review, Application).join(Review, Review.id == Rectification.review_id)
             .join(Application, Application.id == Rectification.application_id))
@@ -203,16 +212,16 @@ def cases(session: Session, *, actor: Principal, status: str | None = None,
 
 
 def get_case(session: Session, *, actor: Principal, public_id: str) -> Rectification:
-    _require_staff(actor)
+    policy.require(actor, "rectification.handle")
     found = session.scalar(select(Rectification).where(Rectification.public_id == public_id))
-    if found is None or not actor.can_reach(found.division_code):
+    if found is None or not policy.can(actor, "division.reach", found.division_code):
         raise NotFound("该整改事项", code="renshe:hall/rectification-not-found")
     return found
 
 
 def record_callback(session: Session, *, actor: Principal, case_: Rectification, note: str) -> Rectification:
     """回访: the office called the applicant back; what was said."""
-    _require_staff(actor)
+    policy.require(actor, "rectification.handle")
     if case_.status == "closed":
         raise Conflict("整改事项已办结", code="renshe:hall/rectification-closed")
     if len(note.strip()) < 4:
@@ -228,7 +237,7 @@ def record_callback(session: Session, *, actor: Principal, case_: Rectification,
 def close_case(session: Session, *, actor: Principal, case_: Rectification, outcome: str, note: str,
                public_summary: str = "", publish: bool = False) -> Rectification:
     """Record the outcome; on time if closed by the deadline. Publishing needs an anonymised summary."""
-    _require_staff(actor)
+    policy.require(actor, "rectification.handle")
     errors = []
     if case_.callback_at is None:
         errors.append(FieldError("outcome", "renshe:hall/callback-first", "请先回访申请人，再填写整改结果"))
@@ -243,7 +252,7 @@ def close_case(session: Session, *, actor: Principal, case_: Rectification, outc
         raise Conflict("整改事项已办结", code="renshe:hall/rectification-closed")
     if errors:
         raise ValidationFailed(errors)
-    day = service.today()
+    day = clock.today()
     case_.status, case_.outcome, case_.outcome_note, case_.closed_on = "closed", outcome, note.strip(), day
     case_.on_time = day <= case_.deadline
     case_.published, case_.public_summary = publish, public_summary.strip() or None
@@ -297,8 +306,8 @@ class Satisfaction:
 
 def dashboard(session: Session, *, actor: Principal, since: date | None = None) -> dict[str, Any]:
     """Satisfaction by item, office and month, and the rectification on-time rate, in the caller's reach."""
-    _require_staff(actor)
-    since = since or service.today() - timedelta(days=365)
+    policy.require(actor, "rectification.handle")
+    since = since or clock.today() - timedelta(days=365)
     prefix = divisions.scope_prefix(actor.division_code)
     scope = [Review.rated_on >= since] + ([Review.division_code.startswith(prefix)] if prefix else [])
     good = func.sum(case((Review.level >= 3, 1), else_=0))

@@ -1,0 +1,1 @@
+"""Applications (办件): creating them, materials, the workflow, and what callers see."""

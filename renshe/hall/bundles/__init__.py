@@ -1,0 +1,1 @@
+"""一件事: one form for several items and their joint progress."""

@@ -1,0 +1,1 @@
+"""The pages that bring the hall's sub-features together (application detail, queue, the hall)."""

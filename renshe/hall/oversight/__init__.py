@@ -1,0 +1,1 @@
+"""超期督办: the watch list, notices and escalation, on-time statistics."""

@@ -1,0 +1,1 @@
+"""好差评 and 整改: ratings, rectification cases, the satisfaction dashboard."""
