@@ -31,7 +31,8 @@ def test_reading_a_certificate(session: Session, clerk: Principal, holder: Perso
     with pytest.raises(DomainError) as caught:
         policy.require(far, "certs.read", cert)
     assert caught.value.code == "renshe:auth/out-of-jurisdiction"
-    assert caught.value.audit is not None and caught.value.audit["entity_id"] == cert.public_id
+    assert caught.value.audit is not None
+    assert caught.value.audit["entity_id"] == cert.public_id
 
 
 def test_writing_linking_and_configuring(session: Session, clerk: Principal, holder: Person,
