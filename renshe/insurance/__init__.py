@@ -1,0 +1,1 @@
+"""Social insurance ledger: insured units and persons, contribution declaration, assessment, collection, accounts."""
