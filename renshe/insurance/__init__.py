@@ -1,1 +1,1 @@
-"""Social insurance ledger: insured units and persons, contribution declaration, assessment, collection, accounts."""
+"""Social insurance (社会保险): insured units and persons, contributions, assessment, collection, accounts."""
