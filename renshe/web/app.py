@@ -27,6 +27,7 @@ from renshe.federation import pages as federation_pages
 from renshe.federation import runner as federation_runner
 from renshe.hall import api as hall_api
 from renshe.hall import pages as hall_pages
+from renshe.insurance import pages as insurance_pages
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
 from renshe.sharing import api as sharing_api
@@ -36,7 +37,8 @@ from renshe.web import admin, auth, calendar_admin, errors
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
 
-DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall")
+DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
+           "renshe.insurance")
 
 
 def create_app() -> FastAPI:
@@ -95,6 +97,7 @@ def create_app() -> FastAPI:
     app.include_router(card_pages.router)
     app.include_router(hall_api.router)
     app.include_router(hall_pages.router)
+    app.include_router(insurance_pages.router)
     _install_core_routes(app)
     return app
 
