@@ -48,6 +48,9 @@ class InsuredUnit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), index=True)
+    employer_public_id: Mapped[str] = mapped_column(String(32), index=True)
+    employer_name: Mapped[str] = mapped_column(String(200))  # as registered; the registry keeps the current one
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
     insurance_type: Mapped[str] = mapped_column(String(3))
     division_code: Mapped[str] = mapped_column(String(6), index=True)
     province: Mapped[str] = mapped_column(String(6))
@@ -67,6 +70,9 @@ class InsuranceRelation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    person_public_id: Mapped[str] = mapped_column(String(32), index=True)
+    person_name: Mapped[str] = mapped_column(String(64))  # as at enrolment (frozen with the decision)
+    id_number_masked: Mapped[str] = mapped_column(String(18))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("ins_units.id"), index=True)
     insurance_type: Mapped[str] = mapped_column(String(3))
     kind: Mapped[str] = mapped_column(String(16))  # employee | flexible

@@ -2,7 +2,7 @@
 
 Revision ID: 0016
 Revises: 0014
-Create Date: 2026-12-02 13:23:45.197057
+Create Date: 2026-12-02 13:27:14.483094
 """
 from __future__ import annotations
 
@@ -71,6 +71,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('employer_id', sa.Integer(), nullable=False),
+    sa.Column('employer_public_id', sa.String(length=32), nullable=False),
+    sa.Column('employer_name', sa.String(length=200), nullable=False),
+    sa.Column('credit_code', sa.String(length=18), nullable=False),
     sa.Column('insurance_type', sa.String(length=3), nullable=False),
     sa.Column('division_code', sa.String(length=6), nullable=False),
     sa.Column('province', sa.String(length=6), nullable=False),
@@ -82,8 +85,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('public_id', name=op.f('uq_ins_units_public_id'))
     )
     with op.batch_alter_table('ins_units', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ins_units_credit_code'), ['credit_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_ins_units_division_code'), ['division_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_ins_units_employer_id'), ['employer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ins_units_employer_public_id'), ['employer_public_id'], unique=False)
 
     op.create_table('ins_assessments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -127,6 +132,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('person_public_id', sa.String(length=32), nullable=False),
+    sa.Column('person_name', sa.String(length=64), nullable=False),
+    sa.Column('id_number_masked', sa.String(length=18), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=True),
     sa.Column('insurance_type', sa.String(length=3), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -146,6 +154,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ins_relations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ins_relations_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ins_relations_person_public_id'), ['person_public_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ins_relations_unit_id'), ['unit_id'], unique=False)
 
     op.create_table('ins_declared_bases',
@@ -243,6 +252,7 @@ def downgrade() -> None:
     op.drop_table('ins_declared_bases')
     with op.batch_alter_table('ins_relations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ins_relations_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_ins_relations_person_public_id'))
         batch_op.drop_index(batch_op.f('ix_ins_relations_person_id'))
 
     op.drop_table('ins_relations')
@@ -255,8 +265,10 @@ def downgrade() -> None:
 
     op.drop_table('ins_assessments')
     with op.batch_alter_table('ins_units', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ins_units_employer_public_id'))
         batch_op.drop_index(batch_op.f('ix_ins_units_employer_id'))
         batch_op.drop_index(batch_op.f('ix_ins_units_division_code'))
+        batch_op.drop_index(batch_op.f('ix_ins_units_credit_code'))
 
     op.drop_table('ins_units')
     op.drop_table('ins_interest_runs')
