@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from importlib import resources
@@ -160,10 +160,7 @@ class PensionParameters:
     cohorts: Mapping[int, Cohort]
     flexible_early_months: int
     flexible_late_months: int
-    minimum_base_months: int
-    minimum_rising_from_year: int
-    minimum_step_months: int
-    minimum_final_months: int
+    minimum_schedule: Mapping[int, int]  # from this retirement year on: at least these months
     basic_rate_per_year: Decimal
     transitional_coefficient: Decimal
     transfer_rate: Decimal
@@ -192,10 +189,7 @@ def parameters_from(data: Mapping[str, Any]) -> PensionParameters:
         divisors=table, cohorts=cohorts,
         flexible_early_months=int(retirement["flexible_early_months"]),
         flexible_late_months=int(retirement["flexible_late_months"]),
-        minimum_base_months=int(minimum["base_months"]),
-        minimum_rising_from_year=int(minimum["rising_from_year"]),
-        minimum_step_months=int(minimum["step_months"]),
-        minimum_final_months=int(minimum["final_months"]),
+        minimum_schedule=_minimum_schedule(minimum["months_from_year"]),
         basic_rate_per_year=Decimal(data["basic_pension"]["rate_per_year"]),
         transitional_coefficient=Decimal(data["transitional_pension"]["coefficient"]),
         transfer_rate=Decimal(data["transfer"]["pooled_rate"]),
@@ -207,6 +201,34 @@ def parameters_from(data: Mapping[str, Any]) -> PensionParameters:
             "transitional": data["transitional_pension"]["source"], "transfer": data["transfer"]["source"],
         },
     )
+
+
+def _minimum_schedule(table: Mapping[Any, Any]) -> dict[int, int]:
+    schedule = {int(year): int(months) for year, months in table.items()}
+    if not schedule or any(m < 0 for m in schedule.values()):
+        raise ValueError("the minimum contribution schedule needs at least one year and no negative months")
+    return dict(sorted(schedule.items()))
+
+
+def with_overrides(params: PensionParameters, *, divisors: Mapping[Any, Any] | None = None,
+                   minimum_schedule: Mapping[Any, Any] | None = None,
+                   transitional_coefficient: Decimal | str | None = None,
+                   sources: Mapping[str, str] | None = None, name: str | None = None) -> PensionParameters:
+    """A province's parameters: the given tables and values (as the parameter store keeps them, keys and
+    values as text or numbers) over `params`; `sources` names the document of each replaced part
+    (keys "divisor", "minimum", "transitional")."""
+    table = dict(params.divisors)
+    if divisors is not None:
+        table = {int(age): Decimal(str(months)) for age, months in divisors.items()}
+        ages = sorted(table)
+        if not ages or ages != list(range(ages[0], ages[-1] + 1)):
+            raise ValueError("the divisor table must list every whole age between its first and last")
+    return replace(
+        params, name=params.name if name is None else name, divisors=table,
+        minimum_schedule=params.minimum_schedule if minimum_schedule is None else _minimum_schedule(minimum_schedule),
+        transitional_coefficient=params.transitional_coefficient if transitional_coefficient is None
+        else Decimal(str(transitional_coefficient)),
+        sources={**params.sources, **(sources or {})})
 
 
 @cache
@@ -222,10 +244,9 @@ def national() -> PensionParameters:
 def minimum_contribution_months(year: int, *, params: PensionParameters | None = None) -> int:
     """最低缴费月数 for a retirement in `year`: 180 until 2029, then +6 a year, 240 from 2039 on."""
     p = params or national()
-    if year < p.minimum_rising_from_year:
-        return p.minimum_base_months
-    rising = p.minimum_base_months + p.minimum_step_months * (year - p.minimum_rising_from_year + 1)
-    return min(p.minimum_final_months, rising)
+    schedule = p.minimum_schedule
+    applicable = [months for start, months in schedule.items() if start <= year]
+    return applicable[-1] if applicable else next(iter(schedule.values()))
 
 
 # ---------------------------------------------------------------- statutory retirement age
@@ -283,8 +304,9 @@ def retirement_age(*, birth: Month, sex: str, original_age: int | None = None,
              "delay_months": str(delay)}, f"{age}（{age.label}）", source),
         Step("retirement_month", "退休时间", "出生年月 + 法定退休年龄", {"birth": str(birth), "age": str(age)},
              str(month), source),
-        Step("minimum_contribution_months", "最低缴费月数", "按退休年份：2029年及以前180个月，2030年起每年增加6个月，"
-             "最高240个月", {"year": str(month.year)}, str(minimum), p.source("minimum")),
+        Step("minimum_contribution_months", "最低缴费月数",
+             "按退休年份查最低缴费月数表（2029年及以前180个月，2030年起每年增加6个月，最高240个月）",
+             {"year": str(month.year)}, str(minimum), p.source("minimum")),
     ]
     return RetirementAge(birth, sex, cohort, delay, age, month, minimum, trace)
 
