@@ -31,6 +31,10 @@ def agent_of(employer_public_id: str, name: str = "单位经办人") -> Principa
     return Principal(kind="employer", subject=employer_public_id, display_name=name, division_code="110105")
 
 
+def system() -> Principal:
+    return SYSTEM
+
+
 def citizen_of(person_public_id: str, name: str, division: str = "110105") -> Principal:
     return Principal(kind="citizen", subject=person_public_id, display_name=name, division_code=division)
 
