@@ -203,8 +203,9 @@ class AccountEntry(Base):
     entry_date: Mapped[date] = mapped_column(Date)
     year: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+    # due:<assessment>:<relation> | interest:<year>:<person>
     source: Mapped[str] = mapped_column(String(64), unique=True)
-    detail: Mapped[Any] = mapped_column(JSON)
+    detail: Mapped[Any | None] = mapped_column(JSON)  # the interest trace
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

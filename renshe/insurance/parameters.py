@@ -38,9 +38,10 @@ class Spec:
     """What a parameter key means and which values it takes."""
 
     label: str
-    kind: str  # ratio | money | integer | table
+    kind: str  # ratio | money | integer | table | choice
     low: Decimal | None = None
     high: Decimal | None = None
+    choices: tuple[str, ...] = ()
 
 
 SPECS: dict[str, Spec] = {
@@ -59,6 +60,8 @@ SPECS: dict[str, Spec] = {
     "late_surcharge_daily_rate": Spec("滞纳金日费率", "ratio", Decimal(0), Decimal("0.001")),
     "payment_due_day": Spec("次月缴费截止日", "integer", Decimal(1), Decimal(28)),
     "interest_rate": Spec("个人账户记账利率（年）", "ratio", Decimal(0), Decimal("0.20")),
+    "interest_convention": Spec("当年记账额计息方式（annual/monthly/none）", "choice",
+                                choices=("annual", "monthly", "none")),
     "divisor_table": Spec("个人账户养老金计发月数表", "table"),
     "minimum_months_schedule": Spec("最低缴费月数（按退休年份）", "table"),
     "transitional_coefficient": Spec("过渡性养老金计发系数", "ratio", Decimal("0.005"), Decimal("0.02")),
@@ -170,6 +173,11 @@ def check_value(key: str, raw: Any, *, field: str) -> Any:
         except (InvalidOperation, ValueError, TypeError):
             raise ValidationFailed([FieldError(field, "renshe:insurance/parameter-table",
                                                f"{spec.label}中有不是数字的值")]) from None
+    if spec.kind == "choice":
+        if str(raw).strip() not in spec.choices:
+            raise ValidationFailed([FieldError(field, "renshe:insurance/parameter-choice",
+                                               f"{spec.label}应为：{'、'.join(spec.choices)}")])
+        return str(raw).strip()
     try:
         number = Decimal(str(raw).strip())
     except InvalidOperation:

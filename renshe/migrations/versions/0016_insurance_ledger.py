@@ -2,7 +2,7 @@
 
 Revision ID: 0016
 Revises: 0014
-Create Date: 2026-12-02 13:27:14.483094
+Create Date: 2026-12-02 13:34:01.280561
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def upgrade() -> None:
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
-    sa.Column('detail', sa.JSON(), nullable=False),
+    sa.Column('detail', sa.JSON(), nullable=True),
     sa.Column('posted_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_ins_account_entries_person_id_persons')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ins_account_entries')),
