@@ -2,7 +2,8 @@
 (`/api/v1/insurance/surcharge`). Each answers `GET` with query parameters and `POST` with a JSON body of
 the same fields; a broken rule is a 422 problem+json whose `type` is `renshe:pension/<rule>` (or
 `renshe:insurance/<rule>`) and whose `errors` name each field. No sign-in: these compute from the
-caller's own figures and the published parameters, and touch no record."""
+caller's own figures and the published parameters, and touch no record. `/me/estimate` is the signed-in
+citizen's own pension from the insurance ledger."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from renshe.pension import schemas
+from renshe.core.auth import Principal
+from renshe.core.http import DbSession, require_kind
+from renshe.pension import schemas, service
 
 router = APIRouter(prefix="/api/v1/pension", tags=["pension 养老保险测算"])
 insurance_calculators = APIRouter(prefix="/api/v1/insurance", tags=["insurance 社会保险测算"])
+Citizen = Annotated[Principal, require_kind("citizen")]
 PROBLEM: dict[int | str, dict[str, Any]] = {
     422: {"description": "输入不符合规则（problem+json，type 为 renshe:pension/<rule>）"}}
 
@@ -70,6 +74,13 @@ def transfer_get(query: Annotated[schemas.TransferIn, Query()]) -> Response:
              summary="转移接续统筹基金转移额 Pooled fund moved on a transfer (12 %)")
 def transfer_post(data: schemas.TransferIn) -> Response:
     return _json(schemas.transfer_answer(data))
+
+
+@router.get("/me/estimate", response_model=schemas.EstimateOut, responses=PROBLEM,
+            summary="按我的个人权益记录测算养老金 My pension from my insurance record")
+def my_estimate(query: Annotated[schemas.EstimateIn, Query()], session: DbSession, principal: Citizen) -> Response:
+    found = service.citizen_estimate(session, actor=principal, query=schemas.read_estimate(query))
+    return _json(service.estimate_out(found))
 
 
 @insurance_calculators.get("/surcharge", response_model=schemas.SurchargeOut, responses=PROBLEM,

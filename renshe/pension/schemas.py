@@ -351,3 +351,57 @@ def surcharge_answer(data: SurchargeIn) -> SurchargeOut:
                         daily_rate=str(contribution_rules.SURCHARGE_DAILY_RATE),
                         surcharge=contribution_rules.yuan(found.surcharge_fen),
                         trace=[StepOut.of(s) for s in found.trace])
+
+
+# ---------------------------------------------------------------- a person's estimate from the ledger (按权益记录测算)
+
+
+class EstimateIn(BaseModel):
+    original_age: Text = Field(default=None, description="原法定退休年龄 60 / 55 / 50（女职工默认50）")
+    deemed_months: Text = Field(default=None, description="视同缴费月数（经办机构认定的，可选）")
+    requested_month: Text = Field(default=None, description="弹性退休：申请的退休年月 YYYY-MM（可选）")
+    employer_agrees: Text = Field(default=None, description="弹性延迟退休：单位是否同意 true/false")
+
+
+@dataclass(frozen=True)
+class EstimateQuery:
+    original_age: int | None
+    deemed_months: int
+    requested_month: rules.Month | None
+    employer_agrees: bool
+
+
+def read_estimate(data: EstimateIn) -> EstimateQuery:
+    fields = _Collector()
+    original = fields.read(lambda: _original_age(data.original_age))
+    deemed = 0 if _optional(data.deemed_months) is None else fields.read(lambda: read_int(
+        data.deemed_months, field_name="deemed_months", rule="deemed-months", label="视同缴费月数", maximum=1200))
+    requested_text = _optional(data.requested_month)
+    requested = None if requested_text is None else fields.read(
+        lambda: rules.parse_month(requested_text, field_name="requested_month"))
+    agrees = (data.employer_agrees or "").strip().lower() in {"true", "1", "yes", "on", "是"}
+    fields.done()
+    return EstimateQuery(original, deemed or 0, requested, agrees)
+
+
+class EstimateOut(BaseModel):
+    retirement_month: str = Field(description="退休年月", examples=["2043-03"])
+    age: str = Field(examples=["63y0m"])
+    age_label: str
+    kind: str = Field(description="statutory 法定 / early 弹性提前 / late 弹性延迟")
+    kind_label: str
+    statutory_age: str
+    statutory_month: str
+    months: int = Field(description="累计缴费月数（含视同）")
+    deemed_months: int
+    minimum_contribution_months: int
+    minimum_met: bool
+    index: str = Field(description="本人平均缴费指数（四位小数）")
+    account_balance: str
+    average_wage: str
+    basic: str
+    account: str
+    transitional: str
+    total: str
+    divisor: str
+    trace: list[StepOut]

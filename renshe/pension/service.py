@@ -16,10 +16,13 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from renshe.core.errors import DomainError
+from renshe.core.auth import Principal
+from renshe.core.errors import DomainError, Unauthorized
+from renshe.core.settings import get_settings
 from renshe.core.trace import Step, show
 from renshe.insurance import accounts, parameters
-from renshe.pension import rules
+from renshe.pension import rules, schemas
+from renshe.registry import service as registry
 
 LEDGER_SOURCE = "个人权益记录（本省社会保险经办系统：已到账并记入个人账户的缴费）"
 TABLE_KEYS = {"divisor_table": "divisor", "minimum_months_schedule": "minimum",
@@ -122,3 +125,26 @@ def estimate(session: Session, *, person: PersonLike, province: str, original_ag
     ]
     return PersonEstimate(statutory, month, age, kind, months, deemed_months, index, balance, wage.decimal, minimum,
                           found, [*statutory.trace, *ledger, *found.trace])
+
+
+def citizen_estimate(session: Session, *, actor: Principal, query: schemas.EstimateQuery) -> PersonEstimate:
+    """The signed-in citizen's own estimate, in this deployment's province."""
+    if actor.kind != "citizen":
+        raise Unauthorized("请使用个人入口登录", code="renshe:auth/wrong-entrance")
+    person = registry.get_person(session, actor=actor, public_id=actor.subject)
+    return estimate(session, person=person, province=get_settings().province_code, original_age=query.original_age,
+                    requested_month=query.requested_month, employer_agrees=query.employer_agrees,
+                    deemed_months=query.deemed_months)
+
+
+def estimate_out(found: PersonEstimate) -> schemas.EstimateOut:
+    return schemas.EstimateOut(
+        retirement_month=str(found.retirement_month), age=str(found.age), age_label=found.age.label, kind=found.kind,
+        kind_label=rules.FLEXIBLE_KINDS[found.kind], statutory_age=str(found.statutory.age),
+        statutory_month=str(found.statutory.retirement_month), months=found.months,
+        deemed_months=found.deemed_months, minimum_contribution_months=found.minimum_months,
+        minimum_met=found.minimum_met, index=show(found.index), account_balance=str(rules.money(found.balance)),
+        average_wage=str(rules.money(found.average_wage)), basic=str(found.benefit.basic),
+        account=str(found.benefit.account), transitional=str(found.benefit.transitional),
+        total=str(found.benefit.total), divisor=str(found.benefit.divisor),
+        trace=[schemas.StepOut.of(step) for step in found.trace])

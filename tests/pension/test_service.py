@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
-from renshe.core.auth import SYSTEM
+from renshe.core.auth import SYSTEM, issue_token
 from renshe.core.errors import DomainError
 from renshe.insurance import parameters
 from renshe.pension import rules, service
@@ -84,3 +85,32 @@ def test_no_contributions_is_a_clear_refusal(session: Session) -> None:
     with pytest.raises(DomainError) as none:
         service.estimate(session, person=person, province=kit.BEIJING)
     assert none.value.code == "renshe:pension/no-contributions"
+
+
+def test_citizen_sees_their_own_estimate_on_the_api_and_the_page(client: Any, session: Session) -> None:
+    person, _ = _worker(session)
+    session.commit()
+    anonymous = client.get("/api/v1/pension/me/estimate")
+    assert anonymous.status_code == 401
+    client.cookies.set("renshe_token", issue_token(kit.citizen_of(person.public_id, person.name), minutes=10))
+    answer = client.get("/api/v1/pension/me/estimate", params={"deemed_months": "120"})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["retirement_month"], body["months"], body["index"], body["account_balance"]) == \
+        ("2043-03", 123, "0.8", "1920.00")
+    assert (body["basic"], body["transitional"], body["total"]) == ("922.50", "960.00", "1898.91")
+    assert body["minimum_met"] is False
+    bad = client.get("/api/v1/pension/me/estimate", params={"deemed_months": "-1"})
+    assert bad.status_code == 422
+    assert bad.json()["type"] == "renshe:pension/deemed-months"
+    page = client.get("/citizen/pension/calculator", params={"form": "mine"})
+    assert page.status_code == 200
+    assert "38.91 元/月" in page.text
+    assert "个人权益记录" in page.text
+    assert "尚未达到" in page.text
+
+
+def test_the_page_invites_a_visitor_to_sign_in(client: Any) -> None:
+    page = client.get("/citizen/pension/calculator", params={"form": "mine"})
+    assert page.status_code == 200
+    assert "/citizen/login?next=/citizen/pension/calculator" in page.text
