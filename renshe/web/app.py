@@ -27,6 +27,7 @@ from renshe.federation import pages as federation_pages
 from renshe.federation import runner as federation_runner
 from renshe.hall import api as hall_api
 from renshe.hall import pages as hall_pages
+from renshe.insurance import api as insurance_api
 from renshe.insurance import pages as insurance_pages
 from renshe.pension import api as pension_api
 from renshe.pension import pages as pension_pages
@@ -99,6 +100,7 @@ def create_app() -> FastAPI:
     app.include_router(card_pages.router)
     app.include_router(hall_api.router)
     app.include_router(hall_pages.router)
+    app.include_router(insurance_api.router)
     app.include_router(insurance_pages.router)
     app.include_router(pension_api.router)
     app.include_router(pension_api.insurance_calculators)
