@@ -209,17 +209,21 @@ def late_surcharge(*, amount_fen: int, days: int, daily_rate: Decimal = SURCHARG
 def read_yuan_fen(text: str | None, *, field_name: str, label: str) -> int:
     """An amount of yuan typed by a person ("10000", "10,000.5") as integer fen; at most two decimals."""
     raw = (text or "").strip().replace(",", "")
+    rule = field_name.replace("_", "-")
     if not raw:
-        raise InsuranceRuleError(field_name.replace("_", "-"), field_name, f"请填写{label}")
+        raise InsuranceRuleError(rule, field_name, f"请填写{label}")
     try:
-        value = Decimal(raw)
-        fen = fen_of(value) if value.is_finite() else -1
-    except (InvalidOperation, ValueError):
-        raise InsuranceRuleError(field_name.replace("_", "-"), field_name,
-                                 f"{label}应为金额（元），最多两位小数，如10000.00") from None
-    if fen < 0 or fen > 100_000_000_000:
-        raise InsuranceRuleError(field_name.replace("_", "-"), field_name, f"{label}应在0到10亿元之间")
-    return fen
+        value = Decimal(raw) if len(raw) <= 40 else Decimal("NaN")
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise InsuranceRuleError(rule, field_name, f"{label}应为金额（元），最多两位小数，如10000.00")
+    if not 0 <= value <= 1_000_000_000:  # before scaling: 1e999999 yuan would overflow, not be refused
+        raise InsuranceRuleError(rule, field_name, f"{label}应在0到10亿元之间")
+    try:
+        return fen_of(value)
+    except ValueError:
+        raise InsuranceRuleError(rule, field_name, f"{label}最多两位小数（到分）") from None
 
 
 def read_days(text: str | None, *, field_name: str = "days", label: str = "滞纳天数") -> int:

@@ -88,7 +88,7 @@ class Month:
         return f"{self.year:04d}-{self.month:02d}"
 
 
-MONTH_TEXT = re.compile(r"(\d{4})-(\d{1,2})")
+MONTH_TEXT = re.compile(r"([0-9]{4})-([0-9]{1,2})")  # ASCII digits: \d also matches other scripts
 
 
 def parse_month(text: str, *, field_name: str = "birth") -> Month:
@@ -125,7 +125,7 @@ class Age:
         return f"{self.years}y{self.months}m"
 
 
-AGE_TEXT = re.compile(r"(\d{1,3})(?:\s*y(?:\s*(\d{1,2})\s*m)?)?", re.IGNORECASE)
+AGE_TEXT = re.compile(r"([0-9]{1,3})(?:\s*y(?:\s*([0-9]{1,2})\s*m)?)?", re.IGNORECASE)
 
 
 def parse_age(text: str, *, field_name: str = "age") -> Age:

@@ -75,6 +75,8 @@ class _Collector:
 def _required(text: str | None, field_name: str, rule: str, label: str) -> str:
     if text is None or not text.strip():
         raise rules.PensionRuleError(rule, field_name, f"请填写{label}")
+    if len(text.strip()) > 40:
+        raise rules.PensionRuleError(rule, field_name, f"{label}内容过长")
     return text.strip()
 
 
