@@ -24,6 +24,10 @@ Sources, and where they differ from `domain-rules.md`:
 - Transitional pension: the coefficient is provincial (国发〔2005〕38号 leaves it to the provinces, which
   use 1.0 %-1.4 %); the national default here is 1.2 %, the middle of that range, shown as such.
 - Pooled-fund transfer: 国办发〔2009〕66号 art. 4 (12 % of the actual bases from 1998, months pro rata).
+- Yearly adjustment: each year's national notice sets the overall level (2023 3.8 %, 2024 3 %, 2025 2 %,
+  as reported, not checked against the notices) and the method (定额调整、挂钩调整、适当倾斜); the amounts
+  are each province's scheme, so `adjust` takes the province's `AdjustmentScheme` as data and no amounts
+  are shipped as defaults.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from importlib import resources
@@ -509,3 +514,79 @@ def pooled_transfer(periods: Sequence[BasePeriod], *, params: PensionParameters 
     trace.append(Step("pooled_transfer", "统筹基金转移额", "Σ 缴费基数 × 12%，四舍五入到分",
                       {"bases": show(counted), "rate": show(p.transfer_rate)}, str(amount), source))
     return Transfer(amount, counted, trace)
+
+
+# ---------------------------------------------------------------- yearly adjustment (养老金调整)
+
+
+@dataclass(frozen=True)
+class AgeTilt:
+    """倾斜调整: this many yuan a month more for a retiree aged `from_age` or older (the highest band reached)."""
+
+    from_age: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class AdjustmentScheme:
+    """One year's provincial adjustment scheme (调整方案), as the province publishes it under the national
+    notice: a fixed amount (定额), amounts linked to contribution years and to the pension itself (挂钩),
+    and tilts for the old (倾斜). Who retired by `retired_by` is adjusted, from `effective_from`."""
+
+    effective_from: date
+    retired_by: date
+    fixed: Decimal
+    per_contribution_year: Decimal
+    proportional: Decimal
+    age_tilts: tuple[AgeTilt, ...]
+    source: str
+    national_rate: Decimal | None = None  # the national overall level of the year, for display
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    eligible: bool
+    increase: Decimal
+    new_pension: Decimal
+    trace: list[Step]
+
+
+def scheme_for(schemes: Sequence[AdjustmentScheme], on: date) -> AdjustmentScheme | None:
+    """The scheme in force on `on`: the latest whose date of effect is not after it."""
+    applicable = [s for s in schemes if s.effective_from <= on]
+    return max(applicable, key=lambda s: s.effective_from) if applicable else None
+
+
+def adjust(*, scheme: AdjustmentScheme, pension: Decimal, contribution_months: int, birth: Month,
+           retired: Month) -> Adjustment:
+    """The yearly increase of a pension in payment: fixed + per whole contribution year + share of the
+    pension (half-up to the fen) + the tilt of the highest age band reached in the year of effect."""
+    if pension < 0 or contribution_months < 0:
+        raise PensionRuleError("adjustment-input", "pension", "养老金和缴费月数不能为负数")
+    cutoff = Month(scheme.retired_by.year, scheme.retired_by.month)
+    if retired > cutoff:
+        step = Step("eligible", "调整范围", "退休时间不晚于方案规定的时间",
+                    {"retired": str(retired), "retired_by": scheme.retired_by.isoformat()}, "不在本次调整范围",
+                    scheme.source)
+        return Adjustment(False, Decimal("0.00"), pension, [step])
+    years = contribution_months // 12
+    age = scheme.effective_from.year - birth.year  # age reached in the year of effect (周岁, by year)
+    tilt = max((t for t in scheme.age_tilts if age >= t.from_age), key=lambda t: t.from_age, default=None)
+    linked_years = money(scheme.per_contribution_year * years)
+    linked_share = money(pension * scheme.proportional)
+    tilt_amount = money(tilt.amount) if tilt else Decimal("0.00")
+    increase = money(scheme.fixed) + linked_years + linked_share + tilt_amount
+    trace = [
+        Step("fixed", "定额调整", "每人每月", {}, str(money(scheme.fixed)), scheme.source),
+        Step("linked_years", "与缴费年限挂钩", "每满一年缴费年限的金额 × 缴费年限（整年）",
+             {"per_year": show(scheme.per_contribution_year), "years": str(years)}, str(linked_years), scheme.source),
+        Step("linked_share", "与基本养老金水平挂钩", "本人月基本养老金 × 比例，四舍五入到分",
+             {"pension": show(pension), "share": show(scheme.proportional)}, str(linked_share), scheme.source),
+        Step("tilt", "高龄倾斜", "达到的最高年龄段的金额", {"age": str(age)}, str(tilt_amount), scheme.source),
+        Step("increase", "本次调整增加额", "定额 + 挂钩 + 倾斜",
+             {"fixed": str(money(scheme.fixed)), "linked_years": str(linked_years),
+              "linked_share": str(linked_share), "tilt": str(tilt_amount)}, str(increase), scheme.source),
+        Step("new_pension", "调整后月基本养老金", "调整前 + 增加额", {"before": show(pension)},
+             str(money(pension + increase)), scheme.source),
+    ]
+    return Adjustment(True, increase, money(pension + increase), trace)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -244,3 +245,50 @@ def test_pooled_transfer_is_twelve_percent_of_bases_from_1998() -> None:
     assert found.counted_bases == Decimal(4000 * 7) + Decimal("4500.50") * 12
     assert found.amount == Decimal("9840.72")  # (28000 + 54006) × 12 %
     assert found.trace[0].value == "0"
+
+
+# ---------------------------------------------------------------- yearly adjustment
+
+
+def _scheme(year: int, fixed: str = "30") -> rules.AdjustmentScheme:
+    """A scheme of the shape provinces publish (the amounts are this test's, not a province's)."""
+    return rules.AdjustmentScheme(
+        effective_from=date(year, 1, 1), retired_by=date(year - 1, 12, 31), fixed=Decimal(fixed),
+        per_contribution_year=Decimal("1.5"), proportional=Decimal("0.01"),
+        age_tilts=(rules.AgeTilt(70, Decimal(25)), rules.AgeTilt(80, Decimal(40))), source="测试方案")
+
+
+def test_yearly_adjustment_adds_fixed_linked_and_tilt() -> None:
+    found = rules.adjust(scheme=_scheme(2024), pension=Decimal("4078.85"), contribution_months=365,
+                         birth=rules.Month(1950, 6), retired=rules.Month(2010, 6))
+    # 30 + 1.5 × 30 + 40.7885 → 40.79 + 25 (aged 74 in 2024)
+    assert found.increase == Decimal("140.79")
+    assert found.new_pension == Decimal("4219.64")
+    assert [s.name for s in found.trace][-1] == "new_pension"
+    older = rules.adjust(scheme=_scheme(2024), pension=Decimal("4078.85"), contribution_months=365,
+                         birth=rules.Month(1944, 1), retired=rules.Month(2004, 1))
+    assert older.increase == Decimal("155.79")  # the 80+ band replaces the 70+ band
+
+
+def test_who_retired_after_the_cutoff_is_not_adjusted() -> None:
+    found = rules.adjust(scheme=_scheme(2024), pension=Decimal(3000), contribution_months=240,
+                         birth=rules.Month(1964, 1), retired=rules.Month(2024, 1))
+    assert not found.eligible
+    assert found.new_pension == Decimal(3000)
+
+
+def test_the_scheme_in_force_is_chosen_by_date_of_effect() -> None:
+    schemes = [_scheme(2023, "20"), _scheme(2024, "30"), _scheme(2025, "35")]
+    chosen = rules.scheme_for(schemes, date(2024, 7, 1))
+    assert chosen is not None
+    assert chosen.fixed == Decimal(30)
+    assert rules.scheme_for(schemes, date(2022, 12, 31)) is None
+
+
+@given(st.decimals(min_value=Decimal(0), max_value=Decimal(50000), places=2), st.integers(min_value=0, max_value=600),
+       st.integers(min_value=1930, max_value=1975))
+def test_adjustment_never_lowers_a_pension(pension: Decimal, months: int, born: int) -> None:
+    found = rules.adjust(scheme=_scheme(2025), pension=pension, contribution_months=months,
+                         birth=rules.Month(born, 1), retired=rules.Month(2000, 1))
+    assert found.new_pension >= pension
+    assert found.increase >= Decimal(30)
