@@ -184,7 +184,18 @@ def enrol_employee(session: Session, *, actor: Principal, unit: InsuredUnit, id_
     if not policy.can(actor, "relation.write", division_code=unit.division_code,
                       employer_public_id=unit.employer_public_id):
         raise _deny("relation-permission", "无权为该单位办理增减员")
-    person = _person(session, id_number)
+    return enrol_person(session, actor=actor, unit=unit, person=_person(session, id_number), start_date=start_date,
+                        reason=reason)
+
+
+def enrol_person(session: Session, *, actor: Principal, unit: InsuredUnit, person: PersonRef, start_date: date,
+                 reason: str = "11") -> InsuranceRelation:
+    """增员 of a person already found in the person base (see `enrol_employee`)."""
+    if not policy.can(actor, "relation.write", division_code=unit.division_code,
+                      employer_public_id=unit.employer_public_id):
+        raise _deny("relation-permission", "无权为该单位办理增减员")
+    if person.status != "normal":
+        raise Conflict("该人员不是正常状态，不能办理参保", code="renshe:person/not-active")
     employed = [r for r in registry.person_employments(session, person=person)  # type: ignore[arg-type]
                 if r.employer_id == unit.employer_id and r.end_date is None]
     if not employed:

@@ -158,3 +158,17 @@ def _summary(run: InterestRun) -> InterestSummary:
 
 def interest_runs(session: Session) -> list[InterestRun]:
     return list(session.scalars(select(InterestRun).order_by(InterestRun.year.desc(), InterestRun.province)))
+
+
+def credit_year_in(session: Session, *, actor: Principal, province: str, year: int,
+                   chunk_size: int = CHUNK) -> InterestSummary:
+    """The same crediting inside the caller's transaction (the demo seed, which commits once at its end)."""
+    if not policy.can(actor, "interest.run", division_code=province):
+        raise Forbidden("无权执行个人账户计息", code="renshe:insurance/interest-permission")
+    run = _start(session, actor=actor, province=province, year=year)
+    while run.status != "done":
+        if _chunk(session, run, chunk_size) == 0:
+            run.status = "done"
+            run.finished_at = utcnow()
+    session.flush()
+    return _summary(run)
