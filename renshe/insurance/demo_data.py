@@ -49,9 +49,7 @@ def seed(session: Session, *, province: str, sample_id_number: str | None, emplo
                 r.end_date is None for r in registry.person_employments(session, person=sample)):
             registry.report_employment(session, actor=SYSTEM, employer=employer, data=registry_schemas.EmploymentIn(
                 id_number=sample_id_number or "", start_date=start, job_title="技术员"))
-        unit = enrolment.register_unit(session, actor=SYSTEM, employer=employer, insurance_type="110",
-                                       registered_on=start)
-        units.append(unit)
+        unit = _unit_for(session, employer.id, employer, start, units)
         staff = registry.employer_employments(session, employer=employer, current_only=True, limit=MAX_STAFF)
         if position == 0 and sample is not None:
             staff += [r for r in registry.person_employments(session, person=sample)
@@ -67,6 +65,8 @@ def seed(session: Session, *, province: str, sample_id_number: str | None, emplo
             report.insured += 1
     report.units = len(units)
     for unit in units:
+        if unit is not units[0] and not enrolment.relations_of_unit(session, unit=unit, open_only=True):
+            continue
         relations = enrolment.relations_of_unit(session, unit=unit, open_only=True)
         for year in range(first_year, last_month.year + 1):
             rows = [_row(session, n + 2, insured.person_public_id, rng.randrange(5000, 20000) * 100)
