@@ -245,8 +245,12 @@ def _staff_page(request: Request, session: Session, principal: Principal, *, cre
     if chosen is None and unit_id:
         chosen = enrolment.get_unit(session, actor=principal, public_id=unit_id)
     view = _unit_view(session, chosen, month=contributions.parse_month(month) if month else None) if chosen else {}
+    registered = {u.insurance_type for u in units}
     return templates.render(
         request, "insurance_staff.html", status_code=status_code, page_title="社会保险经办",
+        types=[t for t in enrolment.insurance_types().values()
+               if t.code not in registered and t.code in {"110", "210", "310", "410", "510"}],
+        enrol_reasons=enrolment.enrol_reasons(), end_reasons=enrolment.end_reasons(), today=_today().isoformat(),
         credit_code=credit_code or (chosen.credit_code if chosen else ""),
         units=[service.unit_out(u) for u in units], view=view, errors=errors or [], detail=detail, saved=saved,
         imported=imported, unmatched=[service.receipt_out(r) for r in contributions.unmatched_receipts(session)],
@@ -260,6 +264,53 @@ def staff_page(request: Request, session: DbSession, principal: Staff,
                unit: Annotated[str, Query(max_length=32)] = "",
                month: Annotated[str, Query(max_length=7)] = "") -> Response:
     return _staff_page(request, session, principal, credit_code=credit_code, unit_id=unit, month=month)
+
+
+@router.post("/staff/insurance/units")
+def staff_register_unit(request: Request, session: DbSession, principal: Staff,
+                        credit_code: Annotated[str, Form(max_length=18)],
+                        insurance_type: Annotated[str, Form(max_length=3)],
+                        registered_on: Annotated[date, Form()]) -> Response:
+    try:
+        employer = enrolment.employer_for(session, actor=principal, credit_code=credit_code)
+        unit = enrolment.register_unit(session, actor=principal, employer=employer, insurance_type=insurance_type,
+                                       registered_on=registered_on)
+    except DomainError as exc:
+        errors, detail = _form_error(exc)
+        session.rollback()
+        return _staff_page(request, session, principal, credit_code=credit_code, errors=errors, detail=detail,
+                           status_code=422)
+    return RedirectResponse(f"/staff/insurance?credit_code={credit_code}&unit={unit.public_id}", status_code=303)
+
+
+@router.post("/staff/insurance/{unit_id}/enrol")
+def staff_enrol(request: Request, unit_id: str, session: DbSession, principal: Staff,
+                id_number: Annotated[str, Form(max_length=18)], start_date: Annotated[date, Form()],
+                reason: Annotated[str, Form(max_length=4)] = "11") -> Response:
+    try:
+        unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="relation.write")
+        enrolment.enrol_employee(session, actor=principal, unit=unit, id_number=id_number, start_date=start_date,
+                                 reason=reason)
+    except DomainError as exc:
+        errors, detail = _form_error(exc)
+        session.rollback()
+        return _staff_page(request, session, principal, unit_id=unit_id, errors=errors, detail=detail,
+                           status_code=422)
+    return _staff_page(request, session, principal, unit_id=unit_id, saved="增员已办理，已通知参保人")
+
+
+@router.post("/staff/insurance/{unit_id}/relations/{relation_id}/end")
+def staff_end(request: Request, unit_id: str, relation_id: str, session: DbSession, principal: Staff,
+              end_date: Annotated[date, Form()], reason: Annotated[str, Form(max_length=4)]) -> Response:
+    try:
+        relation = enrolment.get_relation(session, public_id=relation_id)
+        enrolment.end_relation(session, actor=principal, relation=relation, end_date=end_date, reason=reason)
+    except DomainError as exc:
+        errors, detail = _form_error(exc)
+        session.rollback()
+        return _staff_page(request, session, principal, unit_id=unit_id, errors=errors, detail=detail,
+                           status_code=422)
+    return _staff_page(request, session, principal, unit_id=unit_id, saved="减员已办理，已通知参保人")
 
 
 @router.post("/staff/insurance/{unit_id}/assess")

@@ -106,3 +106,33 @@ def test_home_pages_link_to_the_ledger(client: TestClient, session: Session) -> 
     agent = client.get("/employer", headers=factories.bearer(kit.agent_of(employer.public_id)))
     assert 'href="/employer/insurance"' in agent.text
     assert 'href="/staff/insurance"' in client.get("/staff", headers=factories.bearer(clerk)).text
+
+
+def test_a_clerk_registers_the_unit_and_adds_and_removes_staff_on_the_page(client: TestClient,
+                                                                           session: Session) -> None:
+    staffed_employer = factories.employer(session, name="窗口代办有限公司")
+    number = factories.resident_id("110105", date(1979, 9, 9))
+    factories.person(session, id_number=number, name="周窗口")
+    registry.report_employment(session, actor=SYSTEM, employer=staffed_employer,
+                               data=schemas.EmploymentIn(id_number=number, start_date=date(2024, 1, 1)))
+    clerk = factories.staff_user(session, username="ins-window", roles=("clerk",), division="110105")
+    reviewer = factories.staff_user(session, username="ins-reviewer", roles=("reviewer",), division="110105")
+    session.commit()
+    staff = factories.bearer(clerk)
+    found = client.get(f"/staff/insurance?credit_code={staffed_employer.credit_code}", headers=staff)
+    assert "代单位办理参保登记" in found.text
+    registered = client.post("/staff/insurance/units", headers=staff, follow_redirects=False, data={
+        "credit_code": staffed_employer.credit_code, "insurance_type": "210", "registered_on": "2024-01-01"})
+    assert registered.status_code == 303
+    unit_id = registered.headers["location"].split("unit=")[1]
+    added = client.post(f"/staff/insurance/{unit_id}/enrol", headers=staff,
+                        data={"id_number": number, "start_date": "2024-01-01", "reason": "11"})
+    assert "增员已办理" in added.text
+    assert "周窗口" in added.text
+    relation = enrolment.relations_of_unit(session, unit=enrolment.get_unit(session, actor=SYSTEM, public_id=unit_id))
+    ended = client.post(f"/staff/insurance/{unit_id}/relations/{relation[0].public_id}/end", headers=staff,
+                        data={"end_date": "2024-05-31", "reason": "21"})
+    assert "减员已办理" in ended.text
+    denied = client.post(f"/staff/insurance/{unit_id}/enrol", headers=factories.bearer(reviewer),
+                         data={"id_number": number, "start_date": "2024-07-01", "reason": "13"})
+    assert denied.status_code == 403

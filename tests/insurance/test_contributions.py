@@ -150,3 +150,24 @@ def test_receipts_reconcile_and_an_unpaid_month_carries_the_surcharge(session: S
     # 1,000.00 paid 5 days late, 2,360.00 still unpaid 15 days after the deadline.
     assert may.surcharge.surcharge_fen == (late_surcharge(amount_fen=100000, days=5).surcharge_fen
                                            + late_surcharge(amount_fen=236000, days=15).surcharge_fen)
+
+
+def test_work_injury_is_assessed_on_the_employer_side_at_the_provincial_rate(session: Session) -> None:
+    staffed = _enrolled(session)
+    employer = enrolment.employer_for(session, actor=staffed.agent)
+    injury = enrolment.register_unit(session, actor=staffed.agent, employer=employer, insurance_type="410",
+                                     registered_on=date(2023, 1, 1))
+    from renshe.insurance import parameters
+
+    parameters.set_value(session, actor=kit.system(), province=kit.BEIJING, key="rate.410.employer",
+                         effective_from=date(2024, 1, 1), value="0.005", source="测试：行业类别")
+    enrolment.enrol_employee(session, actor=staffed.agent, unit=injury, id_number=staffed.id_numbers[0],
+                             start_date=date(2024, 1, 1))
+    data = xlsx(["身份证号码", "月缴费工资"], [[staffed.id_numbers[0], 8000]])
+    contributions.declare(session, actor=staffed.agent, unit=injury, year=2024,
+                          rows=contributions.read_declaration_xlsx(data), key=contributions.file_key(data))
+    result = contributions.assess(session, actor=kit.system(), unit=injury, month=date(2024, 3, 1))
+    assert result.assessment.rows == 1
+    assert result.assessment.parameters["rate.410.employer"]["value"] == "0.005"
+    dues = contributions.dues_of_month(session, unit=injury, month=date(2024, 3, 1))
+    assert [(d.employer_fen, d.individual_fen, d.account_fen) for d in dues] == [(4000, 0, 0)]
