@@ -32,7 +32,7 @@ def _answer(compute: Callable[[], BaseModel], *, as_json: bool, render: Callable
     if trace:
         table = Table(title="计算过程")
         for column in ("步骤", "公式", "输入", "结果", "依据"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for step in trace:
             inputs = "，".join(f"{k}={v}" for k, v in step.inputs.items())
             table.add_row(step.label, step.formula, inputs, step.value, step.source)
