@@ -148,3 +148,21 @@ def estimate_out(found: PersonEstimate) -> schemas.EstimateOut:
         account=str(found.benefit.account), transitional=str(found.benefit.transitional),
         total=str(found.benefit.total), divisor=str(found.benefit.divisor),
         trace=[schemas.StepOut.of(step) for step in found.trace])
+
+
+def check_retirement(session: Session, *, person: PersonLike, province: str, month: rules.Month,
+                     original_age: int | None = None, employer_agrees: bool = False,
+                     deemed_months: int = 0) -> PersonEstimate:
+    """The checks of a retirement claim (退休申请) for `month`, then its amount and trace: refused before the
+    statutory month unless the flexible-early rules allow it, after it beyond the flexible-late rules, and
+    when the minimum contribution months are not met (the claimant may keep paying or pay the rest at once).
+    The hall's approval calls this and freezes the result."""
+    found = estimate(session, person=person, province=province, original_age=original_age, requested_month=month,
+                     employer_agrees=employer_agrees, deemed_months=deemed_months)
+    if not found.minimum_met:
+        short = found.minimum_months - found.months
+        raise rules.PensionRuleError(
+            "minimum-months", "months",
+            f"累计缴费{found.months}个月（含视同），{month.year}年退休须满{found.minimum_months}个月，还差{short}个月："
+            "可继续缴费至满足最低缴费年限，或按规定一次性缴纳后办理；也可申请终止基本养老保险关系")
+    return found

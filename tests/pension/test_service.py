@@ -114,3 +114,20 @@ def test_the_page_invites_a_visitor_to_sign_in(client: Any) -> None:
     page = client.get("/citizen/pension/calculator", params={"form": "mine"})
     assert page.status_code == 200
     assert "/citizen/login?next=/citizen/pension/calculator" in page.text
+
+
+def test_a_retirement_claim_is_checked_against_the_month_and_the_minimum(session: Session) -> None:
+    person, _ = _worker(session)
+    with pytest.raises(DomainError) as too_early:
+        service.check_retirement(session, person=person, province=kit.BEIJING, month=rules.Month(2040, 2),
+                                 deemed_months=300)
+    assert too_early.value.code == "renshe:pension/flexible-below-original-age"
+    with pytest.raises(DomainError) as short:
+        service.check_retirement(session, person=person, province=kit.BEIJING, month=rules.Month(2043, 3))
+    assert short.value.code == "renshe:pension/minimum-months"
+    assert "还差237个月" in short.value.detail
+    approved = service.check_retirement(session, person=person, province=kit.BEIJING, month=rules.Month(2043, 3),
+                                        deemed_months=237)
+    assert approved.kind == "statutory"
+    assert approved.minimum_met
+    assert approved.benefit.total > 0
