@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError, ValidationFailed
-from renshe.core.http import DbSession, WriteSession, require_kind, templates
+from renshe.core.http import DbSession, ReadSession, WriteSession, require_kind, templates
 from renshe.insurance import accounts, contributions, enrolment, jobs, parameters, rules, schemas, service
 from renshe.insurance.models import NATIONAL, InsuredUnit
 
@@ -369,8 +369,10 @@ def staff_receipts(request: Request, session: DbSession, principal: Staff,
 
 
 @router.post("/staff/insurance/interest")
-def staff_interest(request: Request, session: DbSession, principal: Staff,
+def staff_interest(request: Request, session: ReadSession, principal: Staff,
                    province: Annotated[str, Form(max_length=6)], year: Annotated[int, Form()]) -> Response:
+    # The batch commits chunk by chunk in units of work of its own (resumable); the request only reads, so it
+    # does not hold the writer's turn the batch's chunks wait for.
     try:
         summary = jobs.run_interest(actor=principal, province=province, year=year)
     except DomainError as exc:
