@@ -19,6 +19,8 @@ from renshe.core.auth import SYSTEM, Role
 from renshe.core.errors import DomainError
 from renshe.core.settings import get_settings
 from renshe.hall import cli as hall_cli
+from renshe.insurance import cli as insurance_cli
+from renshe.pension import cli as pension_cli
 from renshe.registry import cli as registry_cli
 from renshe.sharing import cli as sharing_cli
 
@@ -37,6 +39,8 @@ sharing_cli.register(app)
 certs_cli.register(app)
 card_cli.register(app)
 hall_cli.register(app)
+insurance_cli.register(app)
+pension_cli.register(app)
 console = Console()
 err = Console(stderr=True)
 

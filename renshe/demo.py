@@ -201,6 +201,11 @@ def seed(
     seed_hall(session, actor=SYSTEM)
     from renshe.card.service import seed_demo as seed_cards  # sample person + 3,000 others hold an active card
     seed_cards(session, seed_value=seed_value)
+    from renshe.insurance.demo_data import seed as seed_insurance  # units, contributions, accounts with interest
+    seed_insurance(session, province=province,
+                   sample_id_number=report.sample_person[1] if report.sample_person else None,
+                   employer_codes=[str(row["credit_code"]) for row in employer_rows[:3]], today=today,
+                   seed_value=seed_value)
     return report
 
 

@@ -27,6 +27,10 @@ from renshe.federation import pages as federation_pages
 from renshe.federation import runner as federation_runner
 from renshe.hall import api as hall_api
 from renshe.hall import pages as hall_pages
+from renshe.insurance import api as insurance_api
+from renshe.insurance import pages as insurance_pages
+from renshe.pension import api as pension_api
+from renshe.pension import pages as pension_pages
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
 from renshe.sharing import api as sharing_api
@@ -37,7 +41,8 @@ from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
 from renshe.web.security import SecurityMiddleware
 
-DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall")
+DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
+           "renshe.insurance", "renshe.pension")
 
 
 def create_app() -> FastAPI:
@@ -102,6 +107,11 @@ def create_app() -> FastAPI:
     app.include_router(certs_pages.router)
     app.include_router(card_api.router)
     app.include_router(card_pages.router)
+    app.include_router(insurance_api.router)
+    app.include_router(insurance_pages.router)
+    app.include_router(pension_api.router)
+    app.include_router(pension_api.insurance_calculators)
+    app.include_router(pension_pages.router)
     _install_core_routes(app)
     return app
 

@@ -1,0 +1,132 @@
+"""JSON API of the social insurance ledger (`/api/v1/insurance/...`). Each route has its page in pages.py."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from renshe.core.auth import Principal
+from renshe.core.errors import FieldError, ValidationFailed
+from renshe.core.http import CurrentPrincipal, DbSession, WriteSession, require_kind
+from renshe.insurance import contributions, enrolment, jobs, rules, schemas, service
+
+router = APIRouter(prefix="/api/v1/insurance", tags=["insurance 社会保险"])
+Citizen = Annotated[Principal, require_kind("citizen")]
+Staff = Annotated[Principal, require_kind("staff")]
+MAX_UPLOAD = 16 * 1024 * 1024
+
+
+def _json(model: BaseModel, status_code: int = 200) -> Response:
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
+@router.post("/units", status_code=201, response_model=schemas.UnitOut, summary="单位参保登记 Register an insured unit")
+def register_unit(data: schemas.UnitIn, session: DbSession, principal: CurrentPrincipal) -> Response:
+    employer = enrolment.employer_for(session, actor=principal, credit_code=data.credit_code)
+    unit = enrolment.register_unit(session, actor=principal, employer=employer, insurance_type=data.insurance_type,
+                                   registered_on=data.registered_on)
+    return _json(service.unit_out(unit), 201)
+
+
+@router.post("/units/{unit_id}/relations", status_code=201, response_model=schemas.RelationOut,
+             summary="增员 Enrol an employee")
+def enrol(unit_id: str, data: schemas.EnrolIn, session: DbSession, principal: CurrentPrincipal) -> Response:
+    unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="relation.write")
+    relation = enrolment.enrol_employee(session, actor=principal, unit=unit, id_number=data.id_number,
+                                        start_date=data.start_date, reason=data.reason)
+    return _json(service.relation_out(relation), 201)
+
+
+@router.post("/relations/{relation_id}/end", response_model=schemas.RelationOut, summary="减员 End a relation")
+def end(relation_id: str, data: schemas.EndIn, session: DbSession, principal: CurrentPrincipal) -> Response:
+    relation = enrolment.get_relation(session, public_id=relation_id)
+    relation = enrolment.end_relation(session, actor=principal, relation=relation, end_date=data.end_date,
+                                      reason=data.reason)
+    return _json(service.relation_out(relation))
+
+
+@router.post("/me/flexible", status_code=201, response_model=schemas.RelationOut,
+             summary="灵活就业人员参保 Enrol as a flexible worker")
+def flexible(data: schemas.FlexibleIn, session: DbSession, principal: Citizen) -> Response:
+    relation = enrolment.enrol_flexible(session, actor=principal, start_date=data.start_date)
+    return _json(service.relation_out(relation), 201)
+
+
+@router.post("/units/{unit_id}/declarations", status_code=201, response_model=schemas.DeclarationOut,
+             summary="缴费基数申报 Declare bases (JSON)")
+def declare(unit_id: str, data: schemas.DeclarationIn, session: DbSession, principal: CurrentPrincipal) -> Response:
+    unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="declaration.submit")
+    rows = [contributions.DeclarationRow(row=i + 1, id_number=r.id_number, declared=r.declared,
+                                         from_month=r.from_month) for i, r in enumerate(data.rows)]
+    result = contributions.declare(session, actor=principal, unit=unit, year=data.year, rows=rows, key=data.key,
+                                   kind=data.kind)
+    return _json(service.declaration_out(session, result), 201 if result.created else 200)
+
+
+@router.post("/units/{unit_id}/declarations/upload", status_code=201, response_model=schemas.DeclarationOut,
+             summary="缴费基数申报 Declare bases (XLSX upload)")
+def declare_upload(unit_id: str, session: DbSession, principal: CurrentPrincipal,
+                   year: Annotated[int, Form()], file: Annotated[UploadFile, File()],
+                   kind: Annotated[str, Form()] = "annual") -> Response:
+    unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="declaration.submit")
+    content = file.file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise ValidationFailed([FieldError("file", "renshe:insurance/upload-size", "文件不能超过16MB")])
+    result = contributions.declare(session, actor=principal, unit=unit, year=year,
+                                   rows=contributions.read_declaration_xlsx(content),
+                                   key=contributions.file_key(content), kind=kind)
+    return _json(service.declaration_out(session, result), 201 if result.created else 200)
+
+
+@router.post("/units/{unit_id}/assessments", response_model=schemas.AssessmentOut, summary="核定 Assess a month")
+def assess(unit_id: str, data: schemas.AssessIn, session: DbSession, principal: Staff) -> Response:
+    unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="assessment.run")
+    result = contributions.assess(session, actor=principal, unit=unit, month=contributions.parse_month(data.month))
+    a = result.assessment
+    return _json(schemas.AssessmentOut(public_id=a.public_id, month=a.month.strftime("%Y-%m"), created=result.created,
+                                       rows=a.rows, missing_base=[r.person_name for r in result.missing_base]),
+                 201 if result.created else 200)
+
+
+@router.get("/units/{unit_id}/months/{month}", response_model=schemas.MonthOut,
+            summary="月度应缴、实缴、欠费与滞纳金 A month's dues, payments, arrears and surcharge")
+def month(unit_id: str, month: str, session: DbSession, principal: CurrentPrincipal,
+          on: date | None = None) -> Response:
+    unit = enrolment.get_unit(session, actor=principal, public_id=unit_id)
+    return _json(service.month_out(session, unit=unit, month=contributions.parse_month(month),
+                                   on=on or date.today()))
+
+
+@router.post("/receipts", response_model=schemas.ReceiptsOut, summary="导入税务征收到账数据 Import receipts")
+def receipts(data: schemas.ReceiptsIn, session: DbSession, principal: Staff) -> Response:
+    rows = [contributions.ReceiptRow(row=i + 1, receipt_no=r.receipt_no, payer_code=r.payer_code.upper(),
+                                     insurance_type=r.insurance_type, month=r.month, amount=r.amount,
+                                     paid_on=r.paid_on) for i, r in enumerate(data.receipts)]
+    result = contributions.import_receipts(session, actor=principal, rows=rows, batch=data.batch)
+    return _json(schemas.ReceiptsOut(batch=result.batch, added=result.added, skipped=result.skipped,
+                                     unmatched=[service.receipt_out(r) for r in result.unmatched]))
+
+
+@router.get("/me/record", response_model=schemas.RecordOut, summary="个人权益记录 My record")
+def my_record(session: DbSession, principal: Citizen) -> Response:
+    return _json(service.record_out(service.record_of(session, actor=principal)))
+
+
+@router.get("/me/statement.pdf", summary="个人权益记录单（PDF，带可核验二维码） My statement")
+def my_statement(session: WriteSession, principal: Citizen) -> Response:
+    statement = service.issue_statement(session, actor=principal)
+    return Response(statement.pdf, media_type="application/pdf", headers={
+        "Content-Disposition": 'attachment; filename="statement.pdf"', "X-Certificate": statement.identifier})
+
+
+@router.post("/interest-runs", response_model=schemas.InterestOut, summary="个人账户年度计息 Credit a year's interest")
+def interest(data: schemas.InterestIn, principal: Staff) -> Response:
+    # The batch commits chunk by chunk in units of work of its own (resumable), not in the request's.
+    summary = jobs.run_interest(actor=principal, province=data.province, year=data.year)
+    return _json(schemas.InterestOut(province=summary.province, year=summary.year, status=summary.status,
+                                     accounts=summary.accounts, interest=rules.yuan(summary.interest_fen),
+                                     rate=summary.rate))
