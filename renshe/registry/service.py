@@ -764,3 +764,13 @@ def active_person_divisions(session: Session, *, limit: int) -> list[tuple[int, 
     rows = session.execute(select(Person.id, Person.residence_division).where(Person.status == "normal")
                            .order_by(Person.id).limit(limit))
     return [(row[0], row[1]) for row in rows]
+
+
+_IDENTITY_FACTS = select(Person.name, Person.status).where(Person.id_number_index == bindparam("index"))
+
+
+def identity_facts(session: Session, *, index: bytes) -> tuple[str, str] | None:
+    """(name, status) of the person with this ID number's blind index (`id_index`), or None: one indexed
+    Core read without loading the row, for the gateway's identity check (its caller authorises)."""
+    row = session.execute(_IDENTITY_FACTS, {"index": index}).first()
+    return (row[0], row[1]) if row is not None else None

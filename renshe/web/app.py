@@ -30,8 +30,10 @@ from renshe.hall import pages as hall_pages
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
 from renshe.sharing import api as sharing_api
+from renshe.sharing import fastpath as sharing_fastpath
 from renshe.sharing import jobs as sharing_jobs
 from renshe.sharing import pages as sharing_pages
+from renshe.sharing import recorder as sharing_recorder
 from renshe.web import admin, auth, calendar_admin, errors
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
@@ -48,6 +50,8 @@ def create_app() -> FastAPI:
         federation = federation_runner.from_settings()
         if federation is not None:
             await federation.start()
+        if get_settings().call_log_flush_ms > 0:
+            sharing_recorder.writer.start()  # the gateway's call log, written in groups
         stop = asyncio.Event()
         worker = asyncio.create_task(sharing_jobs.run_forever(lambda: db.sessions.factory(), stop)) \
             if get_settings().batch_worker else None
@@ -59,6 +63,7 @@ def create_app() -> FastAPI:
                 await worker
             if federation is not None:
                 await federation.stop()
+            await asyncio.to_thread(sharing_recorder.writer.stop)  # a clean shutdown writes what is queued
 
     app = FastAPI(
         lifespan=lifespan,
@@ -75,6 +80,8 @@ def create_app() -> FastAPI:
     templates.add_package("renshe.web")
     for package in DOMAINS:
         templates.add_package(package)
+    # The hottest route first: matched before the ~200 others (identity verification, plain ASGI).
+    app.router.routes.append(sharing_fastpath.route())
     app.mount("/static", StaticFiles(packages=[("renshe.web", "static")]), name="static")
     app.include_router(auth.api)
     app.include_router(auth.pages)
