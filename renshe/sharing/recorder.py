@@ -66,7 +66,7 @@ def write_calls(session: Session, rows: list[Row]) -> None:
     """Insert the rows and add their successful calls to the day counters (flushes, never commits)."""
     if not rows:
         return
-    session.execute(insert(_LOG)  # type: ignore[arg-type], rows)
+    session.execute(insert(_LOG), rows)  # type: ignore[arg-type]
     per_day = Counter((r["consumer"], day_of(r["requested_at"])) for r in rows if r["success"])
     if not per_day:
         return
