@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Connection, Select, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -769,7 +769,7 @@ def active_person_divisions(session: Session, *, limit: int) -> list[tuple[int, 
 _IDENTITY_FACTS = select(Person.name, Person.status).where(Person.id_number_index == bindparam("index"))
 
 
-def identity_facts(session: Session, *, index: bytes) -> tuple[str, str] | None:
+def identity_facts(session: Session | Connection, *, index: bytes) -> tuple[str, str] | None:
     """(name, status) of the person with this ID number's blind index (`id_index`), or None: one indexed
     Core read without loading the row, for the gateway's identity check (its caller authorises)."""
     row = session.execute(_IDENTITY_FACTS, {"index": index}).first()

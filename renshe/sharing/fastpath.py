@@ -23,7 +23,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from renshe.core import db
 from renshe.core.auth import Principal, read_token
 from renshe.core.db import utcnow
 from renshe.core.errors import DomainError, Unauthorized
@@ -102,13 +101,7 @@ async def serve_identity(request: Request, principal: Principal, query: schemas.
         state = await gateway.admit_async(principal)
         admitted = True
         purpose = gateway.grant_for(state, principal, RESOURCE).purpose
-        session = db.sessions.factory()
-        db.mark_reading(session)
-        try:
-            result = gateway.identity_result(session, subject=subject, name=query.name)
-        finally:
-            session.rollback()
-            session.close()
+        result = gateway.identity_result(None, subject=subject, name=query.name)
     except DomainError as exc:
         await recorder.record_async(_row(principal, purpose, subject, exc.code, exc.status, started, size, 0),
                                     admitted=admitted)
