@@ -285,7 +285,7 @@ def check_lookups(base: str, token: str, numbers: list[str]) -> int:
 
 def uvicorn_cmd(app: str, port: int, workers: int, app_dir: Path | None = None) -> list[str]:
     cmd = [benchlib.python(), "-m", "uvicorn", app, "--factory", "--host", benchlib.LOCALHOST, "--port", str(port),
-           "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
+           "--no-access-log", "--log-level", "warning", "--workers", str(workers), "--timeout-worker-healthcheck", "60"]
     if app_dir is not None:
         cmd += ["--app-dir", str(app_dir)]
     return cmd
