@@ -279,20 +279,38 @@ _IDLE = ("wait (threading.py", "_worker (concurrent/futures/thread.py", "select 
          "acquire (", "get (queue.py", "sleep (", "run (asyncio/runners.py", "wait_for (", "epoll",
          "_wait_for_tstate_lock", "worker (anyio")
 # Inclusive categories of the request path, matched against any frame of a working sample.
-CATEGORIES = (
-    ("call log", ("sharing/calls.py", "log_call", "_log (")),
-    ("consumer, grant and limit resolution", ("sharing/gateway.py", "authorise", "enforce_limits", "core/limits.py")),
-    ("person lookup (SQL)", ("registry/service.py", "find_by_id_number", "person_by_id_number", "_find (")),
-    ("ID number check and HMAC", ("core/ids.py", "blind_index", "id_index", "stdnum")),
+CATEGORIES = (  # first match wins, innermost parts of the request path first
+    ("person lookup (SQL)", ("identity_facts", "find_by_id_number", "person_by_id_number", "_find (",
+                             "find_person")),
+    ("ID number check and HMAC", ("core/ids.py", "blind_index", "id_index", "stdnum", "subject_of")),
+    ("call log", ("sharing/recorder.py", "log_call", "_log (")),
+    ("consumer, grant and limit resolution", ("sharing/gateway.py", "authorise", "enforce_limits",
+                                              "core/limits.py", "redis/")),
+    ("token and principal", ("read_token", "optional_principal", "core/auth.py", "_principal (")),
+    ("gateway endpoint (parse, answer)", ("sharing/fastpath.py", "sharing/api.py")),
+    ("person route (registry/api.py)", ("registry/api.py", "registry/service.py")),
     ("SQLAlchemy", ("sqlalchemy/",)),
-    ("database driver", ("sqlite3", "psycopg")),
-    ("token and principal", ("read_token", "optional_principal", "core/auth.py")),
-    ("FastAPI routing and dependencies", ("fastapi/routing.py", "fastapi/dependencies", "starlette/routing.py")),
     ("renshe middleware", ("web/observability.py", "web/idempotency.py")),
-    ("JSON and validation", ("pydantic", "json/", "orjson")),
+    ("FastAPI routing and dependencies", ("fastapi/", "starlette/")),
     ("thread pool hops", ("anyio/", "run_in_threadpool", "to_thread")),
     ("uvicorn and the event loop", ("uvicorn/", "asyncio/", "uvloop")),
 )
+
+
+_OWNED = 7  # the first seven categories are renshe's own parts: any frame of the stack decides
+
+
+def _category(frames: list[str]) -> str:
+    """The part of the request path a working sample belongs to: one of renshe's own parts when any
+    frame is in it, else the innermost frame's library (middleware, routing, the server)."""
+    for name, marks in CATEGORIES[:_OWNED]:
+        if any(mark in frame for frame in frames for mark in marks):
+            return name
+    for frame in reversed(frames):
+        for name, marks in CATEGORIES[_OWNED:]:
+            if any(mark in frame for mark in marks):
+                return name
+    return "other"
 
 
 def py_spy_record(pid: int, seconds: float, out: Path, *, rate: int = 200, subprocesses: bool = False) -> Path:
@@ -328,18 +346,16 @@ def py_spy_breakdown(path: Path, *, top: int = 15) -> dict[str, Any]:
         stacks.append((frames, count))
     working = sum(c for _f, c in stacks) or 1
     self_counts: dict[str, int] = {}
+    by_file: dict[str, int] = {}
     inclusive: dict[str, int] = {}
     categories = dict.fromkeys([name for name, _marks in CATEGORIES] + ["other"], 0)
     for frames, count in stacks:
         self_counts[frames[-1]] = self_counts.get(frames[-1], 0) + count
+        source = frames[-1].rpartition("(")[2].rpartition(":")[0] or frames[-1]
+        by_file[source] = by_file.get(source, 0) + count
         for frame in set(frames):
             inclusive[frame] = inclusive.get(frame, 0) + count
-        for name, marks in CATEGORIES:
-            if any(mark in frame for frame in frames for mark in marks):
-                categories[name] += count
-                break
-        else:
-            categories["other"] += count
+        categories[_category(frames)] += count
 
     def shares(counts: dict[str, int]) -> list[dict[str, Any]]:
         ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
@@ -347,7 +363,8 @@ def py_spy_breakdown(path: Path, *, top: int = 15) -> dict[str, Any]:
 
     return {
         "working_samples": working, "idle_samples": idle,
-        "categories_first_match": {k: round(v / working, 4) for k, v in categories.items()},
+        "categories": {k: round(v / working, 4) for k, v in categories.items()},
+        "self_by_source_file": shares(by_file),
         "top_self": shares(self_counts),
         "top_inclusive": [s for s in shares(inclusive) if s["share"] < 0.999][:top],
         "collapsed_stacks": str(path),

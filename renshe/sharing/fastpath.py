@@ -71,29 +71,53 @@ class TokenCache:
 tokens = TokenCache()
 
 
-async def _principal(request: Request) -> Principal:
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+def _bearer(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            text = value.decode("latin-1")
+            return text[7:].strip() if text[:7].lower() == "bearer " else ""
+    return ""
+
+
+async def _principal(scope: Scope, receive: Receive) -> Principal:
+    token = _bearer(scope)
+    state = scope.setdefault("state", {})
     if token:
         known = tokens.principal(token)
         if known is not None:
-            request.state.principal = known
+            state["principal"] = known
             return known
         principal = read_token(token)
         if principal.kind == "consumer":
             tokens.keep(token, principal)
-            request.state.principal = principal
+            state["principal"] = principal
             return principal
-    found = await optional_principal(request)  # cookies, staff and citizens: the kernel's own way
+    found = await optional_principal(Request(scope, receive))  # cookies, staff, citizens: the kernel's way
     if found is None:
         raise Unauthorized()
     return found
 
 
+async def _body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionAbortedError("the client went away")
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
 async def serve_identity(request: Request, principal: Principal, query: schemas.IdentityQuery) -> Response:
     """Authorise, answer and log one identity verification (the call is logged however it ends)."""
+    body = await answer_identity(principal, query, int(request.headers.get("content-length") or 0))
+    return Response(body, media_type="application/json")
+
+
+async def answer_identity(principal: Principal, query: schemas.IdentityQuery, size: int) -> bytes:
+    """The answer's JSON body; raises the call's domain error after logging it."""
     started = utcnow()
-    size = int(request.headers.get("content-length") or 0)
     subject = gateway.subject_of(query.id_number)
     admitted = False
     purpose = "-"
@@ -109,7 +133,7 @@ async def serve_identity(request: Request, principal: Principal, query: schemas.
     body = _BODIES[result]
     await recorder.record_async(_row(principal, purpose, subject, result, 200, started, size, len(body)),
                                 admitted=True)
-    return Response(body, media_type="application/json")
+    return body
 
 
 def _row(principal: Principal, purpose: str, subject: gateway.Subject, result: str, status: int,
@@ -120,16 +144,17 @@ def _row(principal: Principal, purpose: str, subject: gateway.Subject, result: s
 
 
 async def verify_identity(scope: Scope, receive: Receive, send: Send) -> None:
-    request = Request(scope, receive)
-    principal = await _principal(request)
-    raw = await request.body()
+    principal = await _principal(scope, receive)
+    raw = await _body(receive)
     try:
         query = schemas.IdentityQuery.model_validate_json(raw)
     except ValidationError as exc:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False, include_context=False)]
         raise RequestValidationError(errors, body=raw) from None
-    response = await serve_identity(request, principal, query)
-    await response(scope, receive, send)
+    body = await answer_identity(principal, query, len(raw))
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class _Endpoint:

@@ -156,10 +156,20 @@ class _Day:
     midnight: datetime
 
 
+_day_cache: list[Any] = [0, None]
+
+
 def _today() -> _Day:
+    """Today in Beijing time (recomputed at most once a second)."""
+    second = int(time.time())
+    if _day_cache[0] == second:
+        cached: _Day = _day_cache[1]
+        return cached
     local = datetime.now(SHANGHAI)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return _Day(local.date(), max(1, int((midnight + timedelta(days=1) - local).total_seconds()) + 1), midnight)
+    day = _Day(local.date(), max(1, int((midnight + timedelta(days=1) - local).total_seconds()) + 1), midnight)
+    _day_cache[:] = [second, day]
+    return day
 
 
 def _known_today(client_id: str, today: _Day, session: Session | None) -> int:
