@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Select, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -774,3 +774,22 @@ def identity_facts(session: Session | Connection, *, index: bytes) -> tuple[str,
     Core read without loading the row, for the gateway's identity check (its caller authorises)."""
     row = session.execute(_IDENTITY_FACTS, {"index": index}).first()
     return (row[0], row[1]) if row is not None else None
+
+
+_PERSON_BY_INDEX = select(*Person.__table__.columns).where(Person.id_number_index == bindparam("index"))
+
+
+def person_view(session: Session | Connection, *, actor: Principal, id_number: str) -> schemas.PersonOut:
+    """The person with this resident ID number as the caller may see it (masked), from one indexed Core
+    read: 404 when unknown, 403 outside the caller's reach (audited by the web layer). The number is
+    normalised and blind-indexed once. Unmasking goes through `find_person` and `person_out`."""
+    row = session.execute(_PERSON_BY_INDEX, {"index": id_index(id_number.strip().upper())}).mappings().first()
+    if row is None:
+        raise NotFound("该人员", code="renshe:person/not-found")
+    person = Person(**row)  # transient: read by the checks and the shaping below, never added to a session
+    # can_see_person and person_out only run `scalar` on it (an employer's check), which a Connection has too
+    reader = cast(Session, session)
+    if not can_see_person(actor, person, reader):
+        raise deny(actor, entity_type="person", entity_id=person.public_id, action="person.read",
+                   detail="该人员不在您的辖区内，无权查看")
+    return person_out(reader, person, actor=actor)

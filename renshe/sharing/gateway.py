@@ -14,15 +14,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, event, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, bindparam, event, select
 from sqlalchemy.orm import Session
 
-from renshe.core import crypto, db, ids, limits
+from renshe.core import crypto, ids, limits
 from renshe.core.auth import Principal
 from renshe.core.errors import Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from renshe.core.reads import read
 from renshe.registry import service as registry
 from renshe.sharing import policy
 from renshe.sharing.catalog import SHANGHAI
@@ -30,7 +30,6 @@ from renshe.sharing.models import CallCount, Consumer, Grant, ShareResource
 from renshe.sharing.recorder import ledger
 
 CACHE_SECONDS = 1.0
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -123,16 +122,6 @@ def reset() -> None:
     states.invalidate()
     _window.clear()
     ledger.clear()
-
-
-def _reading(work: Callable[[Session], Any]) -> Any:
-    session = db.sessions.factory()
-    db.mark_reading(session)
-    try:
-        return work(session)
-    finally:
-        session.rollback()
-        session.close()
 
 
 def consumer_state(client_id: str, session: Session | None = None) -> ConsumerState:
@@ -291,50 +280,6 @@ def subject_of(raw: str, *, field: str = "id_number") -> Subject:
         return Subject(raw, None, crypto.mask_id_number(clean), registry.id_index(clean),
                        ValidationFailed(exc.errors))
     return Subject(raw, number, crypto.mask_id_number(number), registry.id_index(number), None)
-
-
-class Readers:
-    """One autocommit connection per thread for the gateway's single-statement reads.
-
-    Profiles put a session's begin, rollback and bookkeeping at 10-15x the read itself; one indexed
-    SELECT needs no transaction (each statement sees the latest commit). Used when sessions are bound
-    to an engine; a session bound to a connection (the tests' rolled-back transaction) is used as is.
-    """
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def connection(self) -> Connection | None:
-        bind = getattr(db.sessions.factory, "kw", {}).get("bind")
-        if not isinstance(bind, Engine):
-            return None
-        held = getattr(self._local, "held", None)
-        if held is None or held[0] is not bind or held[1].closed:
-            held = (bind, bind.connect().execution_options(isolation_level="AUTOCOMMIT"))
-            self._local.held = held
-        connection: Connection = held[1]
-        return connection
-
-    def discard(self) -> None:
-        held = getattr(self._local, "held", None)
-        self._local.held = None
-        if held is not None:
-            held[1].invalidate()
-
-
-readers = Readers()
-
-
-def read(work: Callable[[Connection | Session], T]) -> T:
-    """Run a single-statement read on this thread's autocommit connection (or a reading session)."""
-    connection = readers.connection()
-    if connection is None:
-        return cast(T, _reading(work))
-    try:
-        return work(connection)
-    except DBAPIError:
-        readers.discard()  # a broken connection (the database restarted): the next call opens another
-        raise
 
 
 def identity_result(session: Session | Connection | None, *, subject: Subject, name: str) -> str:
