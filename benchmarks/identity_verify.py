@@ -151,16 +151,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     prelogged = prelog(database_url, client_id, args.prelog) if args.prelog else 0
     plain_env = {k: v for k, v in env.items() if not k.startswith("RENSHE_")}
     targets = list(TARGETS)
+    workers = {"renshe": args.workers, "bare": args.workers, "fastapi": args.workers}
+    if args.also_workers:  # a second renshe server on the same database, with more workers, same run
+        targets.append(f"renshe_{args.also_workers}w")
+        workers[f"renshe_{args.also_workers}w"] = args.also_workers
     servers = {"renshe": ("renshe.web.app:create_app", False), "bare": ("bare_asgi:create_app", True),
                "fastapi": ("bare_asgi:create_fastapi_app", True)}
+    if args.also_workers:
+        servers[f"renshe_{args.also_workers}w"] = servers["renshe"]
     ports = {name: benchlib.free_port() for name in servers}
     results: dict[str, list[dict[str, Any]]] = {t: [] for t in targets}
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="verify-", dir=directory) as tmp:
         procs = {}
         for name, (app, local) in servers.items():
             procs[name] = stack.enter_context(benchlib.server(
-                lookup.uvicorn_cmd(app, ports[name], args.workers, app_dir=benchlib.BENCH_DIR if local else None),
-                port=ports[name], env=env if name == "renshe" else plain_env, cwd=directory,
+                lookup.uvicorn_cmd(app, ports[name], workers[name], app_dir=benchlib.BENCH_DIR if local else None),
+                port=ports[name], env=env if name.startswith("renshe") else plain_env, cwd=directory,
                 log_path=directory / f"verify-{name}-server.log", cpus=server_cpus))
         base = f"http://{benchlib.LOCALHOST}:{ports['renshe']}"
         token = consumer_token(base, client_id, secret)
@@ -194,6 +200,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     ratios["throughput_renshe_over_fastapi_floor"] = round(
         summary["renshe"]["requests_per_second"] / summary["fastapi"]["requests_per_second"], 4)
     ratio = ratios["throughput_renshe_over_fastapi_floor"]
+    if args.also_workers:
+        more = summary[f"renshe_{args.also_workers}w"]["requests_per_second"]
+        ratios[f"throughput_renshe_{args.also_workers}w_over_renshe_1w"] = round(
+            more / summary["renshe"]["requests_per_second"], 4)
     p99 = summary["renshe"]["latency_p99_ms"]
     renshe_requests = sum(int(r["requests"]) for r in results["renshe"])
     valid = all(f["non_2xx_3xx"] == 0 and f["socket_errors"] == 0 for f in summary.values())
@@ -212,7 +222,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "load": {"tool": "wrk (Debian)", "connections": args.connections, "threads": args.threads,
                  "duration_seconds": args.duration, "warmup_seconds": args.warmup, "rounds": args.rounds,
                  "workers": args.workers, "wrk_cpus": sorted(wrk_cpus or []), "server_cpus": sorted(server_cpus or [])},
-        "renshe": summary["renshe"], "bare": summary["bare"], "others": {"fastapi": summary["fastapi"]},
+        "renshe": summary["renshe"], "bare": summary["bare"],
+        "others": {t: s for t, s in summary.items() if t not in ("renshe", "bare")},
         "ratio": ratios,
         "target": {"throughput_ratio_to_empty_fastapi_at_least": TARGET_RATIO, "p99_ms_below": TARGET_P99_MS,
                    "met": ratio >= TARGET_RATIO and p99 < TARGET_P99_MS and valid,
@@ -318,6 +329,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default="", help="serve from this database (PostgreSQL, seeded with the "
                                                           "same persons and key file) instead of the SQLite cache")
     parser.add_argument("--redis-url", default="", help="RENSHE_REDIS_URL for renshe (limits shared by workers)")
+    parser.add_argument("--also-workers", type=int, default=0,
+                        help="also measure renshe with this many workers in the same run (vs --workers)")
     parser.add_argument("--prelog", type=int, default=0, help="calls of the consumer already logged today")
     parser.add_argument("--py-spy", type=float, default=0.0, help="profile renshe under load for SECONDS")
     args = parser.parse_args(argv)
