@@ -56,9 +56,9 @@ async def get_person(id_number: str, principal: CurrentPrincipal,
         out = await run_write(lambda session: service.person_out(
             session, service.find_person(session, actor=principal, id_number=id_number), actor=principal, unmask=True))
     else:
-        # One indexed Core read on the event loop (no session, no thread-pool hop: the profile's largest
-        # costs), the number blind-indexed once; serialised here, not validated again by FastAPI.
-        out = reads.read(lambda reader: service.person_view(reader, actor=principal, id_number=id_number))
+        # One indexed Core read without a session (inline on SQLite, on a read thread on PostgreSQL: the
+        # profile's largest costs), the number blind-indexed once; serialised here, not validated again.
+        out = await reads.read_async(lambda reader: service.person_view(reader, actor=principal, id_number=id_number))
     return Response(out.model_dump_json(), media_type="application/json", headers={"ETag": _etag(out.version)})
 
 

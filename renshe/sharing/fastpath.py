@@ -125,7 +125,7 @@ async def answer_identity(principal: Principal, query: schemas.IdentityQuery, si
         state = await gateway.admit_async(principal)
         admitted = True
         purpose = gateway.grant_for(state, principal, RESOURCE).purpose
-        result = gateway.identity_result(None, subject=subject, name=query.name)
+        result = await gateway.identity_result_async(subject=subject, name=query.name)
     except DomainError as exc:
         await recorder.record_async(_row(principal, purpose, subject, exc.code, exc.status, started, size, 0),
                                     admitted=admitted)

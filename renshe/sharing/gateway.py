@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from renshe.core import crypto, ids, limits
 from renshe.core.auth import Principal
 from renshe.core.errors import Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
-from renshe.core.reads import read
+from renshe.core.reads import read, read_async
 from renshe.registry import service as registry
 from renshe.sharing import policy
 from renshe.sharing.catalog import SHANGHAI
@@ -291,6 +291,16 @@ def identity_result(session: Session | Connection | None, *, subject: Subject, n
         facts = read(lambda c: registry.identity_facts(c, index=subject.index))
     else:
         facts = registry.identity_facts(session, index=subject.index)
+    if facts is None or facts[1] == "merged":
+        return "not_found"
+    return "match" if facts[0] == name else "mismatch"
+
+
+async def identity_result_async(*, subject: Subject, name: str) -> str:
+    """`identity_result` from the event loop (`read_async`: inline on SQLite, on a read thread otherwise)."""
+    if subject.errors is not None:
+        raise subject.errors
+    facts = await read_async(lambda c: registry.identity_facts(c, index=subject.index))
     if facts is None or facts[1] == "merged":
         return "not_found"
     return "match" if facts[0] == name else "mismatch"
