@@ -12,15 +12,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from renshe.core import audit, ids
-from renshe.core.auth import Principal
+from renshe.core.auth import SYSTEM, Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import (
     FieldError,
     ValidationFailed,
 )
 from renshe.registry import service as registry
+from renshe.sharing import policy
 from renshe.sharing.catalog import SHANGHAI
-from renshe.sharing.models import CallLogEntry, Consumer, ShareResource
+from renshe.sharing.models import CallCount, CallLogEntry, Consumer, ShareResource
 
 # ---------------------------------------------------------------- the call log: search, export, retention, charts
 
@@ -73,9 +74,10 @@ def _filtered(stmt: Any, filters: CallFilter) -> Any:
     return stmt
 
 
-def search_calls(session: Session, *, filters: CallFilter = CallFilter(), limit: int = 50,
+def search_calls(session: Session, *, actor: Principal, filters: CallFilter = CallFilter(), limit: int = 50,
                  cursor: str | None = None) -> tuple[list[CallLogEntry], str | None]:
     """A page of the call log, newest first; `cursor` is the next page's opaque position."""
+    policy.require(actor, "monitor")
     filters = filters.checked()
     stmt = _filtered(select(CallLogEntry), filters).order_by(CallLogEntry.id.desc()).limit(min(limit, 500) + 1)
     if cursor:
@@ -89,7 +91,7 @@ def search_calls(session: Session, *, filters: CallFilter = CallFilter(), limit:
 
 
 def call_log(session: Session, *, consumer: str | None = None, limit: int = 100) -> list[CallLogEntry]:
-    return search_calls(session, filters=CallFilter(consumer=consumer or ""), limit=limit)[0]
+    return search_calls(session, actor=SYSTEM, filters=CallFilter(consumer=consumer or ""), limit=limit)[0]
 
 
 CALL_COLUMNS = (("requested_at", "请求时间"), ("responded_at", "响应时间"), ("duration_ms", "耗时(毫秒)"),
@@ -98,8 +100,9 @@ CALL_COLUMNS = (("requested_at", "请求时间"), ("responded_at", "响应时间
                 ("response_bytes", "响应字节"), ("request_id", "请求编号"))
 
 
-def export_calls(session: Session, *, filters: CallFilter, fmt: str, out: IO[bytes]) -> int:
+def export_calls(session: Session, *, actor: Principal, filters: CallFilter, fmt: str, out: IO[bytes]) -> int:
     """Write the matching calls (oldest first) as CSV or XLSX, streaming: memory does not grow with the log."""
+    policy.require(actor, "monitor")
     filters = filters.checked()
     if fmt not in {"csv", "xlsx"}:
         raise ValidationFailed([FieldError("format", "renshe:sharing/format", "导出格式须为 csv 或 xlsx")])
@@ -151,6 +154,7 @@ def purge_calls(session: Session, *, actor: Principal, now: datetime | None = No
     cutoff = (now or utcnow()) - timedelta(days=days)
     result = session.execute(delete(CallLogEntry).where(CallLogEntry.requested_at < cutoff))
     removed = getattr(result, "rowcount", 0) or 0
+    session.execute(delete(CallCount).where(CallCount.day < cutoff.astimezone(SHANGHAI).date()))
     if removed:
         audit.record(session, actor=actor, action="sharing.purge_calls", entity_type="call_log",
                      entity_id=cutoff.date().isoformat(), after={"removed": removed, "retention_days": days})
@@ -173,8 +177,10 @@ class ConsumerStats:
         return self.errors / self.calls if self.calls else 0.0
 
 
-def call_stats(session: Session, *, days: int = 14, today: date | None = None) -> list[ConsumerStats]:
+def call_stats(session: Session, *, actor: Principal, days: int = 14, today: date | None = None,
+               ) -> list[ConsumerStats]:
     """Per consumer over the last `days` days (Beijing time): volume per day, errors, latency (avg, p95, max)."""
+    policy.require(actor, "monitor")
     if not 1 <= days <= 92:
         raise ValidationFailed([FieldError("days", "renshe:sharing/days", "统计天数须在1至92之间")])
     last = today or datetime.now(SHANGHAI).date()
