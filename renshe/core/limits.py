@@ -87,13 +87,17 @@ class SharedLimits:
     """The same decisions in Redis, for every worker process (sync and async clients)."""
 
     def __init__(self, url: str, prefix: str) -> None:
+        # Both clients imported here, at start-up (`shared()` in the app's lifespan): imported on a first
+        # request instead, redis.asyncio held a worker's event loop for seconds on a busy machine.
         import redis
+        import redis.asyncio
 
         self.url = url
         self.prefix = prefix
         self._sync = redis.Redis.from_url(url)
         self._script = self._sync.register_script(_ADMIT)
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+        self._scripts: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
         self._counter = 0
         self._lock = threading.Lock()
 
@@ -119,8 +123,10 @@ class SharedLimits:
     async def admit_async(self, key: str, *, per_minute: int, quota: int, day: str, known: int,
                           seconds_left: int) -> Verdict:
         keys, args = self._args(key, per_minute, quota, day, known, seconds_left)
-        client = self._client()
-        script = client.register_script(_ADMIT)
+        loop = asyncio.get_running_loop()
+        if loop not in self._scripts:
+            self._client()
+        script = self._scripts[loop]
         return self._verdict(await script(keys=keys, args=args))
 
     def _client(self) -> Any:
@@ -130,6 +136,7 @@ class SharedLimits:
             import redis.asyncio
 
             client = self._async[loop] = redis.asyncio.Redis.from_url(self.url)
+            self._scripts[loop] = client.register_script(_ADMIT)
         return client
 
     def bump_generation(self) -> int:

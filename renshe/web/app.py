@@ -21,6 +21,7 @@ from renshe.card import pages as card_pages
 from renshe.certs import api as certs_api
 from renshe.certs import pages as certs_pages
 from renshe.core import db, messages
+from renshe.core import limits as core_limits
 from renshe.core.http import ELDERLY_COOKIE, DbSession, MaybePrincipal, templates
 from renshe.core.settings import get_settings
 from renshe.federation import pages as federation_pages
@@ -50,6 +51,7 @@ def create_app() -> FastAPI:
         federation = federation_runner.from_settings()
         if federation is not None:
             await federation.start()
+        core_limits.shared()  # with RENSHE_REDIS_URL: the clients made (and imported) before the first call
         if get_settings().call_log_flush_ms > 0:
             sharing_recorder.writer.start()  # the gateway's call log, written in groups
         stop = asyncio.Event()
