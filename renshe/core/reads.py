@@ -65,6 +65,11 @@ def read(work: Callable[[Connection | Session], T]) -> T:
     except DBAPIError:
         readers.discard()  # a broken connection (the database restarted): the next call opens another
         raise
+    finally:
+        if connection.in_transaction():
+            # SQLite's engine opens a transaction on every begin (BEGIN DEFERRED, core.db); ended here,
+            # or the connection would go on reading its first snapshot. On PostgreSQL this is a no-op.
+            connection.rollback()
 
 
 _POOL: ThreadPoolExecutor | None = None
