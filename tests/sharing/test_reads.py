@@ -18,7 +18,7 @@ def engine_bound(tmp_path: Path) -> Iterator[object]:
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE t (v INTEGER)"))
         conn.execute(text("INSERT INTO t VALUES (1)"))
-    previous = db.sessions._factory  # noqa: SLF001 - put back whatever the test session set
+    previous = db.sessions._factory
     db.sessions.factory = db.make_factory(engine)
     try:
         yield engine
