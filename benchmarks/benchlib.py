@@ -323,7 +323,10 @@ def py_spy_record(pid: int, seconds: float, out: Path, *, rate: int = 200, subpr
            "--format", "raw", "--output", str(out), "--nonblocking"]
     if subprocesses:
         cmd.append("--subprocesses")
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 180, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise BenchmarkError(f"py-spy did not finish within {seconds + 180:.0f} s") from exc
     if done.returncode != 0 or not out.exists():
         raise BenchmarkError(f"py-spy failed: {done.stderr[-800:]}")
     return out

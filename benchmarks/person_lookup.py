@@ -385,6 +385,8 @@ def profile_under_load(args: argparse.Namespace, wrk: str, url: str, script: Pat
     try:
         time.sleep(1.0)
         benchlib.py_spy_record(proc.pid, args.py_spy, out, subprocesses=args.workers > 1)
+    except benchlib.BenchmarkError as exc:  # the figures stand without their profile; say why it is missing
+        return {"error": str(exc)}
     finally:
         driver.join()
     return {"py_spy": f"record --rate 200 --nonblocking, {args.connections} connections, {args.py_spy:g} s",
