@@ -270,3 +270,105 @@ def human_bytes(value: float) -> str:
             return f"{value:.1f} {unit}" if unit != "B" else f"{value:.0f} B"
         value /= 1024
     return f"{value:.1f} GiB"
+
+
+# ---------------------------------------------------------------- profiles under load (py-spy)
+
+# Frames where a thread waits rather than works: samples whose innermost frame is one of these are idle.
+_IDLE = ("wait (threading.py", "_worker (concurrent/futures/thread.py", "select (selectors.py", "_run_once (",
+         "acquire (", "get (queue.py", "sleep (", "run (asyncio/runners.py", "wait_for (", "epoll",
+         "_wait_for_tstate_lock", "worker (anyio")
+# Inclusive categories of the request path, matched against any frame of a working sample.
+CATEGORIES = (  # first match wins, innermost parts of the request path first
+    ("person lookup (SQL)", ("identity_facts", "find_by_id_number", "person_by_id_number", "_find (",
+                             "find_person")),
+    ("ID number check and HMAC", ("core/ids.py", "blind_index", "id_index", "stdnum", "subject_of")),
+    ("call log", ("sharing/recorder.py", "log_call", "_log (")),
+    ("consumer, grant and limit resolution", ("sharing/gateway.py", "authorise", "enforce_limits",
+                                              "core/limits.py", "redis/")),
+    ("token and principal", ("read_token", "optional_principal", "core/auth.py", "_principal (")),
+    ("gateway endpoint (parse, answer)", ("sharing/fastpath.py", "sharing/api.py")),
+    ("person route (registry/api.py)", ("registry/api.py", "registry/service.py")),
+    ("SQLAlchemy", ("sqlalchemy/",)),
+    ("renshe middleware", ("web/observability.py", "web/idempotency.py")),
+    ("FastAPI routing and dependencies", ("fastapi/", "starlette/")),
+    ("thread pool hops", ("anyio/", "run_in_threadpool", "to_thread")),
+    ("uvicorn and the event loop", ("uvicorn/", "asyncio/", "uvloop")),
+)
+
+
+_OWNED = 7  # the first seven categories are renshe's own parts: any frame of the stack decides
+
+
+def _category(frames: list[str]) -> str:
+    """The part of the request path a working sample belongs to: one of renshe's own parts when any
+    frame is in it, else the innermost frame's library (middleware, routing, the server)."""
+    for name, marks in CATEGORIES[:_OWNED]:
+        if any(mark in frame for frame in frames for mark in marks):
+            return name
+    for frame in reversed(frames):
+        for name, marks in CATEGORIES[_OWNED:]:
+            if any(mark in frame for mark in marks):
+                return name
+    return "other"
+
+
+def py_spy_record(pid: int, seconds: float, out: Path, *, rate: int = 200, subprocesses: bool = False) -> Path:
+    """Sample a running server with py-spy (raw collapsed stacks) for `seconds`; returns the file."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(py_spy).exists():
+        raise BenchmarkError("py-spy is not installed in this environment")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [py_spy, "record", "--pid", str(pid), "--rate", str(rate), "--duration", str(max(1, int(seconds))),
+           "--format", "raw", "--output", str(out), "--nonblocking"]
+    if subprocesses:
+        cmd.append("--subprocesses")
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 180, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise BenchmarkError(f"py-spy did not finish within {seconds + 180:.0f} s") from exc
+    if done.returncode != 0 or not out.exists():
+        raise BenchmarkError(f"py-spy failed: {done.stderr[-800:]}")
+    return out
+
+
+def py_spy_breakdown(path: Path, *, top: int = 15) -> dict[str, Any]:
+    """Where the working samples went: by category of the request path (inclusive), and the top frames
+    by self and inclusive share. Samples whose innermost frame waits (idle threads) are left out."""
+    stacks: list[tuple[list[str], int]] = []
+    idle = 0
+    for line in path.read_text(errors="replace").splitlines():
+        head, _, count_text = line.rpartition(" ")
+        if not head or not count_text.isdigit():
+            continue
+        frames = [f for f in head.split(";") if f and not f.startswith("process ") and not f.startswith("thread ")]
+        count = int(count_text)
+        if not frames or any(mark in frames[-1] for mark in _IDLE):
+            idle += count
+            continue
+        stacks.append((frames, count))
+    working = sum(c for _f, c in stacks) or 1
+    self_counts: dict[str, int] = {}
+    by_file: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    categories = dict.fromkeys([name for name, _marks in CATEGORIES] + ["other"], 0)
+    for frames, count in stacks:
+        self_counts[frames[-1]] = self_counts.get(frames[-1], 0) + count
+        source = frames[-1].rpartition("(")[2].rpartition(":")[0] or frames[-1]
+        by_file[source] = by_file.get(source, 0) + count
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+        categories[_category(frames)] += count
+
+    def shares(counts: dict[str, int]) -> list[dict[str, Any]]:
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
+        return [{"frame": frame, "share": round(count / working, 4)} for frame, count in ranked]
+
+    return {
+        "working_samples": working, "idle_samples": idle,
+        "categories": {k: round(v / working, 4) for k, v in categories.items()},
+        "self_by_source_file": shares(by_file),
+        "top_self": shares(self_counts),
+        "top_inclusive": [s for s in shares(inclusive) if s["share"] < 0.999][:top],
+        "collapsed_stacks": str(path),
+    }

@@ -72,8 +72,10 @@ def serve(
     if not no_upgrade:
         migrate.upgrade()
     console.print(f"renshe serving on http://{host}:{port} (database: {_safe_url()})")
+    # Workers start by importing the whole platform: on a busy machine that takes longer than uvicorn's
+    # default 5 s health check, which then kills and respawns them forever. A minute is generous.
     uvicorn.run("renshe.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_level="warning")
+                access_log=False, log_level="warning", timeout_worker_healthcheck=60)
 
 
 def _safe_url() -> str:

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     # months), a batch's result file this long after the batch finished.
     call_log_retention_days: int = Field(default=180, ge=1)
     batch_result_days: int = Field(default=7, ge=1)
+    # Shared state across worker processes (rate limits, daily quotas, cache invalidation). Empty: each
+    # process keeps them in memory and reads the database (correct, but a rate limit is then per process).
+    redis_url: str = ""
+    redis_prefix: str = "renshe:"
+    # The gateway's call log is written by a background thread in groups every this many milliseconds
+    # (0: each call in a transaction of its own). A crash loses at most the last interval's calls.
+    call_log_flush_ms: int = Field(default=200, ge=0, le=60_000)
     log_json: bool = True
     log_level: str = "INFO"
     # security

@@ -127,3 +127,14 @@ class ShareResourceVersion(Base):
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     replaced_by: Mapped[str] = mapped_column(String(64))
+
+
+class CallCount(Base):
+    """Successful gateway calls per consumer per day (Beijing time), kept by the call-log writer in the
+    transaction that writes the calls: the daily quota reads one row instead of counting the log."""
+
+    __tablename__ = "share_call_counts"
+
+    consumer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,7 +16,7 @@ from renshe.core.errors import FieldError, ValidationFailed
 from renshe.core.http import DbSession, WriteSession, attempt, require_kind, templates
 from renshe.core.settings import get_settings
 from renshe.registry import service as registry
-from renshe.sharing import jobs, service
+from renshe.sharing import jobs, policy, service
 from renshe.sharing.models import CallLogEntry
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +26,7 @@ Citizen = Annotated[Principal, require_kind("citizen")]
 
 @router.get("/staff/sharing")
 def catalog_page(request: Request, session: WriteSession, principal: Staff) -> Response:
-    principal.require("audit.read")
+    policy.require(principal, "read-history")
     resources = [service.resource_out(r) for r in service.catalog(session)]
     return templates.render(request, "sharing_catalog.html", page_title="数据共享目录", resources=resources,
                             consumers=service.consumers(session), errors=[], created=None,
@@ -63,7 +63,7 @@ def calls_page(request: Request, session: DbSession, principal: Staff,
                outcome: Annotated[str, Query(max_length=8)] = "", subject: Annotated[str, Query(max_length=24)] = "",
                since: Annotated[str, Query(max_length=10)] = "", until: Annotated[str, Query(max_length=10)] = "",
                cursor: Annotated[str | None, Query(max_length=20)] = None) -> Response:
-    principal.require("sharing.monitor")
+    policy.require(principal, "monitor")
     errors: list[FieldError] = []
     days: dict[str, date | None] = {}
     for field, text, label in (("since", since, "开始日期"), ("until", until, "结束日期")):
@@ -78,7 +78,8 @@ def calls_page(request: Request, session: DbSession, principal: Staff,
     next_cursor = None
     if not errors:
         try:
-            calls, next_cursor = service.search_calls(session, filters=filters, limit=50, cursor=cursor)
+            calls, next_cursor = service.search_calls(session, actor=principal, filters=filters, limit=50,
+                                                      cursor=cursor)
         except ValidationFailed as exc:
             errors = exc.errors
     query = {k: v for k, v in {"consumer": consumer, "resource": resource, "outcome": outcome, "subject": subject,
@@ -93,8 +94,8 @@ def calls_page(request: Request, session: DbSession, principal: Staff,
 @router.get("/staff/sharing/dashboard")
 def dashboard_page(request: Request, session: DbSession, principal: Staff,
                    days: Annotated[int, Query(ge=1, le=92)] = 14) -> Response:
-    principal.require("sharing.monitor")
-    stats = service.call_stats(session, days=days)
+    policy.require(principal, "monitor")
+    stats = service.call_stats(session, actor=principal, days=days)
     names = [s.name for s in stats]
     charts = [
         {"title": "各调用方调用量（成功/失败）", "labels": names, "unit": "次", "series": [
@@ -135,7 +136,7 @@ async def _form_values(request: Request) -> dict[str, str]:
 
 @router.get("/staff/sharing/resources/new")
 def new_resource_page(request: Request, principal: Staff) -> Response:
-    principal.require("user.manage")
+    policy.require(principal, "manage")
     return templates.render(request, "sharing_resource_form.html", page_title="新增本地共享资源", resource=None,
                             form={"sharing_type": "conditional", "method": "接口", "update_cycle": "实时"},
                             errors=[])
@@ -143,7 +144,7 @@ def new_resource_page(request: Request, principal: Staff) -> Response:
 
 @router.post("/staff/sharing/resources/new")
 async def create_resource(request: Request, session: DbSession, principal: Staff) -> Response:
-    principal.require("user.manage")
+    policy.require(principal, "manage")
     values = await _form_values(request)
     data, errors = _resource_form(values)
     if data is not None:
@@ -159,7 +160,7 @@ async def create_resource(request: Request, session: DbSession, principal: Staff
 @router.get("/staff/sharing/resources/{short_name}")
 def resource_page(request: Request, session: DbSession, principal: Staff, short_name: str,
                   saved: bool = False) -> Response:
-    principal.require("audit.read")
+    policy.require(principal, "read-history")
     resource = service.get_resource(session, short_name=short_name)
     form = {**{key: str(getattr(resource, key)) for key in RESOURCE_FIELDS if key != "items"},
             "items": "\n".join(f"{i['name']}:{i.get('type', 'string')}:{i.get('length', 0)}" for i in resource.items),
@@ -172,7 +173,7 @@ def resource_page(request: Request, session: DbSession, principal: Staff, short_
 
 @router.post("/staff/sharing/resources/{short_name}")
 async def edit_resource(request: Request, session: DbSession, principal: Staff, short_name: str) -> Response:
-    principal.require("user.manage")
+    policy.require(principal, "manage")
     values = await _form_values(request)
     data, errors = _resource_form({**values, "short_name": short_name, "code": values.get("code") or "x"})
     if data is not None:
@@ -192,7 +193,7 @@ async def edit_resource(request: Request, session: DbSession, principal: Staff, 
 @router.get("/staff/sharing/batches")
 def batches_page(request: Request, session: DbSession, principal: Staff,
                  cursor: Annotated[str | None, Query(max_length=20)] = None) -> Response:
-    principal.require("sharing.monitor")
+    policy.require(principal, "monitor")
     rows, next_cursor = jobs.recent_jobs(session, cursor=cursor)
     names = {c.client_id: c.name for c in service.consumers(session)}
     return templates.render(request, "sharing_batches.html", page_title="批量核验任务", jobs=rows, names=names,

@@ -21,6 +21,7 @@ from renshe.card import pages as card_pages
 from renshe.certs import api as certs_api
 from renshe.certs import pages as certs_pages
 from renshe.core import audit, db, messages
+from renshe.core import limits as core_limits
 from renshe.core.http import ELDERLY_COOKIE, DbSession, MaybePrincipal, templates
 from renshe.core.settings import get_settings
 from renshe.federation import pages as federation_pages
@@ -34,8 +35,10 @@ from renshe.pension import pages as pension_pages
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
 from renshe.sharing import api as sharing_api
+from renshe.sharing import fastpath as sharing_fastpath
 from renshe.sharing import jobs as sharing_jobs
 from renshe.sharing import pages as sharing_pages
+from renshe.sharing import recorder as sharing_recorder
 from renshe.web import admin, auth, calendar_admin, errors
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
@@ -54,6 +57,9 @@ def create_app() -> FastAPI:
         federation = federation_runner.from_settings()
         if federation is not None:
             await federation.start()
+        core_limits.shared()  # with RENSHE_REDIS_URL: the clients made (and imported) before the first call
+        if get_settings().call_log_flush_ms > 0:
+            sharing_recorder.writer.start()  # the gateway's call log, written in groups
         stop = asyncio.Event()
         worker = asyncio.create_task(sharing_jobs.run_forever(lambda: db.sessions.factory(), stop)) \
             if get_settings().batch_worker else None
@@ -69,6 +75,7 @@ def create_app() -> FastAPI:
                 await checkpoints
             if federation is not None:
                 await federation.stop()
+            await asyncio.to_thread(sharing_recorder.writer.stop)  # a clean shutdown writes what is queued
 
     app = FastAPI(
         lifespan=lifespan,
@@ -86,6 +93,8 @@ def create_app() -> FastAPI:
     templates.add_package("renshe.web")
     for package in DOMAINS:
         templates.add_package(package)
+    # The hottest route first: matched before the ~200 others (identity verification, plain ASGI).
+    app.router.routes.append(sharing_fastpath.route())
     app.mount("/static", StaticFiles(packages=[("renshe.web", "static")]), name="static")
     # The hall's routers first: its queue and progress pages are hot, and Starlette matches routes in order.
     app.include_router(hall_api.router)

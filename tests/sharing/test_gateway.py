@@ -213,7 +213,7 @@ def test_rate_limit_and_daily_quota(client: TestClient, session: Session) -> Non
     limited = client.post("/share/v1/verify/identity", headers=headers, json=body)
     assert limited.json()["type"] == "renshe:sharing/rate-limited"
     assert 1 <= int(limited.headers["retry-after"]) <= 60
-    service._recent_calls.clear()
+    service.reset_limits()
     consumer.rate_per_minute = 100
     consumer.daily_quota = 2  # two successful calls are already in today's log
     session.commit()

@@ -70,10 +70,12 @@ from renshe.registry.service.signin import (
 from renshe.registry.service.surface import (
     active_person_divisions,
     find_by_id_number,
+    identity_facts,
     person_by_id_number,
     person_by_pk,
     person_of,
     person_pk,
+    person_view,
     persons_with_phone,
     public_id_of,
 )
@@ -107,6 +109,7 @@ __all__ = [
     "get_employer_of",
     "get_person",
     "id_index",
+    "identity_facts",
     "insert_employers",
     "insert_employment_relations",
     "insert_persons",
@@ -123,6 +126,7 @@ __all__ = [
     "person_out",
     "person_pk",
     "person_summary",
+    "person_view",
     "persons_with_phone",
     "phone_index",
     "public_id_of",

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import cast
+
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from renshe.core import ids
-from renshe.core.auth import Principal
+from renshe.core.auth import Principal, deny
 from renshe.core.errors import (
+    NotFound,
     Unauthorized,
     ValidationFailed,
 )
+from renshe.registry import policy, schemas
 from renshe.registry.models import Person
 from renshe.registry.service.common import (
     BY_ID_INDEX,
     find_row,
     id_index,
 )
-from renshe.registry.service.persons import get_person
+from renshe.registry.service.persons import get_person, person_out
 
 # Other domains reach the person base only through these functions (and the `Person` type they
 # return), never through `renshe.registry.models`; the import contracts check it.
@@ -75,3 +79,32 @@ def active_person_divisions(session: Session, *, limit: int) -> list[tuple[int, 
     rows = session.execute(select(Person.id, Person.residence_division).where(Person.status == "normal")
                            .order_by(Person.id).limit(limit))
     return [(row[0], row[1]) for row in rows]
+
+
+_IDENTITY_FACTS = select(Person.name, Person.status).where(Person.id_number_index == bindparam("index"))
+
+
+def identity_facts(session: Session | Connection, *, index: bytes) -> tuple[str, str] | None:
+    """(name, status) of the person with this ID number's blind index (`id_index`), or None: one indexed
+    Core read without loading the row, for the gateway's identity check (its caller authorises)."""
+    row = session.execute(_IDENTITY_FACTS, {"index": index}).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+_PERSON_BY_INDEX = select(*Person.__table__.columns).where(Person.id_number_index == bindparam("index"))
+
+
+def person_view(session: Session | Connection, *, actor: Principal, id_number: str) -> schemas.PersonOut:
+    """The person with this resident ID number as the caller may see it (masked), from one indexed Core
+    read: 404 when unknown, 403 outside the caller's reach (audited by the web layer). The number is
+    normalised and blind-indexed once. Unmasking goes through `find_person` and `person_out`."""
+    row = session.execute(_PERSON_BY_INDEX, {"index": id_index(id_number.strip().upper())}).mappings().first()
+    if row is None:
+        raise NotFound("该人员", code="renshe:person/not-found")
+    person = Person(**row)  # transient: read by the checks and the shaping below, never added to a session
+    # can_see_person and person_out only run `scalar` on it (an employer's check), which a Connection has too
+    reader = cast(Session, session)
+    if not policy.can_see_person(actor, person, reader):
+        raise deny(actor, entity_type="person", entity_id=person.public_id, action="person.read",
+                   detail="该人员不在您的辖区内，无权查看")
+    return person_out(reader, person, actor=actor)
