@@ -311,6 +311,15 @@ def end_transaction(session: Session, *, success: bool) -> None:
         _deliver_events()
 
 
+def end_read(session: Session) -> None:
+    """End a transaction that only read, early (before a long step, or a write in a unit of work of its
+    own), so that it holds no snapshot or lock meanwhile. Refuses a session that holds changes: those
+    are committed or rolled back by the unit of work that opened it, never dropped here."""
+    if session.new or session.dirty or session.deleted or has_uncommitted(session):
+        raise RuntimeError("end_read on a session with changes: the unit of work ends it")
+    session.rollback()
+
+
 def finish(session: Session, *, success: bool) -> None:
     """End a unit of work (`end_transaction`) and close its session."""
     try:

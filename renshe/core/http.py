@@ -6,8 +6,8 @@ Domains build their routers with these, and the app factory in `renshe.web` moun
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -244,6 +244,26 @@ def form_errors(exc: ValidationError) -> list[FieldError]:
     """Pydantic's errors on form input, as messages for the page."""
     return [FieldError(".".join(str(p) for p in e["loc"]), f"renshe:validation/{e['type']}",
                        "必填项未填写" if e["type"] == "missing" else "格式不正确") for e in exc.errors()]
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A page's write in a savepoint: rolled back if the block raises (unless the error keeps what was
+    done, `DomainError.persist`), so the page can show the form again while the request's unit of work
+    commits whatever else it recorded. Pages never roll back by hand."""
+    nested = session.begin_nested()
+    try:
+        yield
+    except DomainError as exc:
+        if exc.persist:
+            nested.commit()
+        else:
+            nested.rollback()
+        raise
+    except BaseException:
+        nested.rollback()
+        raise
+    nested.commit()
 
 
 def attempt(

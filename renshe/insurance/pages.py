@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError, ValidationFailed
-from renshe.core.http import DbSession, ReadSession, WriteSession, require_kind, templates
+from renshe.core.http import DbSession, ReadSession, WriteSession, require_kind, savepoint, templates
 from renshe.insurance import accounts, contributions, enrolment, jobs, parameters, rules, schemas, service
 from renshe.insurance.models import NATIONAL, InsuredUnit
 
@@ -164,12 +164,12 @@ def employer_register_unit(request: Request, session: DbSession, principal: Empl
                            insurance_type: Annotated[str, Form(max_length=3)],
                            registered_on: Annotated[date, Form()]) -> Response:
     try:
-        employer = enrolment.employer_for(session, actor=principal)
-        unit = enrolment.register_unit(session, actor=principal, employer=employer, insurance_type=insurance_type,
-                                       registered_on=registered_on)
+        with savepoint(session):
+            employer = enrolment.employer_for(session, actor=principal)
+            unit = enrolment.register_unit(session, actor=principal, employer=employer, insurance_type=insurance_type,
+                                           registered_on=registered_on)
     except DomainError as exc:
         errors, detail = _form_error(exc)
-        session.rollback()
         return _employer_page(request, session, principal, errors=errors, detail=detail, status_code=422)
     return RedirectResponse(f"/employer/insurance?unit={unit.public_id}", status_code=303)
 
@@ -179,12 +179,12 @@ def employer_enrol(request: Request, unit_id: str, session: DbSession, principal
                    id_number: Annotated[str, Form(max_length=18)], start_date: Annotated[date, Form()],
                    reason: Annotated[str, Form(max_length=4)] = "11") -> Response:
     try:
-        unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="relation.write")
-        enrolment.enrol_employee(session, actor=principal, unit=unit, id_number=id_number, start_date=start_date,
-                                 reason=reason)
+        with savepoint(session):
+            unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="relation.write")
+            enrolment.enrol_employee(session, actor=principal, unit=unit, id_number=id_number, start_date=start_date,
+                                     reason=reason)
     except DomainError as exc:
         errors, detail = _form_error(exc)
-        session.rollback()
         return _employer_page(request, session, principal, unit_id=unit_id, errors=errors, detail=detail,
                               status_code=422)
     return RedirectResponse(f"/employer/insurance?unit={unit_id}", status_code=303)
@@ -194,11 +194,11 @@ def employer_enrol(request: Request, unit_id: str, session: DbSession, principal
 def employer_end(request: Request, unit_id: str, relation_id: str, session: DbSession, principal: Employer,
                  end_date: Annotated[date, Form()], reason: Annotated[str, Form(max_length=4)]) -> Response:
     try:
-        relation = enrolment.get_relation(session, public_id=relation_id)
-        enrolment.end_relation(session, actor=principal, relation=relation, end_date=end_date, reason=reason)
+        with savepoint(session):
+            relation = enrolment.get_relation(session, public_id=relation_id)
+            enrolment.end_relation(session, actor=principal, relation=relation, end_date=end_date, reason=reason)
     except DomainError as exc:
         errors, detail = _form_error(exc)
-        session.rollback()
         return _employer_page(request, session, principal, unit_id=unit_id, errors=errors, detail=detail,
                               status_code=422)
     return RedirectResponse(f"/employer/insurance?unit={unit_id}", status_code=303)
@@ -210,15 +210,15 @@ def employer_declare(request: Request, unit_id: str, session: DbSession, princip
                      kind: Annotated[str, Form(max_length=16)] = "annual") -> Response:
     content = file.file.read(MAX_UPLOAD + 1)
     try:
-        if len(content) > MAX_UPLOAD:
-            raise ValidationFailed([FieldError("file", "renshe:insurance/upload-size", "文件不能超过5MB")])
-        unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="declaration.submit")
-        result = contributions.declare(session, actor=principal, unit=unit, year=year,
-                                       rows=contributions.read_declaration_xlsx(content),
-                                       key=contributions.file_key(content), kind=kind)
+        with savepoint(session):
+            if len(content) > MAX_UPLOAD:
+                raise ValidationFailed([FieldError("file", "renshe:insurance/upload-size", "文件不能超过5MB")])
+            unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="declaration.submit")
+            result = contributions.declare(session, actor=principal, unit=unit, year=year,
+                                           rows=contributions.read_declaration_xlsx(content),
+                                           key=contributions.file_key(content), kind=kind)
     except DomainError as exc:
         errors, detail = _form_error(exc)
-        session.rollback()
         return _employer_page(request, session, principal, unit_id=unit_id, errors=errors, detail=detail,
                               status_code=422)
     out = service.declaration_out(session, result)
@@ -272,12 +272,12 @@ def staff_register_unit(request: Request, session: DbSession, principal: Staff,
                         insurance_type: Annotated[str, Form(max_length=3)],
                         registered_on: Annotated[date, Form()]) -> Response:
     try:
-        employer = enrolment.employer_for(session, actor=principal, credit_code=credit_code)
-        unit = enrolment.register_unit(session, actor=principal, employer=employer, insurance_type=insurance_type,
-                                       registered_on=registered_on)
+        with savepoint(session):
+            employer = enrolment.employer_for(session, actor=principal, credit_code=credit_code)
+            unit = enrolment.register_unit(session, actor=principal, employer=employer, insurance_type=insurance_type,
+                                           registered_on=registered_on)
     except DomainError as exc:
         errors, detail = _form_error(exc)
-        session.rollback()
         return _staff_page(request, session, principal, credit_code=credit_code, errors=errors, detail=detail,
                            status_code=422)
     return RedirectResponse(f"/staff/insurance?credit_code={credit_code}&unit={unit.public_id}", status_code=303)
@@ -288,12 +288,12 @@ def staff_enrol(request: Request, unit_id: str, session: DbSession, principal: S
                 id_number: Annotated[str, Form(max_length=18)], start_date: Annotated[date, Form()],
                 reason: Annotated[str, Form(max_length=4)] = "11") -> Response:
     try:
-        unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="relation.write")
-        enrolment.enrol_employee(session, actor=principal, unit=unit, id_number=id_number, start_date=start_date,
-                                 reason=reason)
+        with savepoint(session):
+            unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="relation.write")
+            enrolment.enrol_employee(session, actor=principal, unit=unit, id_number=id_number, start_date=start_date,
+                                     reason=reason)
     except DomainError as exc:
         errors, detail = _form_error(exc)
-        session.rollback()
         return _staff_page(request, session, principal, unit_id=unit_id, errors=errors, detail=detail,
                            status_code=422)
     return _staff_page(request, session, principal, unit_id=unit_id, saved="增员已办理，已通知参保人")
@@ -303,11 +303,11 @@ def staff_enrol(request: Request, unit_id: str, session: DbSession, principal: S
 def staff_end(request: Request, unit_id: str, relation_id: str, session: DbSession, principal: Staff,
               end_date: Annotated[date, Form()], reason: Annotated[str, Form(max_length=4)]) -> Response:
     try:
-        relation = enrolment.get_relation(session, public_id=relation_id)
-        enrolment.end_relation(session, actor=principal, relation=relation, end_date=end_date, reason=reason)
+        with savepoint(session):
+            relation = enrolment.get_relation(session, public_id=relation_id)
+            enrolment.end_relation(session, actor=principal, relation=relation, end_date=end_date, reason=reason)
     except DomainError as exc:
         errors, detail = _form_error(exc)
-        session.rollback()
         return _staff_page(request, session, principal, unit_id=unit_id, errors=errors, detail=detail,
                            status_code=422)
     return _staff_page(request, session, principal, unit_id=unit_id, saved="减员已办理，已通知参保人")
@@ -317,11 +317,11 @@ def staff_end(request: Request, unit_id: str, relation_id: str, session: DbSessi
 def staff_assess(request: Request, unit_id: str, session: DbSession, principal: Staff,
                  month: Annotated[str, Form(max_length=7)]) -> Response:
     try:
-        unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="assessment.run")
-        result = contributions.assess(session, actor=principal, unit=unit, month=contributions.parse_month(month))
+        with savepoint(session):
+            unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="assessment.run")
+            result = contributions.assess(session, actor=principal, unit=unit, month=contributions.parse_month(month))
     except DomainError as exc:
         errors, detail = _form_error(exc)
-        session.rollback()
         return _staff_page(request, session, principal, unit_id=unit_id, errors=errors, detail=detail,
                            status_code=422)
     missing = "、".join(r.person_name for r in result.missing_base)
@@ -336,12 +336,12 @@ def staff_assess(request: Request, unit_id: str, session: DbSession, principal: 
 def staff_post(request: Request, unit_id: str, session: DbSession, principal: Staff,
                month: Annotated[str, Form(max_length=7)]) -> Response:
     try:
-        unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="assessment.run")
-        posted = accounts.post_month(session, actor=principal, unit=unit, month=contributions.parse_month(month),
-                                     on=_today())
+        with savepoint(session):
+            unit = enrolment.get_unit(session, actor=principal, public_id=unit_id, action="assessment.run")
+            posted = accounts.post_month(session, actor=principal, unit=unit, month=contributions.parse_month(month),
+                                         on=_today())
     except DomainError as exc:
         errors, detail = _form_error(exc)
-        session.rollback()
         return _staff_page(request, session, principal, unit_id=unit_id, month=month, errors=errors, detail=detail,
                            status_code=422)
     return _staff_page(request, session, principal, unit_id=unit_id, month=month,
@@ -353,14 +353,14 @@ def staff_receipts(request: Request, session: DbSession, principal: Staff,
                    file: Annotated[UploadFile, File()]) -> Response:
     content = file.file.read(MAX_UPLOAD + 1)
     try:
-        if len(content) > MAX_UPLOAD:
-            raise ValidationFailed([FieldError("file", "renshe:insurance/upload-size", "文件不能超过5MB")])
-        result = contributions.import_receipts(session, actor=principal,
-                                               rows=contributions.read_receipts_xlsx(content),
-                                               batch=contributions.file_key(content)[:64])
+        with savepoint(session):
+            if len(content) > MAX_UPLOAD:
+                raise ValidationFailed([FieldError("file", "renshe:insurance/upload-size", "文件不能超过5MB")])
+            result = contributions.import_receipts(session, actor=principal,
+                                                   rows=contributions.read_receipts_xlsx(content),
+                                                   batch=contributions.file_key(content)[:64])
     except DomainError as exc:
         errors, detail = _form_error(exc)
-        session.rollback()
         return _staff_page(request, session, principal, errors=errors, detail=detail, status_code=422)
     out = schemas.ReceiptsOut(batch=result.batch, added=result.added, skipped=result.skipped,
                               unmatched=[service.receipt_out(r) for r in result.unmatched])
@@ -417,9 +417,9 @@ def citizen_statement(request: Request, session: WriteSession, principal: Citize
 def citizen_flexible(request: Request, session: DbSession, principal: Citizen,
                      start_date: Annotated[date, Form()]) -> Response:
     try:
-        enrolment.enrol_flexible(session, actor=principal, start_date=start_date)
+        with savepoint(session):
+            enrolment.enrol_flexible(session, actor=principal, start_date=start_date)
     except DomainError as exc:
         errors, detail = _form_error(exc)
-        session.rollback()
         return _citizen_page(request, session, principal, errors=errors, detail=detail, status_code=422)
     return RedirectResponse("/citizen/insurance", status_code=303)

@@ -66,13 +66,13 @@ def _served(request: Request, session: Session, principal: Principal, short_name
         granted = gateway.grant_for(state, principal, short_name, session)
         body, result = answer()
     except DomainError as exc:
-        session.rollback()
+        db.end_read(session)
         recorder.record(recorder.call_row(
             consumer=principal.subject, resource=short_name, purpose="-", subject_masked=masked, subject_index=index,
             result=exc.code, status=exc.status, requested_at=started, request_bytes=size, response_bytes=0),
             admitted=admitted)
         raise
-    session.rollback()  # end the read before the log is written
+    db.end_read(session)  # end the read before the log is written
     recorder.record(recorder.call_row(
         consumer=principal.subject, resource=short_name, purpose=granted.purpose, subject_masked=masked,
         subject_index=index, result=result, status=200, requested_at=started, request_bytes=size,
@@ -280,7 +280,7 @@ def batch_identity(request: Request, file: UploadFile, session: ReadSession, pri
     def answer() -> tuple[bytes, str]:
         # checking and copying millions of rows holds no database lock; the job row is one short write
         staged = jobs.stage_upload(upload=file.file, filename=file.filename or "")
-        session.rollback()  # the read (grant check) is over before the write begins
+        db.end_read(session)  # the read (grant check) is over before the write begins
         with db.unit_of_work() as write:
             job = jobs.register_job(write, consumer=principal.subject, staged=staged)
             out = _batch_out(job)
