@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from renshe import demo
-from renshe.core import db
+from renshe.core import crypto, db
 from renshe.core.auth import SYSTEM
 from renshe.core.errors import ValidationFailed
 from renshe.registry import bulk
@@ -21,7 +21,7 @@ from tests import factories
 
 
 def _number(person_id_encrypted: bytes) -> str:
-    return registry.crypto.cipher().decrypt(person_id_encrypted, purpose=registry.ID_PURPOSE)
+    return crypto.cipher().decrypt(person_id_encrypted, purpose=registry.ID_PURPOSE)
 
 
 def test_bulk_blind_indexes_are_the_registry_index() -> None:

@@ -42,5 +42,9 @@ def test_a_read_sees_what_was_committed_after_the_previous_read(engine_bound: ob
 
 def test_read_async_on_sqlite_runs_inline(engine_bound: object) -> None:
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
-    assert asyncio.run(reads.read_async(_value)) == 1
+    # in a thread of its own: Playwright's sync API keeps an event loop running in the main thread when
+    # the browser tests ran earlier in the same session
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(asyncio.run, reads.read_async(_value)).result() == 1

@@ -13,7 +13,7 @@
   }
   function load() {
     clearInterval(timer);
-    fetch("/api/v1/card/me/essc/code", {headers: {"Accept": "application/json"}, credentials: "same-origin", cache: "no-store"})
+    fetch(box.dataset.codeUrl || "/api/v1/card/me/essc/code", {headers: {"Accept": "application/json"}, credentials: "same-origin", cache: "no-store"})
       .then(function (r) { return r.json().then(function (b) { return {ok: r.ok, body: b}; }); })
       .then(function (res) {
         if (!res.ok) { error.hidden = false; error.textContent = res.body.detail || "二维码暂不可用"; img.removeAttribute("src"); delete img.dataset.code; count.textContent = ""; status.textContent = ""; return; }
