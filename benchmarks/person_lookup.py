@@ -601,9 +601,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in _lines(result):
         print(line)
     if result["profile"]:
-        import profile_lookup
-
-        profile_lookup.print_categories(result["profile"])
+        for category, share in sorted(result["profile"].get("categories", {}).items(), key=lambda kv: -kv[1]):
+            print(f"  {category:<50} {share:>7.1%}")
     print(f"-> {path}")
     if not result["valid"]:
         print("person_lookup: a server answered with errors or not at all; the figures are not valid",
