@@ -21,7 +21,10 @@ MMAP_BYTES = 256 * 1024 * 1024  # SQLite: the most of the database file mapped d
 
 # SQLite: the driver's own statement with a list of `?`, bytes bound as they are (SQLAlchemy's expanding
 # IN renders and processes each parameter in Python, which cost more than the lookup itself)
-_BY_LIST = "SELECT id_number_index, name FROM persons WHERE status != 'merged' AND id_number_index IN "
+# INDEXED BY: SQLite's planner would take the unique index and then read each table row; the covering
+# index answers from the index alone (about half the lookup's CPU on a 1,000,000-key batch).
+_BY_LIST = ("SELECT id_number_index, name FROM persons INDEXED BY ix_persons_identity "
+            "WHERE status != 'merged' AND id_number_index IN ")
 _MARKS = {IN_LIST: ",".join("?" * IN_LIST)}  # placeholders only: every value is bound
 _BY_ARRAY = select(Person.id_number_index, Person.name).where(
     Person.id_number_index == any_(bindparam("keys", type_=postgresql.ARRAY(postgresql.BYTEA))),

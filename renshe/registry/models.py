@@ -15,7 +15,11 @@ class Person(Base):
     """One natural person per resident ID number (人员基础库); the ID number is stored encrypted."""
 
     __tablename__ = "persons"
-    __table_args__ = (Index("ix_persons_name_birth", "name", "birth_date"),)
+    __table_args__ = (
+        Index("ix_persons_name_birth", "name", "birth_date"),
+        # identity lookups (batch verification, the gateway) read only these: a covering index
+        Index("ix_persons_identity", "id_number_index", "status", "name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
