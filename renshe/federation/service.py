@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -30,6 +30,9 @@ from renshe.federation.models import HubEvent, HubProvince
 SessionFactory = Callable[[], Session]
 log = structlog.get_logger("renshe.federation")
 DURABLE = "ministry"
+CLOUDEVENTS_JSON = "application/cloudevents+json"
+SOURCE_PREFIX = "urn:renshe:province:"
+TYPE_PREFIX = "cn.renshe."
 
 
 def stream_name(prefix: str, province: str) -> str:
@@ -68,9 +71,10 @@ async def publish_pending(js: JetStreamContext, factory: SessionFactory, *, pref
     rows = await asyncio.to_thread(_unpublished, factory, limit)
 
     async def send(event_id: str, topic: str, payload: dict[str, Any], created_at: datetime) -> None:
-        body = json.dumps({"event_id": event_id, "province": province, "topic": topic, "payload": payload,
-                           "occurred_at": created_at.isoformat()}, ensure_ascii=False).encode()
-        await js.publish(subject(prefix, province, topic), body, headers={"Nats-Msg-Id": event_id})
+        body = envelope(event_id=event_id, province=province, topic=topic, payload=payload,
+                        occurred_at=created_at)
+        await js.publish(subject(prefix, province, topic), body,
+                         headers={"Nats-Msg-Id": event_id, "Content-Type": CLOUDEVENTS_JSON})
 
     # Published in outbox order on the one connection; the acknowledgements are awaited together. A
     # failure leaves the whole round unmarked, so it is sent again (JetStream drops the duplicates).
@@ -91,10 +95,48 @@ class Incoming:
     occurred_at: datetime
 
 
+def envelope(*, event_id: str, province: str, topic: str, payload: dict[str, Any],
+             occurred_at: datetime) -> bytes:
+    """A CloudEvents 1.0 event in structured JSON mode: the outbox event id, the province as `source`, the
+    topic in `type`, and the payload as `data`. The NATS subject stays `<prefix>.<province>.<topic>`."""
+    when = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=UTC)
+    return json.dumps({
+        "specversion": "1.0",
+        "id": event_id,
+        "source": f"{SOURCE_PREFIX}{province}",
+        "type": f"{TYPE_PREFIX}{topic}",
+        "time": when.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "datacontenttype": "application/json",
+        "data": payload,
+    }, ensure_ascii=False).encode()
+
+
+class MalformedEvent(ValueError):
+    """A message that is neither a CloudEvent of ours nor the earlier envelope."""
+
+
 def parse(data: bytes) -> Incoming:
-    body = json.loads(data)
-    return Incoming(body["event_id"], body["province"], body["topic"], body["payload"],
-                    datetime.fromisoformat(body["occurred_at"]))
+    """Read a CloudEvents 1.0 structured event, or the envelope used before it (accepted during the change)."""
+    try:
+        body = json.loads(data)
+        if "specversion" not in body:  # the earlier shape: event_id, province, topic, payload, occurred_at
+            return Incoming(body["event_id"], body["province"], body["topic"], body["payload"],
+                            datetime.fromisoformat(body["occurred_at"]))
+        if body["specversion"] != "1.0":
+            raise MalformedEvent(f"specversion {body['specversion']!r} is not 1.0")
+        source, kind = str(body["source"]), str(body["type"])
+        if not source.startswith(SOURCE_PREFIX) or not kind.startswith(TYPE_PREFIX):
+            raise MalformedEvent(f"source {source!r} or type {kind!r} is not a renshe province's")
+        occurred = datetime.fromisoformat(str(body["time"]).replace("Z", "+00:00"))
+        data_field = body.get("data", {})
+        if not isinstance(data_field, dict):
+            raise MalformedEvent("data is not a JSON object")
+        return Incoming(str(body["id"]), source.removeprefix(SOURCE_PREFIX), kind.removeprefix(TYPE_PREFIX),
+                        data_field, occurred.astimezone(UTC))
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, MalformedEvent):
+            raise
+        raise MalformedEvent(str(exc)) from exc
 
 
 def apply_events(session: Session, events: list[Incoming]) -> int:
@@ -164,9 +206,24 @@ async def consume_once(js: JetStreamContext, factory: SessionFactory, *, prefix:
         messages = await sub.fetch(batch, timeout=timeout)
     except TimeoutError:
         messages = []
-    applied = await asyncio.to_thread(_apply, factory, [parse(m.data) for m in messages])
+    good, bad = [], []
     for message in messages:
+        try:
+            event = parse(message.data)
+        except MalformedEvent as exc:
+            log.warning("federation.malformed", province=province, error=str(exc))
+            bad.append(message)
+            continue
+        if event.province != province:  # a node speaks only for its own province, on its own stream
+            log.warning("federation.wrong_source", stream_province=province, source_province=event.province)
+            bad.append(message)
+            continue
+        good.append((message, event))
+    applied = await asyncio.to_thread(_apply, factory, [event for _m, event in good])
+    for message, _event in good:
         await message.ack()
+    for message in bad:
+        await message.term()  # never redelivered: it would fail the same way every time
     info = await sub.consumer_info()
     await asyncio.to_thread(_set_pending, factory, province, int(info.num_pending or 0))
     return applied

@@ -144,3 +144,37 @@ async def _stop_and_resume(nodes: dict[str, sessionmaker[Session]], jetstream: J
         distinct = session.scalar(select(func.count(func.distinct(HubEvent.event_id))))
     assert per_province == {"110000": 120, "330000": 80}
     assert distinct == 200
+
+
+def test_events_travel_as_cloudevents_and_a_bad_message_does_not_block_the_stream(
+        nodes: dict[str, sessionmaker[Session]]) -> None:
+    run_in_own_loop(lambda jetstream, prefix: _cloudevents_on_the_wire(nodes, jetstream, prefix))
+
+
+async def _cloudevents_on_the_wire(nodes: dict[str, sessionmaker[Session]], jetstream: JetStreamContext,
+                                   prefix: str) -> None:
+    import json
+
+    await service.ensure_stream(jetstream, prefix, "110000")
+    # a message that is not an event, and one that claims another province's source, come first
+    await jetstream.publish(service.subject(prefix, "110000", "junk"), b"{not json")
+    await jetstream.publish(service.subject(prefix, "110000", "spoof"), service.envelope(
+        event_id="d" * 32, province="330000", topic="spoof", payload={}, occurred_at=service.utcnow()))
+    _register(nodes["p110000"], "110105", 2)
+    assert await service.publish_pending(jetstream, nodes["p110000"], prefix=prefix, province="110000") == 2
+    peek = await jetstream.pull_subscribe(f"{prefix}.110000.registry.>", durable="peek",
+                                          stream=service.stream_name(prefix, "110000"))
+    sent = (await peek.fetch(1, timeout=2))[0]
+    assert sent.headers is not None
+    assert sent.headers["Content-Type"] == "application/cloudevents+json"
+    body = json.loads(sent.data)
+    assert body["specversion"] == "1.0"
+    assert body["source"] == "urn:renshe:province:110000"
+    assert body["type"] == "cn.renshe.registry.person_registered"
+    assert body["time"].endswith("Z")
+    started = time.monotonic()
+    while _hub_count(nodes["ministry"]) < 2 and time.monotonic() - started < 5:
+        await service.consume_once(jetstream, nodes["ministry"], prefix=prefix, province="110000", timeout=0.3)
+    assert _hub_count(nodes["ministry"]) == 2  # the two real events; the junk and the spoof are dropped
+    with nodes["ministry"]() as session:
+        assert {e.topic for e in session.scalars(select(HubEvent))} == {"registry.person_registered"}
