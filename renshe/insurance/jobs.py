@@ -8,24 +8,42 @@ checkpoint; killed inside a chunk, the chunk rolls back whole. The entries' uniq
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import extract, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Insert,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from renshe.core import audit, db
 from renshe.core.auth import Principal
-from renshe.core.db import utcnow
+from renshe.core.db import UTCDateTime, utcnow
 from renshe.core.errors import Forbidden
 from renshe.core.events import record_event
 from renshe.insurance import parameters, policy, rules
 from renshe.insurance.models import AccountEntry, InsuranceRelation, InterestRun
 
-CHUNK = 500
+CHUNK = 50_000
+PPM = 1_000_000
 Progress = Callable[[int], None]
 
 
@@ -57,63 +75,97 @@ def _start(session: Session, *, actor: Principal, province: str, year: int) -> I
     return run
 
 
+def _half_up(numerator: ColumnElement[Any], denominator: int) -> ColumnElement[Any]:
+    """numerator / denominator rounded half away from zero, in integer SQL arithmetic (as `rules.round_fen`)."""
+    return case((numerator >= 0, (numerator * 2 + denominator) // (2 * denominator)),
+                else_=-((-numerator * 2 + denominator) // (2 * denominator)))
+
+
+def rate_ppm(rate: Decimal) -> int:
+    """The rate in millionths, refused when it has more than six decimals (the batch computes in integers)."""
+    scaled = rate * PPM
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"记账利率 {rate} 超过六位小数，批量计息无法按整数精确计算")
+    return int(scaled)
+
+
+def _credit_statement(session: Session, run: InterestRun, *, hi: int, ppm: int, convention: str,
+                      now: datetime) -> Insert:
+    """One INSERT … SELECT that credits every account of persons (last, hi] of the run's province, with the
+    formulas of `rules.interest_from_sums` in integer arithmetic; accounts already credited are skipped."""
+    e = AccountEntry.__table__.alias("e")
+    start, end = date(run.year, 1, 1), date(run.year, 12, 31)
+    in_year = and_(e.c.entry_date >= start, e.c.entry_date <= end, e.c.kind == "contribution")
+    month = cast(extract("month", e.c.entry_date), Integer)
+    # PostgreSQL sums bigints as numeric: cast back, so that `//` below divides integers on both databases
+    opening = cast(func.sum(case((e.c.entry_date < start, e.c.amount_fen), else_=0)), BigInteger)
+    insured = exists().where(InsuranceRelation.person_id == e.c.person_id,
+                             InsuranceRelation.province == run.province, InsuranceRelation.insurance_type == "110")
+    sums = (select(e.c.person_id,
+                   case((opening > 0, opening), else_=0).label("opening"),
+                   cast(func.sum(case((in_year, e.c.amount_fen), else_=0)), BigInteger).label("posted"),
+                   cast(func.sum(case((in_year, e.c.amount_fen * (12 - month)), else_=0)), BigInteger)
+                   .label("weighted"))
+            .where(e.c.person_id > run.last_person_id, e.c.person_id <= hi, insured)
+            .group_by(e.c.person_id)
+            .having(func.sum(case((and_(e.c.kind == "interest", e.c.year == run.year), 1), else_=0)) == 0)
+            .subquery("s"))
+    on_balance = _half_up(sums.c.opening * ppm, PPM)
+    if convention == "annual":  # × 1.083 × ½
+        on_postings: ColumnElement[Any] = _half_up(sums.c.posted * ppm * 1083, PPM * 2000)
+    elif convention == "monthly":  # Σ amount × (12 − month) × rate ÷ 12
+        on_postings = _half_up(sums.c.weighted * ppm, PPM * 12)
+    else:
+        on_postings = literal(0, BigInteger)
+    amounts = select(sums.c.person_id, sums.c.opening, sums.c.posted, sums.c.weighted,
+                     (on_balance + on_postings).label("interest")).subquery("t")
+    json_object = func.json_build_object if session.get_bind().dialect.name == "postgresql" else func.json_object
+    detail = json_object("rate", run.rate, "convention", convention, "parameter", run.rate_parameter_id,
+                         "opening_fen", amounts.c.opening, "posted_fen", amounts.c.posted,
+                         "weighted_fen", amounts.c.weighted)
+    source = literal(f"interest:{run.year}:") + cast(amounts.c.person_id, String)
+    rows = select(amounts.c.person_id, literal("interest"), literal(end, Date), literal(run.year),
+                  amounts.c.interest, source, detail, literal(now, UTCDateTime)).where(amounts.c.interest != 0)
+    return insert(AccountEntry).from_select(
+        ["person_id", "kind", "entry_date", "year", "amount_fen", "source", "detail", "posted_at"], rows)
+
+
 def _chunk(session: Session, run: InterestRun, chunk_size: int) -> int:
-    """Credit the next chunk of accounts; returns how many accounts it looked at (0: none left)."""
-    persons = list(session.scalars(
+    """Credit the next chunk of accounts set-based; returns how many persons it looked at (0: none left)."""
+    hi = session.scalar(select(func.max(literal_column("person_id"))).select_from(
         select(InsuranceRelation.person_id).where(InsuranceRelation.province == run.province,
                                                   InsuranceRelation.insurance_type == "110",
                                                   InsuranceRelation.person_id > run.last_person_id)
-        .distinct().order_by(InsuranceRelation.person_id).limit(chunk_size)))
-    if not persons:
+        .distinct().order_by(InsuranceRelation.person_id).limit(chunk_size).subquery()))
+    if hi is None:
         return 0
     start = date(run.year, 1, 1)
-    end = date(run.year, 12, 31)
-    opening: dict[int, int] = {}
-    for person_id, amount in session.execute(
-            select(AccountEntry.person_id, func.sum(AccountEntry.amount_fen))
-            .where(AccountEntry.person_id.in_(persons), AccountEntry.entry_date < start)
-            .group_by(AccountEntry.person_id)):
-        opening[person_id] = int(amount)
-    postings: dict[int, list[rules.Posting]] = defaultdict(list)
-    month = extract("month", AccountEntry.entry_date)
-    for person_id, month_no, amount in session.execute(
-            select(AccountEntry.person_id, month, func.sum(AccountEntry.amount_fen))
-            .where(AccountEntry.person_id.in_(persons), AccountEntry.entry_date >= start,
-                   AccountEntry.entry_date <= end, AccountEntry.kind == "contribution")
-            .group_by(AccountEntry.person_id, month)):
-        postings[person_id].append(rules.Posting(int(month_no), int(amount)))
-    done = set(session.scalars(select(AccountEntry.person_id).where(
-        AccountEntry.person_id.in_(persons), AccountEntry.source.in_([f"interest:{run.year}:{p}" for p in persons]))))
-    province = run.province
-    convention = parameters.lookup(session, province=province, key="interest_convention", on=start).value
-    rate = parameters.get(session, parameter_id=run.rate_parameter_id)
-    rows = []
-    total = 0
-    for person_id in persons:
-        if person_id in done:
-            continue
-        base = int(opening.get(person_id) or 0)
-        if base <= 0 and not postings.get(person_id):
-            continue
-        credit = rules.credit_interest(opening_fen=max(0, base), rate=Decimal(str(rate.value)),
-                                       postings=postings.get(person_id, ()), convention=str(convention),
-                                       rate_source=rate.source)
-        if credit.interest_fen == 0:
-            continue
-        total += credit.interest_fen
-        rows.append({"person_id": person_id, "kind": "interest", "entry_date": end, "year": run.year,
-                     "amount_fen": credit.interest_fen, "source": f"interest:{run.year}:{person_id}",
-                     "detail": {"rate": str(rate.value), "convention": str(convention),
-                                "opening": rules.yuan(credit.opening_fen), "posted": rules.yuan(credit.postings_fen),
-                                "trace": [s.as_dict() for s in credit.trace]},
-                     "posted_at": utcnow()})
-    if rows:
-        session.execute(insert(AccountEntry), rows)
-    run.last_person_id = persons[-1]
-    run.accounts += len(rows)
-    run.interest_fen += total
+    convention = str(parameters.lookup(session, province=run.province, key="interest_convention", on=start).value)
+    now = utcnow()
+    session.execute(_credit_statement(session, run, hi=hi, ppm=rate_ppm(Decimal(run.rate)), convention=convention,
+                                      now=now))
+    credited = session.execute(
+        select(func.count(), func.coalesce(func.sum(AccountEntry.amount_fen), 0))
+        .where(AccountEntry.person_id > run.last_person_id, AccountEntry.person_id <= hi,
+               AccountEntry.kind == "interest", AccountEntry.year == run.year,
+               AccountEntry.posted_at == now)).one()
+    looked_at = int(session.scalar(select(func.count(func.distinct(InsuranceRelation.person_id))).where(
+        InsuranceRelation.province == run.province, InsuranceRelation.insurance_type == "110",
+        InsuranceRelation.person_id > run.last_person_id, InsuranceRelation.person_id <= hi)) or 0)
+    run.last_person_id = hi
+    run.accounts += int(credited[0])
+    run.interest_fen += int(credited[1])
     session.flush()
-    return len(persons)
+    return max(looked_at, 1)
+
+
+def interest_of(entry: AccountEntry) -> rules.Interest:
+    """The computation behind a year's interest entry, with its trace, from the sums the batch kept."""
+    detail = entry.detail or {}
+    return rules.interest_from_sums(opening_fen=int(detail["opening_fen"]), rate=Decimal(str(detail["rate"])),
+                                    posted_fen=int(detail["posted_fen"]),
+                                    month_weighted_fen=int(detail["weighted_fen"]),
+                                    convention=str(detail["convention"]))
 
 
 def run_interest(*, actor: Principal, province: str, year: int, chunk_size: int = CHUNK,

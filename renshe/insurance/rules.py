@@ -281,21 +281,31 @@ def credit_interest(*, opening_fen: int, rate: Decimal, postings: Sequence[Posti
                     ) -> Interest:
     """A year's interest on the account: the opening balance at the full rate, the year's postings by the
     in-year `convention`; the closing balance is opening + postings + interest."""
+    if any(not 1 <= p.month <= 12 for p in postings):
+        raise InsuranceRuleError("posting-month", "postings", "记账月份应在1到12之间")
+    return interest_from_sums(opening_fen=opening_fen, rate=rate, posted_fen=sum(p.amount_fen for p in postings),
+                              month_weighted_fen=sum(p.amount_fen * (12 - p.month) for p in postings),
+                              convention=convention, rate_source=rate_source)
+
+
+def interest_from_sums(*, opening_fen: int, rate: Decimal, posted_fen: int, month_weighted_fen: int,
+                       convention: str = "annual", rate_source: str = "当年记账利率（人力资源社会保障部、财政部公布）"
+                       ) -> Interest:
+    """`credit_interest` from the year's sums: the postings' total and Σ amount × (12 − month). The yearly
+    batch computes the same figures in SQL (`insurance.jobs`), and a property test holds the two equal."""
     if convention not in CONVENTIONS:
         raise InsuranceRuleError("interest-convention", "convention", "当年记账额计息方式应为 annual、monthly 或 none")
     if opening_fen < 0:
         raise InsuranceRuleError("balance", "opening", "个人账户上年末储存额不能为负数")
     if not -1 < rate < 1:
         raise InsuranceRuleError("rate", "rate", "记账利率应在-100%到100%之间，如0.0262")
-    if any(not 1 <= p.month <= 12 for p in postings):
-        raise InsuranceRuleError("posting-month", "postings", "记账月份应在1到12之间")
-    posted = sum(p.amount_fen for p in postings)
+    posted = posted_fen
     on_balance = round_fen(opening_fen * rate)
     if convention == "annual":
         on_postings = round_fen(posted * rate * ANNUAL_FACTOR / 2)
         formula = "当年记账额 × 利率 × 1.083 × 1/2"
     elif convention == "monthly":
-        on_postings = round_fen(sum((p.amount_fen * rate * (12 - p.month) for p in postings), Decimal(0)) / 12)
+        on_postings = round_fen(month_weighted_fen * rate / 12)
         formula = "Σ 每月记账额 × 利率 × (12 − 记账月) ÷ 12"
     else:
         on_postings = 0
