@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from renshe.core import audit
 from renshe.core.auth import Principal
+from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, Forbidden
 from renshe.core.events import record_event
 from renshe.insurance import contributions, parameters, policy
@@ -31,12 +32,19 @@ INSERT INTO ins_account_entries (person_id, kind, entry_date, year, amount_fen, 
 SELECT d.person_id, 'contribution', :month, :year, SUM(d.account_fen),
        'due:' || CAST(d.assessment_id AS VARCHAR(20)) || ':' || CAST(d.relation_id AS VARCHAR(20)), :now
 FROM ins_dues d
-WHERE d.unit_id = :unit AND d.month = :month AND d.insurance_type = '110'
+WHERE {scope} AND d.month = :month AND d.insurance_type = '110'
   AND NOT EXISTS (SELECT 1 FROM ins_account_entries e WHERE e.source =
                   'due:' || CAST(d.assessment_id AS VARCHAR(20)) || ':' || CAST(d.relation_id AS VARCHAR(20)))
 GROUP BY d.person_id, d.assessment_id, d.relation_id
 HAVING SUM(d.account_fen) <> 0
 """)
+
+
+def post_dues(session: Session, *, scope: str, month: date, values: dict[str, Any]) -> int:
+    """Post the account parts of the month's dues in `scope` (an SQL condition on `d`) not posted before."""
+    done = session.execute(text(_POST.text.replace("{scope}", scope)),
+                           {**values, "month": month, "year": month.year, "now": utcnow()})
+    return cast("CursorResult[Any]", done).rowcount or 0
 
 
 def post_month(session: Session, *, actor: Principal, unit: InsuredUnit, month: date, on: date) -> int:
@@ -51,10 +59,7 @@ def post_month(session: Session, *, actor: Principal, unit: InsuredUnit, month: 
     if state.status != "paid":
         raise Conflict(f"{month.strftime('%Y年%m月')}的费款{state.status_label}，足额到账后才能记入个人账户",
                        code="renshe:insurance/not-paid")
-    from renshe.core.db import utcnow
-
-    done = session.execute(_POST, {"unit": unit.id, "month": month, "year": month.year, "now": utcnow()})
-    posted = cast("CursorResult[Any]", done).rowcount or 0
+    posted = post_dues(session, scope="d.unit_id = :unit", month=month, values={"unit": unit.id})
     if posted:
         audit.record(session, actor=actor, action="insurance.account.post", entity_type="insured_unit",
                      entity_id=unit.public_id, after={"month": month.strftime("%Y-%m"), "entries": posted})

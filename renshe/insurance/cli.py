@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from renshe.core import clikit, db
 from renshe.core.auth import Principal
 from renshe.core.clikit import fail_domain
 from renshe.core.errors import DomainError, NotFound
-from renshe.insurance import contributions, enrolment, jobs, parameters, rules
+from renshe.insurance import contributions, enrolment, jobs, monthly, parameters, rules
 from renshe.insurance.models import InsuredUnit
 
 insurance_app = typer.Typer(help="Social insurance (社会保险): contributions, accounts", no_args_is_help=True)
@@ -112,6 +113,35 @@ def assess(
         return
     state = "已核定" if result.created else "已按最新申报核定过，没有变化"
     console.print(f"{month}：{state}，{answer['rows']}条应缴记录")
+
+
+@insurance_app.command("month-run")
+def month_run(
+    province: Annotated[str, typer.Option(help="省级区划代码，如 330000")],
+    month: Annotated[str, typer.Option(help="核定月份 YYYY-MM")],
+    on: Annotated[str, typer.Option(help="按此日已到账的费款记账 YYYY-MM-DD（默认今天）")] = "",
+    as_user: AsUser = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON")] = False,
+) -> None:
+    """核定 the month for every insured unit of a province and post what is paid in full (idempotent)."""
+    try:
+        as_of = date.fromisoformat(on) if on else date.today()
+    except ValueError:
+        raise typer.BadParameter(f"记账日期 {on!r} 应为 YYYY-MM-DD", param_hint="--on") from None
+    try:
+        with db.unit_of_work() as session:
+            result = monthly.run_month(session, actor=clikit.acting_as(session, as_user), province=province,
+                                       month=contributions.parse_month(month), on=as_of)
+    except DomainError as exc:
+        raise fail_domain(exc) from None
+    answer = {"province": province, "month": month, "units_assessed": result.units_assessed,
+              "dues_written": result.dues_written, "units_posted": result.units_posted,
+              "entries_posted": result.entries_posted}
+    if as_json:
+        typer.echo(json.dumps(answer, ensure_ascii=False))
+        return
+    console.print(f"{month}：核定{result.units_assessed}个单位，写入{result.dues_written}条应缴记录；"
+                  f"{result.units_posted}个单位足额到账，记入个人账户{result.entries_posted}条")
 
 
 @insurance_app.command("receipts")

@@ -133,7 +133,7 @@ def read_declaration_xlsx(data: bytes) -> list[DeclarationRow]:
     return rows
 
 
-def _owner_of(unit: InsuredUnit) -> str:
+def owner_of(unit: InsuredUnit) -> str:
     return f"unit:{unit.id}"
 
 
@@ -147,7 +147,7 @@ def declare(session: Session, *, actor: Principal, unit: InsuredUnit, year: int,
         raise ValidationFailed([FieldError("kind", "renshe:insurance/declaration-kind", "申报类型应为年度或补充申报")])
     if not 1990 <= year <= date.today().year + 1:
         raise ValidationFailed([FieldError("year", "renshe:insurance/year", "申报年度不正确")])
-    owner = _owner_of(unit)
+    owner = owner_of(unit)
     existing = session.scalar(select(Declaration).where(Declaration.owner == owner, Declaration.key == key))
     if existing is not None:
         return DeclarationResult(existing, created=False)
@@ -257,7 +257,7 @@ def clamp_trace(line: DeclaredBase) -> list[Step]:
 # ---------------------------------------------------------------- assessment
 
 
-def _rates(session: Session, *, province: str, insurance_type: str, on: date, flexible: bool
+def rates(session: Session, *, province: str, insurance_type: str, on: date, flexible: bool
            ) -> tuple[dict[str, tuple[int, int]], dict[str, Any]]:
     """Per side: (rate in ppm, account rate in ppm), and the frozen parameters used."""
     used: dict[str, Any] = {}
@@ -279,16 +279,20 @@ def _rates(session: Session, *, province: str, insurance_type: str, on: date, fl
     return sides, used
 
 
+# The month's dues of every relation in {scope}, each under the assessment `a` of its unit made for this
+# run ({assessment} picks it: one id for a unit, or the ids made by a province's run), less what earlier
+# assessments of the month already hold: only differences are written, so dues stay append-only.
 _ASSESS = text("""
 INSERT INTO ins_dues (assessment_id, unit_id, relation_id, person_id, insurance_type, month, side, base_fen,
                       rate_ppm, amount_fen, account_fen)
-SELECT :assessment, t.unit_id, t.relation_id, t.person_id, t.insurance_type, :month, CAST(:side AS VARCHAR(16)),
-       t.base_fen, :ppm,
+SELECT t.assessment_id, t.unit_id, t.relation_id, t.person_id, t.insurance_type, :month,
+       CAST(:side AS VARCHAR(16)), t.base_fen, :ppm,
        t.amount - COALESCE(p.amount, 0), t.account - COALESCE(p.account, 0)
 FROM (
-  SELECT r.unit_id, r.id AS relation_id, r.person_id, r.insurance_type, b.base_fen,
+  SELECT a.id AS assessment_id, r.unit_id, r.id AS relation_id, r.person_id, r.insurance_type, b.base_fen,
          (b.base_fen * :ppm + 500000) / 1000000 AS amount, (b.base_fen * :account_ppm + 500000) / 1000000 AS account
   FROM ins_relations r
+  JOIN ins_assessments a ON a.unit_id = r.unit_id AND a.month = :month AND {assessment}
   JOIN ins_declared_bases b ON b.relation_id = r.id
   WHERE {scope} AND r.start_date <= :month_end AND (r.end_date IS NULL OR r.end_date >= :month)
     AND b.id = (SELECT MAX(b2.id) FROM ins_declared_bases b2
@@ -305,12 +309,13 @@ WHERE t.amount <> COALESCE(p.amount, 0) OR t.account <> COALESCE(p.account, 0)
 _REVERSE = text("""
 INSERT INTO ins_dues (assessment_id, unit_id, relation_id, person_id, insurance_type, month, side, base_fen,
                       rate_ppm, amount_fen, account_fen)
-SELECT :assessment, MAX(d.unit_id), d.relation_id, MAX(d.person_id), MAX(d.insurance_type), :month,
+SELECT MAX(a.id), MAX(d.unit_id), d.relation_id, MAX(d.person_id), MAX(d.insurance_type), :month,
        CAST(:side AS VARCHAR(16)), 0, 0,
        -SUM(d.amount_fen), -SUM(d.account_fen)
 FROM ins_dues d JOIN ins_relations r ON r.id = d.relation_id
-WHERE {scope} AND d.month = :month AND d.side = :side AND d.assessment_id <> :assessment
-  AND NOT EXISTS (SELECT 1 FROM ins_dues n WHERE n.assessment_id = :assessment AND n.relation_id = d.relation_id
+JOIN ins_assessments a ON a.unit_id = d.unit_id AND a.month = :month AND {assessment}
+WHERE {scope} AND d.month = :month AND d.side = :side AND d.assessment_id <> a.id
+  AND NOT EXISTS (SELECT 1 FROM ins_dues n WHERE n.assessment_id = a.id AND n.relation_id = d.relation_id
                   AND n.side = :side)
   AND NOT (r.start_date <= :month_end AND (r.end_date IS NULL OR r.end_date >= :month)
            AND EXISTS (SELECT 1 FROM ins_declared_bases b WHERE b.relation_id = r.id AND b.year = :year
@@ -318,6 +323,21 @@ WHERE {scope} AND d.month = :month AND d.side = :side AND d.assessment_id <> :as
 GROUP BY d.relation_id
 HAVING SUM(d.amount_fen) <> 0 OR SUM(d.account_fen) <> 0
 """)
+
+
+def assess_dues(session: Session, *, sides: dict[str, tuple[int, int]], month: date, scope: str,
+                assessment: str, values: dict[str, Any]) -> int:
+    """Write the month's dues (and reversals) for the relations in `scope` under the assessments picked by
+    `assessment` (SQL conditions on `r` and `a`, with their values); returns the rows written."""
+    rows = 0
+    for side, (ppm, account_ppm) in sides.items():
+        bound = {**values, "month": month, "month_end": month_end(month), "side": side, "ppm": ppm,
+                 "account_ppm": account_ppm, "year": month.year, "month_no": month.month}
+        for statement in (_ASSESS, _REVERSE):
+            done = session.execute(text(statement.text.replace("{scope}", scope)
+                                        .replace("{assessment}", assessment)), bound)
+            rows += cast("CursorResult[Any]", done).rowcount or 0
+    return rows
 
 
 @dataclass
@@ -334,7 +354,7 @@ def assess(session: Session, *, actor: Principal, unit: InsuredUnit, month: date
         raise Forbidden("无权核定该单位的缴费", code="renshe:insurance/assessment-permission")
     month = month_start(month)
     parameters.load_defaults(session)
-    owner = _owner_of(unit)
+    owner = owner_of(unit)
     basis = session.scalar(select(func.max(Declaration.id)).where(Declaration.unit_id == unit.id,
                                                                   Declaration.year == month.year)) or 0
     missing = missing_bases(session, unit=unit, month=month)
@@ -342,21 +362,14 @@ def assess(session: Session, *, actor: Principal, unit: InsuredUnit, month: date
                                                        Assessment.basis == basis))
     if existing is not None:
         return AssessmentResult(existing, created=False, missing_base=missing)
-    sides, used = _rates(session, province=unit.province, insurance_type=unit.insurance_type, on=month,
+    sides, used = rates(session, province=unit.province, insurance_type=unit.insurance_type, on=month,
                          flexible=False)
     assessment = Assessment(owner=owner, unit_id=unit.id, month=month, basis=basis, rows=0, parameters=used,
                             assessed_by=actor.subject)
     session.add(assessment)
     session.flush()
-    scope = "r.unit_id = :unit"
-    rows = 0
-    for side, (ppm, account_ppm) in sides.items():
-        values = {"assessment": assessment.id, "month": month, "month_end": month_end(month), "side": side,
-                  "ppm": ppm, "account_ppm": account_ppm, "year": month.year, "month_no": month.month,
-                  "unit": unit.id}
-        for statement in (_ASSESS, _REVERSE):
-            done = session.execute(text(statement.text.replace("{scope}", scope)), values)
-            rows += cast("CursorResult[Any]", done).rowcount or 0
+    rows = assess_dues(session, sides=sides, month=month, scope="r.unit_id = :unit", assessment="a.id = :assessment",
+                       values={"unit": unit.id, "assessment": assessment.id})
     assessment.rows = rows
     session.flush()
     audit.record(session, actor=actor, action="insurance.assessment.run", entity_type="insured_unit",
