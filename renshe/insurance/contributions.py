@@ -287,10 +287,14 @@ INSERT INTO ins_dues (assessment_id, unit_id, relation_id, person_id, insurance_
                       rate_ppm, amount_fen, account_fen)
 SELECT t.assessment_id, t.unit_id, t.relation_id, t.person_id, t.insurance_type, :month,
        CAST(:side AS VARCHAR(16)), t.base_fen, :ppm,
-       t.amount - COALESCE(p.amount, 0), t.account - COALESCE(p.account, 0)
+       t.amount - COALESCE(t.prior_amount, 0), t.account - COALESCE(t.prior_account, 0)
 FROM (
   SELECT a.id AS assessment_id, r.unit_id, r.id AS relation_id, r.person_id, r.insurance_type, b.base_fen,
-         (b.base_fen * :ppm + 500000) / 1000000 AS amount, (b.base_fen * :account_ppm + 500000) / 1000000 AS account
+         (b.base_fen * :ppm + 500000) / 1000000 AS amount, (b.base_fen * :account_ppm + 500000) / 1000000 AS account,
+         (SELECT SUM(x.amount_fen) FROM ins_dues x
+          WHERE x.relation_id = r.id AND x.month = :month AND x.side = :side) AS prior_amount,
+         (SELECT SUM(x.account_fen) FROM ins_dues x
+          WHERE x.relation_id = r.id AND x.month = :month AND x.side = :side) AS prior_account
   FROM ins_relations r
   JOIN ins_assessments a ON a.unit_id = r.unit_id AND a.month = :month AND {assessment}
   JOIN ins_declared_bases b ON b.relation_id = r.id
@@ -298,11 +302,7 @@ FROM (
     AND b.id = (SELECT MAX(b2.id) FROM ins_declared_bases b2
                 WHERE b2.relation_id = r.id AND b2.year = :year AND b2.from_month <= :month_no)
 ) t
-LEFT JOIN (
-  SELECT relation_id, SUM(amount_fen) AS amount, SUM(account_fen) AS account FROM ins_dues
-  WHERE month = :month AND side = :side GROUP BY relation_id
-) p ON p.relation_id = t.relation_id
-WHERE t.amount <> COALESCE(p.amount, 0) OR t.account <> COALESCE(p.account, 0)
+WHERE t.amount <> COALESCE(t.prior_amount, 0) OR t.account <> COALESCE(t.prior_account, 0)
 """)
 
 # Relations assessed before that no longer owe the month (ended earlier, or their base withdrawn): reverse.
@@ -312,9 +312,9 @@ INSERT INTO ins_dues (assessment_id, unit_id, relation_id, person_id, insurance_
 SELECT MAX(a.id), MAX(d.unit_id), d.relation_id, MAX(d.person_id), MAX(d.insurance_type), :month,
        CAST(:side AS VARCHAR(16)), 0, 0,
        -SUM(d.amount_fen), -SUM(d.account_fen)
-FROM ins_dues d JOIN ins_relations r ON r.id = d.relation_id
+FROM ins_relations r CROSS JOIN ins_dues d
 JOIN ins_assessments a ON a.unit_id = d.unit_id AND a.month = :month AND {assessment}
-WHERE {scope} AND d.month = :month AND d.side = :side AND d.assessment_id <> a.id
+WHERE d.relation_id = r.id AND {scope} AND d.month = :month AND d.side = :side AND d.assessment_id <> a.id
   AND NOT EXISTS (SELECT 1 FROM ins_dues n WHERE n.assessment_id = a.id AND n.relation_id = d.relation_id
                   AND n.side = :side)
   AND NOT (r.start_date <= :month_end AND (r.end_date IS NULL OR r.end_date >= :month)
