@@ -81,3 +81,20 @@ def test_a_supplementary_declaration_adds_only_the_difference(session: Session) 
     totals = dict(session.execute(select(Due.side, func.sum(Due.amount_fen)).where(
         Due.unit_id == staffed.unit.id).group_by(Due.side)).all())
     assert totals == {"employer": 144000 + 128000, "individual": 72000 + 64000}
+
+
+def test_a_relation_ended_before_the_month_is_reversed_at_the_next_declaration(session: Session) -> None:
+    kit.average_wage(session)
+    staffed = _declared(session, "甲科技有限公司", 2, 8000)
+    monthly.run_month(session, actor=kit.system(), province=kit.BEIJING, month=MARCH, on=date(2023, 4, 30))
+    leaver, stayer = sorted(enrolment.relations_of_unit(session, unit=staffed.unit), key=lambda r: r.id)
+    enrolment.end_relation(session, actor=staffed.agent, relation=leaver, end_date=date(2023, 2, 28), reason="21")
+    data = xlsx(["身份证号码", "月缴费工资", "起始月份"], [[staffed.id_numbers[1], 9000, 3]])
+    contributions.declare(session, actor=staffed.agent, unit=staffed.unit, year=2023,
+                          rows=contributions.read_declaration_xlsx(data), key=contributions.file_key(data),
+                          kind="supplementary")
+    run = monthly.run_month(session, actor=kit.system(), province=kit.BEIJING, month=MARCH, on=date(2023, 4, 30))
+    assert run.dues_written == 4  # the leaver's two sides reversed, the stayer's two sides by the difference
+    owed = dict(session.execute(select(Due.relation_id, func.sum(Due.amount_fen)).where(
+        Due.unit_id == staffed.unit.id).group_by(Due.relation_id)).all())
+    assert owed == {leaver.id: 0, stayer.id: 144000 + 72000}
