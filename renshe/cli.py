@@ -23,6 +23,7 @@ from renshe.insurance import cli as insurance_cli
 from renshe.pension import cli as pension_cli
 from renshe.registry import cli as registry_cli
 from renshe.sharing import cli as sharing_cli
+from renshe.unemployment import cli as unemployment_cli
 
 app = typer.Typer(help="renshe 人社信息化便民服务平台", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema (Alembic)", no_args_is_help=True)
@@ -41,6 +42,7 @@ card_cli.register(app)
 hall_cli.register(app)
 insurance_cli.register(app)
 pension_cli.register(app)
+unemployment_cli.register(app)
 console = Console()
 err = Console(stderr=True)
 
