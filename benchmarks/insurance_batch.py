@@ -196,6 +196,15 @@ def _renshe(args: list[str], *, env: dict[str, str], log: Path) -> benchlib.Chil
     return run
 
 
+def _anchor(code: str, args: list[Any], log_path: Path) -> tuple[benchlib.ChildRun, str]:
+    """Run an anchor's code in a child process of its own (its peak RSS is its own); its log's text."""
+    run = benchlib.run_measured([benchlib.python(), "-c", code, *map(str, args)], log_path=log_path)
+    log = log_path.read_text()
+    if run.returncode != 0:
+        raise benchlib.BenchmarkError(f"anchor {log_path.stem} failed:\n{log}")
+    return run, log
+
+
 def _figures(run: benchlib.ChildRun) -> dict[str, Any]:
     return {"wall_seconds": round(run.wall_seconds, 3), "user_cpu_seconds": round(run.user_seconds, 3),
             "system_cpu_seconds": round(run.system_seconds, 3), "peak_rss_mib": round(run.peak_rss_bytes / 2**20, 1)}
@@ -259,11 +268,7 @@ def main() -> None:
     anchor_db = folder / "anchor.db"
     anchor_db.unlink(missing_ok=True)
     anchor_load = _loadavg()
-    anchor = benchlib.run_measured([benchlib.python(), "-c", ANCHOR_INSERT, str(run_db), str(anchor_db), str(dump)],
-                                   log_path=folder / "anchor_insert.log")
-    log = (folder / "anchor_insert.log").read_text()
-    if anchor.returncode != 0:
-        raise benchlib.BenchmarkError(f"anchor insert failed:\n{log}")
+    anchor, log = _anchor(ANCHOR_INSERT, [run_db, anchor_db, dump], folder / "anchor_insert.log")
     insert_seconds = float(log.split("INSERT_SECONDS")[1].split()[0])
     renshe_monthly = assess.wall_seconds + post.wall_seconds
     result["monthly"] = {
@@ -301,11 +306,7 @@ def main() -> None:
     out_db = folder / "anchor_interest.db"
     out_db.unlink(missing_ok=True)
     anchor_load = _loadavg()
-    numpy_run = benchlib.run_measured([benchlib.python(), "-c", ANCHOR_INTEREST, str(run_db), str(out_db), str(ppm)],
-                                      log_path=folder / "anchor_interest.log")
-    log = (folder / "anchor_interest.log").read_text()
-    if numpy_run.returncode != 0:
-        raise benchlib.BenchmarkError(f"numpy anchor failed:\n{log}")
+    numpy_run, log = _anchor(ANCHOR_INTEREST, [run_db, out_db, ppm], folder / "anchor_interest.log")
     numpy_seconds = float(log.split("ANCHOR_SECONDS")[1].split()[0])
     numpy_accounts = int(log.split("ANCHOR_ACCOUNTS")[1].split()[0])
     numpy_total = int(log.split("ANCHOR_TOTAL")[1].split()[0])

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 
 @dataclass(frozen=True)
 class Step:
@@ -32,3 +34,18 @@ def show(value: Decimal, places: int = 4) -> str:
         if isinstance(exponent, int) and -exponent <= places:
             return format(candidate, "f")
     return format(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), "f")
+
+
+class StepOut(BaseModel):
+    """A trace step in an API answer (the same fields as `Step`)."""
+
+    name: str = Field(description="Step name (English)")
+    label: str = Field(description="步骤（中文）")
+    formula: str
+    inputs: dict[str, str]
+    value: str
+    source: str = Field(description="参数来源文件")
+
+    @classmethod
+    def of(cls, step: Step) -> StepOut:
+        return cls(**step.as_dict())

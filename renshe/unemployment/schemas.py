@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field
 
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.trace import Step
+from renshe.core.trace import StepOut
 from renshe.unemployment import rules
 
 
@@ -21,19 +21,6 @@ def _as_text(value: Any) -> Any:
 
 
 Text = Annotated[str | None, BeforeValidator(_as_text)]
-
-
-class StepOut(BaseModel):
-    name: str
-    label: str
-    formula: str
-    inputs: dict[str, str]
-    value: str
-    source: str
-
-    @classmethod
-    def of(cls, step: Step) -> StepOut:
-        return cls(**step.as_dict())
 
 
 class BenefitMonthsIn(BaseModel):
