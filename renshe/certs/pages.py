@@ -116,7 +116,7 @@ def _my_cert_page(request: Request, session: DbSession, principal: Principal, ce
 
 
 @router.get("/citizen/certs/{public_id}/pdf")
-def my_cert_pdf(public_id: str, session: DbSession, principal: Citizen) -> Response:
+def my_cert_pdf(public_id: str, session: WriteSession, principal: Citizen) -> Response:
     cert = service.get_certificate(session, actor=principal, identifier=public_id)
     return Response(service.pdf(session, cert), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{cert.number}.pdf"'})
@@ -226,7 +226,7 @@ def staff_change(request: Request, public_id: str, action: str, session: DbSessi
 
 
 @router.get("/staff/certs/{public_id}/pdf")
-def staff_cert_pdf(public_id: str, session: DbSession, principal: Staff) -> Response:
+def staff_cert_pdf(public_id: str, session: WriteSession, principal: Staff) -> Response:
     cert = service.get_certificate(session, actor=principal, identifier=public_id)
     return Response(service.pdf(session, cert), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{cert.number}.pdf"'})

@@ -137,11 +137,11 @@ def test_a_code_signed_with_another_key_is_forged(session: Session, setup) -> No
     genuine = service.issue_code(session, actor=me, now=T0).code
     body, _signed, _signature = rules.decode_code(genuine)
     other = Ed25519PrivateKey.generate()
-    forged_body = rules.CodeBody(body.key_id, body.reference, body.issued_at, b"\x07" * 8)
+    forged_body = rules.CodeBody(body.key_id, body.reference, body.issued_at, body.expires_at, b"\x07" * 8)
     forged = rules.encode_code(forged_body, other.sign(forged_body.pack()))
     assert _scan(session, terminal, forged, T0 + timedelta(seconds=1)).error.code == (  # type: ignore[union-attr]
         "renshe:card/code-forged")
-    unknown_kid = rules.CodeBody(999, body.reference, body.issued_at, b"\x08" * 8)
+    unknown_kid = rules.CodeBody(999, body.reference, body.issued_at, body.expires_at, b"\x08" * 8)
     assert _scan(session, terminal, rules.encode_code(unknown_kid, other.sign(unknown_kid.pack())),
                  T0 + timedelta(seconds=1)).error.code == "renshe:card/code-forged"  # type: ignore[union-attr]
     for garbage in ("", "hello", "SSC1", "SSC1!!!!", "SSC1" + "A" * 127):
