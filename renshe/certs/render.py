@@ -220,11 +220,12 @@ def certificate_pdf(content: PdfContent) -> bytes:
     """One landscape A4 page: title, holder, the type's fields, metadata, seal and QR code."""
     out = io.BytesIO()
     width, height = landscape(A4)
-    canvas = Canvas(out, pagesize=(width, height), pageCompression=1)
+    font = _pdf_font()
+    # The initial font is the embedded one too, or reportlab declares a non-embedded Helvetica.
+    canvas = Canvas(out, pagesize=(width, height), pageCompression=1, initialFontName=font)
     canvas.setTitle(f"{content.title} {content.identifier}")
     canvas.setAuthor(content.issuer_name)
     canvas.setSubject("电子证照 GB/T 36901-36906")
-    font = _pdf_font()
     canvas.setStrokeColorRGB(0.55, 0.1, 0.12)
     canvas.setLineWidth(3)
     canvas.rect(12 * mm, 12 * mm, width - 24 * mm, height - 24 * mm)
