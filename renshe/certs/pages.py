@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -31,6 +32,22 @@ def _verify_page(request: Request, *, value: str = "", result: service.Verificat
                  errors: list[FieldError] | None = None, status_code: int = 200) -> Response:
     return templates.render(request, "certs_verify.html", status_code=status_code, page_title="电子证照核验",
                             value=value, result=result, errors=errors or [])
+
+
+FORMATS = Path(__file__).parent / "data" / "formats.md"
+
+
+@router.get("/certs/formats")
+def formats_page(request: Request) -> Response:
+    """The published formats (QR, e-SSC code, seal, PDF) for third-party verifiers."""
+    return templates.render(request, "certs_formats.html", page_title="公开格式规范",
+                            text=FORMATS.read_text(encoding="utf-8"))
+
+
+@router.get("/certs/formats.md")
+def formats_markdown() -> Response:
+    return Response(FORMATS.read_text(encoding="utf-8"), media_type="text/markdown; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/certs/verify")
