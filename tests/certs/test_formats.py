@@ -73,7 +73,9 @@ def check_qr(text: str, fetch: Any) -> dict[str, Any]:
     signature = raw[-64:]
     keys = fetch("/.well-known/renshe/keys").json()["keys"]
     key = next(k for k in keys if k["kid"] == kid)
-    assert key["kty"] == "OKP" and key["crv"] == "Ed25519" and key["status"] != "revoked"
+    assert key["kty"] == "OKP"
+    assert key["crv"] == "Ed25519"
+    assert key["status"] != "revoked"
     signed_at = claims[11]
     assert key["nbf"] - 300 <= signed_at <= (key["retired_at"] or key["exp"]) + 300
     signature_ok = ed25519_ok(key["x"], signature, raw[:-64])
@@ -101,7 +103,8 @@ def check_essc(text: str, fetch: Any, now: datetime) -> dict[str, Any]:
     """§2 of the specification: prefix, base64url, the 99-byte layout, key lookup, signature, expiry."""
     assert text.startswith("SSC1")
     raw = unb64url(text[4:])
-    assert len(raw) == 99 and raw[0] == 2
+    assert len(raw) == 99
+    assert raw[0] == 2
     _version, key_id, reference, issued, expires, _nonce = struct.unpack(">BH16sII8s", raw[:35])
     keys = fetch("/api/v1/card/keys").json()["keys"]
     key = next(k for k in keys if k["kid"] == str(key_id))
@@ -118,9 +121,12 @@ def test_a_verifier_from_the_spec_checks_a_live_certificate_qr(client: TestClien
     session.commit()
     result = check_qr(cert.qr_payload, client.get)
     assert result["signature_ok"]
-    assert result["claims"][0] == cert.identifier and result["issuer_code"] == cert.issuer_code
+    assert result["claims"][0] == cert.identifier
+    assert result["issuer_code"] == cert.issuer_code
     assert result["claims"][2] == "职业技能等级证书"
-    assert not result["revoked"] and not result["suspended"] and result["in_force"]
+    assert not result["revoked"]
+    assert not result["suspended"]
+    assert result["in_force"]
     # a changed claim breaks the signature
     raw = b45decode(cert.qr_payload[4:]).replace("职业技能".encode(), "职业资格".encode())
     forged = "RS1:" + b45encode(raw)
@@ -161,7 +167,9 @@ def test_the_specification_is_published_in_docs_and_served(client: TestClient) -
     assert "docs/formats.md" in (ROOT / "README.md").read_text(encoding="utf-8")
     page = client.get("/certs/formats")
     assert page.status_code == 200
-    assert "公开格式规范" in page.text and "RS1:" in page.text and "SSC1" in page.text
+    assert "公开格式规范" in page.text
+    assert "RS1:" in page.text
+    assert "SSC1" in page.text
     raw = client.get("/certs/formats.md")
     assert raw.headers["content-type"].startswith("text/markdown")
     assert raw.text == packaged

@@ -85,14 +85,16 @@ def test_seal_signature_is_gbt38540_der_verified_by_openssl(client: TestClient, 
     # SES_Signature ::= SEQUENCE { toSign TBS_Sign, cert OCTET STRING, signatureAlgID OID, signature BIT STRING }
     assert [kind for _offset, kind in elements] == ["SEQUENCE", "OCTET STRING", "OBJECT", "BIT STRING"]
     listing = _openssl("asn1parse", "-inform", "DER", "-in", "ses.der", cwd=tmp_path).stdout
-    assert ":SM2-with-SM3" in listing and ":ES" in listing  # SES_Header "ES", version 4
+    assert ":SM2-with-SM3" in listing
+    assert ":ES" in listing
     tbs = _extract(ses, elements[0][0], "tbs.der")
     signature = _extract(ses, elements[3][0], "sig.der")
     # the signature value is a DER SM2Signature: SEQUENCE { r INTEGER, s INTEGER }
     sig_listing = _openssl("asn1parse", "-inform", "DER", "-in", "sig.der", cwd=tmp_path).stdout
     assert sig_listing.count("INTEGER") == 2
     verified = _verify(tmp_path, key["public_key_pem"], tbs, signature, published["user_id"])
-    assert verified.returncode == 0 and "Verified Successfully" in verified.stdout, verified.stdout + verified.stderr
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "Verified Successfully" in verified.stdout
 
     # the data hash inside TBS_Sign is OpenSSL's SM3 of the signed credential (the JWS payload)
     (tmp_path / "payload.json").write_bytes(signing.unb64url(cert.jws.split(".")[1]))
@@ -117,9 +119,11 @@ def test_seal_certificate_is_x509_that_openssl_verifies(client: TestClient, sess
     assert _openssl("x509", "-inform", "DER", "-in", "seal-cert.der", "-out", "seal.pem", cwd=tmp_path).returncode == 0
     assert (tmp_path / "seal.pem").read_text() == seal["sealCertificate"]
     text = _openssl("x509", "-in", "seal.pem", "-noout", "-text", cwd=tmp_path).stdout
-    assert "Signature Algorithm: SM2-with-SM3" in text and "ASN1 OID: SM2" in text
+    assert "Signature Algorithm: SM2-with-SM3" in text
+    assert "ASN1 OID: SM2" in text
     verified = _openssl("verify", "-CAfile", "seal.pem", "seal.pem", cwd=tmp_path)
-    assert verified.returncode == 0 and "OK" in verified.stdout, verified.stderr
+    assert verified.returncode == 0, verified.stderr
+    assert "OK" in verified.stdout
     # the certificate's own signature, checked by OpenSSL under the key it certifies
     elements = _top_level(cert_der)
     tbs = _extract(cert_der, elements[0][0], "cert-tbs.der")
@@ -163,7 +167,8 @@ def test_certificates_sealed_before_the_der_encoding_still_verify(session: Sessi
     assert service.seal_picture(session, old) == base64.b64encode(b"\x89PNG-legacy").decode()
     new = service.issue(session, actor=clerk, person_public_id=holder.public_id, type_key="vocational-skill-level",
                         fields=SKILL_FIELDS)
-    assert new.seal_kid != old.seal_kid and new.seal_signature["format"] == "gbt38540-2020-der"
+    assert new.seal_kid != old.seal_kid
+    assert new.seal_signature["format"] == "gbt38540-2020-der"
     assert service.verify_seal(session, new) is None
     assert service.verify_seal(session, old) is None  # the retired key still verifies
     session.refresh(key)
