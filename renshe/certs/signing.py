@@ -1,5 +1,6 @@
-"""Signatures of certificates, without the database: Ed25519 compact JWS, SM2-with-SM3 signatures,
-the GB/T 38540 seal structures, base45 and the compact QR payload.
+"""Signatures of certificates, without the database: Ed25519 compact JWS, SM2-with-SM3 signatures (raw
+and DER `SM2Signature`), the SM2 public key as SubjectPublicKeyInfo, the older JSON form of the GB/T 38540
+seal structures (the DER form is `renshe.certs.gbseal`), base45 and the compact QR payload.
 
 Everything here is pure so the offline verifier, the service and the benchmarks share it.
 """
@@ -248,7 +249,9 @@ def sm2_verify(data: bytes, signature_hex: str, *, public_hex: str) -> bool:
         return False
 
 
-# ---------------------------------------------------------------- GB/T 38540 seal structures
+# ---------------------------------------------------------------- GB/T 38540 seal structures as JSON (older)
+# Certificates sealed before the DER encoding (`renshe.certs.gbseal`) carry these; they are kept so those
+# seals keep verifying. Nothing new is sealed this way.
 
 
 def make_seal(*, es_id: str, seal_name: str, picture_png: bytes, picture_mm: int, kid: str, keys: Sm2KeyPair,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from renshe.certs.models import Certificate
 from renshe.core.auth import Principal
+from renshe.core.settings import get_settings
 from renshe.registry.models import Person
 from tests import factories
 from tests.certs.conftest import citizen
@@ -79,3 +80,19 @@ def test_citizen_download_is_signed_too(client: TestClient, session: Session, ce
     assert response.status_code == 200, response.text
     (tmp_path / "mine.pdf").write_bytes(response.content)
     assert "Signature is Valid." in _run("pdfsig", "mine.pdf", cwd=tmp_path).stdout
+
+
+def test_without_an_embeddable_font_the_download_says_so(client: TestClient, session: Session, cert: Certificate,
+                                                         clerk: Principal, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No PDF that shows blanks: a node without a TrueType CJK font answers 503 naming the fix."""
+    session.commit()
+    monkeypatch.setenv("RENSHE_PDF_FONT", "/nonexistent/font.ttc")
+    get_settings.cache_clear()
+    try:
+        response = client.get(f"/api/v1/certs/{cert.identifier}/pdf", headers=factories.bearer(clerk))
+    finally:
+        monkeypatch.delenv("RENSHE_PDF_FONT")
+        get_settings.cache_clear()
+    assert response.status_code == 503
+    assert response.json()["type"] == "renshe:certs/pdf-font"
+    assert "fonts-wqy-zenhei" in response.json()["detail"]
