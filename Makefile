@@ -8,7 +8,7 @@ DEMO_PERSONS ?= 5000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo serve install test check lint typecheck contracts pytest browser-deps bench clean
+.PHONY: demo serve install test check lint typecheck contracts pytest browser-deps pdf-deps bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "renshe needs Python 3.11+"; exit 1; }
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Install, seed a demo province on SQLite (var/renshe.db) and serve it at http://127.0.0.1:8000
-demo: $(STAMP)
+demo: $(STAMP) pdf-deps
 	RENSHE_DEMO_MODE=1 RENSHE_PROVINCE_CODE=$(DEMO_PROVINCE) $(BIN)/renshe demo seed --persons $(DEMO_PERSONS) --province $(DEMO_PROVINCE) --if-empty
 	RENSHE_DEMO_MODE=1 RENSHE_PROVINCE_CODE=$(DEMO_PROVINCE) $(BIN)/renshe serve --host $(HOST) --port $(PORT)
 
@@ -38,12 +38,16 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-pytest: $(STAMP) browser-deps
+pytest: $(STAMP) browser-deps pdf-deps
 	$(BIN)/pytest
 
 ## Debian's Chromium for the browser tests (never a downloaded browser build)
 browser-deps:
 	@scripts/ensure-chromium
+
+## A TrueType CJK font for certificate PDFs and poppler-utils for their tests (Debian packages)
+pdf-deps:
+	@scripts/ensure-pdf-tools
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -120,9 +120,10 @@ def bank_account_problem(value: str) -> str | None:
 # ---------------------------------------------------------------- the e-SSC dynamic code (电子社保卡二维码)
 
 CODE_PREFIX = "SSC1"
-# version (1) | key id (2) | e-SSC reference (16) | issued at, Unix seconds (4) | nonce (8)
-_BODY = struct.Struct(">BH16sI8s")
-CODE_VERSION = 1
+# version (1) | key id (2) | e-SSC reference (16) | issued at (4) | expires at (4) | nonce (8), big-endian,
+# times in Unix seconds; then the Ed25519 signature (64) over those 35 bytes. Published in docs/formats.md.
+_BODY = struct.Struct(">BH16sII8s")
+CODE_VERSION = 2  # version 1 had no expiry in the code (its 60 s lived only in the scanner's settings)
 SIGNATURE_BYTES = 64  # Ed25519
 
 
@@ -131,10 +132,12 @@ class CodeBody:
     key_id: int
     reference: bytes  # 16 bytes: the e-SSC's public id, never the ID number
     issued_at: datetime
+    expires_at: datetime  # signed: a scanner refuses the code from this second on
     nonce: bytes  # 8 bytes
 
     def pack(self) -> bytes:
-        return _BODY.pack(CODE_VERSION, self.key_id, self.reference, int(self.issued_at.timestamp()), self.nonce)
+        return _BODY.pack(CODE_VERSION, self.key_id, self.reference, int(self.issued_at.timestamp()),
+                          int(self.expires_at.timestamp()), self.nonce)
 
 
 class MalformedCode(ValueError):
@@ -142,7 +145,7 @@ class MalformedCode(ValueError):
 
 
 def encode_code(body: CodeBody, signature: bytes) -> str:
-    """`SSC1` + base64url(body ‖ signature): 131 characters, a version-8 QR code (49 × 49 modules) at level M."""
+    """`SSC1` + base64url(body ‖ signature): 136 characters, a version-8 QR code (49 × 49 modules) at level M."""
     return CODE_PREFIX + base64.urlsafe_b64encode(body.pack() + signature).decode().rstrip("=")
 
 
@@ -159,10 +162,11 @@ def decode_code(text: str) -> tuple[CodeBody, bytes, bytes]:
     if len(raw) != _BODY.size + SIGNATURE_BYTES:
         raise MalformedCode("length")
     signed, signature = raw[:_BODY.size], raw[_BODY.size:]
-    version, key_id, reference, issued, nonce = _BODY.unpack(signed)
+    version, key_id, reference, issued, expires, nonce = _BODY.unpack(signed)
     if version != CODE_VERSION:
         raise MalformedCode("version")
-    return CodeBody(key_id, reference, datetime.fromtimestamp(issued, UTC), nonce), signed, signature
+    body = CodeBody(key_id, reference, datetime.fromtimestamp(issued, UTC), datetime.fromtimestamp(expires, UTC), nonce)
+    return body, signed, signature
 
 
 def money(fen: int) -> str:

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from renshe.certs import schemas, service
 from renshe.core.auth import Principal
+from renshe.core.errors import NotFound
 from renshe.core.http import CurrentPrincipal, DbSession, MaybePrincipal, WriteSession, require_kind
 
 router = APIRouter(tags=["certs 电子证照"])
@@ -24,6 +25,24 @@ def keys(session: WriteSession) -> JSONResponse:
         service.signing_keys(session, service.default_issuer(session))
         found = service.published_keys(session)
     return JSONResponse(found, headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/.well-known/renshe-sm2-keys", summary="SM2印章公钥与印章证书 SM2 seal keys (PEM) and certificates")
+def sm2_keys(session: WriteSession) -> JSONResponse:
+    """SM2 is not a JOSE curve, so the seal keys are published here, outside the JWKS: each as a PEM
+    SubjectPublicKeyInfo (curve 1.2.156.10197.1.301) with its X.509 seal certificate, and the SM2 user
+    ID (distinguishing ID) every signature is computed with."""
+    service.signing_keys(session, service.default_issuer(session))  # made on first use, as the JWKS
+    return JSONResponse(service.published_sm2_keys(session), headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/.well-known/renshe-sm2-keys/{kid}.pem", summary="一个SM2公钥（PEM）One SM2 public key as PEM",
+            response_class=Response, responses={200: {"content": {"application/x-pem-file": {}}}})
+def sm2_key_pem(kid: str, session: DbSession) -> Response:
+    found = service.sm2_key_pem(session, kid)
+    if found is None:
+        raise NotFound("该SM2公钥", code="renshe:certs/key-not-found")
+    return Response(found, media_type="application/x-pem-file", headers={"Cache-Control": "public, max-age=300"})
 
 
 @router.get("/certs/status/{purpose}/{list_no}", summary="证照状态列表 Bitstring status list (vc+jwt)",
@@ -74,7 +93,7 @@ def get(identifier: str, session: DbSession, principal: CurrentPrincipal) -> sch
 
 @router.get("/api/v1/certs/{identifier}/pdf", summary="下载证照PDF Download the PDF",
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-def pdf(identifier: str, session: DbSession, principal: CurrentPrincipal) -> Response:
+def pdf(identifier: str, session: WriteSession, principal: CurrentPrincipal) -> Response:
     cert = service.get_certificate(session, actor=principal, identifier=identifier)
     return Response(service.pdf(session, cert), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{cert.number}.pdf"'})

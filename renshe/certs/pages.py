@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -31,6 +32,22 @@ def _verify_page(request: Request, *, value: str = "", result: service.Verificat
                  errors: list[FieldError] | None = None, status_code: int = 200) -> Response:
     return templates.render(request, "certs_verify.html", status_code=status_code, page_title="电子证照核验",
                             value=value, result=result, errors=errors or [])
+
+
+FORMATS = Path(__file__).parent / "data" / "formats.md"
+
+
+@router.get("/certs/formats")
+def formats_page(request: Request) -> Response:
+    """The published formats (QR, e-SSC code, seal, PDF) for third-party verifiers."""
+    return templates.render(request, "certs_formats.html", page_title="公开格式规范",
+                            text=FORMATS.read_text(encoding="utf-8"))
+
+
+@router.get("/certs/formats.md")
+def formats_markdown() -> Response:
+    return Response(FORMATS.read_text(encoding="utf-8"), media_type="text/markdown; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/certs/verify")
@@ -116,7 +133,7 @@ def _my_cert_page(request: Request, session: DbSession, principal: Principal, ce
 
 
 @router.get("/citizen/certs/{public_id}/pdf")
-def my_cert_pdf(public_id: str, session: DbSession, principal: Citizen) -> Response:
+def my_cert_pdf(public_id: str, session: WriteSession, principal: Citizen) -> Response:
     cert = service.get_certificate(session, actor=principal, identifier=public_id)
     return Response(service.pdf(session, cert), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{cert.number}.pdf"'})
@@ -226,7 +243,7 @@ def staff_change(request: Request, public_id: str, action: str, session: DbSessi
 
 
 @router.get("/staff/certs/{public_id}/pdf")
-def staff_cert_pdf(public_id: str, session: DbSession, principal: Staff) -> Response:
+def staff_cert_pdf(public_id: str, session: WriteSession, principal: Staff) -> Response:
     cert = service.get_certificate(session, actor=principal, identifier=public_id)
     return Response(service.pdf(session, cert), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{cert.number}.pdf"'})

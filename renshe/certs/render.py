@@ -1,5 +1,6 @@
 """Pictures and files of a certificate: the seal picture (PNG, Pillow), the QR code (segno) and the
-PDF (reportlab, Chinese text in the built-in CID font STSong-Light, so no font file is required).
+PDF (reportlab, Chinese text in an embedded subset of a TrueType CJK font, so every reader shows it
+and `pdftotext` extracts it; the non-embedded STSong-Light rendered blank without Adobe's language pack).
 
 The PDF carries the seal drawn as vector graphics (red ring, star, the issuer's name on an arc) and
 the QR code as vector modules, so both stay sharp at any scale and decode after rasterising.
@@ -20,11 +21,28 @@ from reportlab.lib.colors import Color, black  # type: ignore[import-untyped]
 from reportlab.lib.pagesizes import A4, landscape  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
+from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
+from renshe.core.settings import get_settings
+
 SEAL_RED = (200, 16, 46)
-CID_FONT = "STSong-Light"
+PDF_FONT = "RensheCJK"
+# TrueType fonts with Chinese glyphs that reportlab can embed (it cannot embed OpenType/CFF such as
+# Noto CJK): Debian's fonts-wqy-zenhei first (`scripts/ensure-pdf-tools` installs it), then others.
+TRUETYPE_CJK_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/arphic/ukai.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/wenquanyi/wqy-zenhei/wqy-zenhei.ttc",  # Fedora
+    "C:/Windows/Fonts/simhei.ttf",
+)
+
+
+class FontMissing(RuntimeError):
+    """No TrueType font with Chinese glyphs is on this machine: a PDF without one is unreadable."""
 # Fonts with CJK glyphs for the seal picture, if the machine has one (fonts-noto-cjk, wqy, droid).
 CJK_FONT_FILES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
@@ -36,10 +54,31 @@ CJK_FONT_FILES = (
 )
 
 
+def pdf_font_file() -> str | None:
+    """The TrueType CJK font the PDFs embed: `RENSHE_PDF_FONT`, else the first known one present."""
+    configured = get_settings().pdf_font
+    if configured:
+        return configured
+    return next((p for p in TRUETYPE_CJK_FILES if Path(p).exists()), None)
+
+
 @cache
+def _register_font(path: str) -> str:
+    name = f"{PDF_FONT}-{abs(hash(path)) % 10**8}"
+    font = TTFont(name, path, subfontIndex=0) if path.lower().endswith((".ttc", ".otc")) else TTFont(name, path)
+    pdfmetrics.registerFont(font)
+    return name
+
+
 def _pdf_font() -> str:
-    pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
-    return CID_FONT
+    path = pdf_font_file()
+    if path is None or not Path(path).exists():
+        raise FontMissing("服务器缺少可嵌入的中文 TrueType 字体，无法生成证照PDF：请安装 fonts-wqy-zenhei"
+                          "（apt-get install fonts-wqy-zenhei），或用 RENSHE_PDF_FONT 指定字体文件")
+    try:
+        return _register_font(path)
+    except Exception as exc:  # reportlab raises its own TTFError and plain errors for an unusable file
+        raise FontMissing(f"字体文件 {path} 无法嵌入PDF（须为 TrueType .ttf/.ttc）：{exc}") from None
 
 
 def _cjk_font_file() -> str | None:
@@ -181,11 +220,12 @@ def certificate_pdf(content: PdfContent) -> bytes:
     """One landscape A4 page: title, holder, the type's fields, metadata, seal and QR code."""
     out = io.BytesIO()
     width, height = landscape(A4)
-    canvas = Canvas(out, pagesize=(width, height), pageCompression=1)
+    font = _pdf_font()
+    # The initial font is the embedded one too, or reportlab declares a non-embedded Helvetica.
+    canvas = Canvas(out, pagesize=(width, height), pageCompression=1, initialFontName=font)
     canvas.setTitle(f"{content.title} {content.identifier}")
     canvas.setAuthor(content.issuer_name)
     canvas.setSubject("电子证照 GB/T 36901-36906")
-    font = _pdf_font()
     canvas.setStrokeColorRGB(0.55, 0.1, 0.12)
     canvas.setLineWidth(3)
     canvas.rect(12 * mm, 12 * mm, width - 24 * mm, height - 24 * mm)

@@ -27,9 +27,11 @@ from renshe.certs.issuers.service import (
     ed_private,
     jwk,
     published_keys,
+    published_sm2_keys,
     rotate_keys,
     set_issuer,
     signing_keys,
+    sm2_key_pem,
     verify_url,
 )
 from renshe.certs.issuing.service import (
@@ -41,6 +43,7 @@ from renshe.certs.issuing.service import (
     reissue,
     resume,
     revoke,
+    seal_signature_der,
     suspend,
     verify_seal,
 )
@@ -76,9 +79,10 @@ __all__ = [
     "certificate_out", "certificate_validity", "certificates_of", "check_fields", "create_link",
     "credential_payload", "current_status_lists", "default_issuer", "derived_issuer_code", "ed_private",
     "field_rows", "full_seal_signature", "get_certificate", "holdings", "issue", "issue_demo", "jwk", "links_of",
-    "log_verification", "my_certificates", "open_link", "pdf", "published_keys", "reissue", "resume", "revoke",
-    "rotate_keys", "seal_picture", "search", "set_issuer", "signing_keys", "state_of", "status_list_credential",
-    "suspend", "validity_text", "verifications_of", "verify", "verify_seal", "verify_url", "view",
+    "log_verification", "my_certificates", "open_link", "pdf", "published_keys", "published_sm2_keys", "reissue",
+    "resume", "revoke", "rotate_keys", "seal_picture", "seal_signature_der", "search", "set_issuer", "signing_keys",
+    "sm2_key_pem", "state_of", "status_list_credential", "suspend", "validity_text", "verifications_of", "verify",
+    "verify_seal", "verify_url", "view",
 ]
 
 

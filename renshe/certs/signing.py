@@ -1,5 +1,6 @@
-"""Signatures of certificates, without the database: Ed25519 compact JWS, SM2-with-SM3 signatures,
-the GB/T 38540 seal structures, base45 and the compact QR payload.
+"""Signatures of certificates, without the database: Ed25519 compact JWS, SM2-with-SM3 signatures (raw
+and DER `SM2Signature`), the SM2 public key as SubjectPublicKeyInfo, the older JSON form of the GB/T 38540
+seal structures (the DER form is `renshe.certs.gbseal`), base45 and the compact QR payload.
 
 Everything here is pure so the offline verifier, the service and the benchmarks share it.
 """
@@ -15,9 +16,11 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PrivateFormat, PublicFormat
 from gmssl import sm2  # type: ignore[import-untyped]
 
+from renshe.certs import der
 from renshe.core.crypto import sm3_hex
 
 SM2_SIGN_ALG = "1.2.156.10197.1.501"  # SM2 signature with SM3 (GM/T 0006)
@@ -113,7 +116,8 @@ def serialization_none() -> Any:
 
 def kid_for(alg: str, public: bytes) -> str:
     """A key id derived from the public key (a short SHA-256 thumbprint), so it cannot be mixed up."""
-    return f"{'ed' if alg == ED_ALG else 'sm2'}-{b64url(hashlib.sha256(alg.encode() + public).digest()[:12])}"
+    prefix = {ED_ALG: "ed", SM_ALG: "sm2"}.get(alg, alg.lower())
+    return f"{prefix}-{b64url(hashlib.sha256(alg.encode() + public).digest()[:12])}"
 
 
 def jws_sign(payload: dict[str, Any], *, private_raw: bytes, kid: str, typ: str = "vc+jwt") -> str:
@@ -202,6 +206,39 @@ def sm2_sign(data: bytes, *, private_hex: str, public_hex: str) -> str:
             return str(signature)
 
 
+def sm2_sign_der(data: bytes, *, private_hex: str, public_hex: str) -> bytes:
+    """SM2 signature over SM3(Z || data) as DER `SM2Signature ::= SEQUENCE { r INTEGER, s INTEGER }`
+    (GB/T 35276), what OpenSSL and every GM/T tool read."""
+    raw = sm2_sign(data, private_hex=private_hex, public_hex=public_hex)
+    return encode_dss_signature(int(raw[:64], 16), int(raw[64:], 16))
+
+
+def sm2_verify_der(data: bytes, signature: bytes, *, public_hex: str) -> bool:
+    try:
+        r, s = decode_dss_signature(signature)
+    except ValueError:
+        return False
+    if not (0 < r < _N and 0 < s < _N):
+        return False
+    return sm2_verify(data, f"{r:064x}{s:064x}", public_hex=public_hex)
+
+
+SM2_CURVE_OID = "1.2.156.10197.1.301"  # the SM2 curve (GM/T 0006)
+EC_PUBLIC_KEY_OID = "1.2.840.10045.2.1"
+
+
+def sm2_public_der(public_hex: str) -> bytes:
+    """SubjectPublicKeyInfo of an SM2 public key (id-ecPublicKey on the SM2 curve, GM/T 0010)."""
+    return der.sequence(der.sequence(der.oid(EC_PUBLIC_KEY_OID), der.oid(SM2_CURVE_OID)),
+                        der.bit_string(b"\x04" + bytes.fromhex(public_hex)))
+
+
+def sm2_public_pem(public_hex: str) -> str:
+    body = base64.encodebytes(sm2_public_der(public_hex)).decode().replace("\n", "")
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n"
+
+
 def sm2_verify(data: bytes, signature_hex: str, *, public_hex: str) -> bool:
     if len(signature_hex) != 128 or len(public_hex) != 128:
         return False
@@ -212,7 +249,9 @@ def sm2_verify(data: bytes, signature_hex: str, *, public_hex: str) -> bool:
         return False
 
 
-# ---------------------------------------------------------------- GB/T 38540 seal structures
+# ---------------------------------------------------------------- GB/T 38540 seal structures as JSON (older)
+# Certificates sealed before the DER encoding (`renshe.certs.gbseal`) carry these; they are kept so those
+# seals keep verifying. Nothing new is sealed this way.
 
 
 def make_seal(*, es_id: str, seal_name: str, picture_png: bytes, picture_mm: int, kid: str, keys: Sm2KeyPair,

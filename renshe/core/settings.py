@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     # (`RENSHE_ESSC_CODE_SECONDS`).
     essc_code_seconds: int = Field(default=60, ge=1)
 
+    # certs: a TrueType (.ttf/.ttc) font with Chinese glyphs embedded (subset) in certificate PDFs
+    # (`RENSHE_PDF_FONT`); empty: the first of the known system fonts (fonts-wqy-zenhei, ...) found.
+    pdf_font: str = ""
+
     @property
     def checkpoint_dir(self) -> Path:
         return self.audit_checkpoint_dir or self.key_file.parent / "audit-checkpoints"

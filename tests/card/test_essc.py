@@ -87,6 +87,24 @@ def test_validity_is_configurable(session: Session, setup, monkeypatch: pytest.M
         get_settings.cache_clear()
 
 
+def test_the_expiry_travels_signed_in_the_code(session: Session, setup,  # type: ignore[no-untyped-def]
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scanner applies the expiry written in the code, not its own setting (docs/formats.md)."""
+    *_rest, me, terminal = setup
+    code = service.issue_code(session, actor=me, now=T0)  # 60 s
+    assert rules.decode_code(code.code)[0].expires_at == code.expires_at == T0 + timedelta(seconds=60)
+    monkeypatch.setenv("RENSHE_ESSC_CODE_SECONDS", "600")  # a scanner configured differently
+    get_settings.cache_clear()
+    try:
+        assert _scan(session, terminal, code.code, T0 + timedelta(seconds=61)).error.code == (  # type: ignore[union-attr]
+            "renshe:card/code-expired")
+        longer = service.issue_code(session, actor=me, now=T0)
+        assert _scan(session, terminal, longer.code, T0 + timedelta(seconds=300)).error is None
+    finally:
+        monkeypatch.delenv("RENSHE_ESSC_CODE_SECONDS")
+        get_settings.cache_clear()
+
+
 def test_loss_report_refuses_every_code_of_the_card(session: Session, setup) -> None:  # type: ignore[no-untyped-def]
     admin, _person, card, me, terminal = setup
     codes = [service.issue_code(session, actor=me, now=T0 + timedelta(seconds=i)).code for i in range(3)]
@@ -137,11 +155,11 @@ def test_a_code_signed_with_another_key_is_forged(session: Session, setup) -> No
     genuine = service.issue_code(session, actor=me, now=T0).code
     body, _signed, _signature = rules.decode_code(genuine)
     other = Ed25519PrivateKey.generate()
-    forged_body = rules.CodeBody(body.key_id, body.reference, body.issued_at, b"\x07" * 8)
+    forged_body = rules.CodeBody(body.key_id, body.reference, body.issued_at, body.expires_at, b"\x07" * 8)
     forged = rules.encode_code(forged_body, other.sign(forged_body.pack()))
     assert _scan(session, terminal, forged, T0 + timedelta(seconds=1)).error.code == (  # type: ignore[union-attr]
         "renshe:card/code-forged")
-    unknown_kid = rules.CodeBody(999, body.reference, body.issued_at, b"\x08" * 8)
+    unknown_kid = rules.CodeBody(999, body.reference, body.issued_at, body.expires_at, b"\x08" * 8)
     assert _scan(session, terminal, rules.encode_code(unknown_kid, other.sign(unknown_kid.pack())),
                  T0 + timedelta(seconds=1)).error.code == "renshe:card/code-forged"  # type: ignore[union-attr]
     for garbage in ("", "hello", "SSC1", "SSC1!!!!", "SSC1" + "A" * 127):
@@ -157,7 +175,7 @@ def test_code_carries_no_id_number_and_fits_a_small_qr(session: Session, setup) 
     body, _signed, _sig = rules.decode_code(issued.code)
     assert number not in issued.code
     assert number.encode() not in body.pack()
-    assert len(issued.code) == 131
+    assert len(issued.code) == 136  # 99 bytes: the 35-byte body (with its expiry) and the signature
     assert segno.make(issued.code, error="m").version <= 8  # 49 x 49 modules
 
 

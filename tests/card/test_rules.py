@@ -51,16 +51,18 @@ def test_bank_account_format() -> None:
 
 
 @given(st.integers(min_value=0, max_value=65535), st.binary(min_size=16, max_size=16),
-       st.integers(min_value=0, max_value=2**32 - 1), st.binary(min_size=8, max_size=8),
-       st.binary(min_size=64, max_size=64))
-def test_codes_round_trip(kid: int, reference: bytes, seconds: int, nonce: bytes, signature: bytes) -> None:
-    body = rules.CodeBody(kid, reference, datetime.fromtimestamp(seconds, UTC), nonce)
+       st.integers(min_value=0, max_value=2**32 - 1), st.integers(min_value=0, max_value=2**32 - 1),
+       st.binary(min_size=8, max_size=8), st.binary(min_size=64, max_size=64))
+def test_codes_round_trip(kid: int, reference: bytes, seconds: int, expires: int, nonce: bytes,
+                          signature: bytes) -> None:
+    body = rules.CodeBody(kid, reference, datetime.fromtimestamp(seconds, UTC), datetime.fromtimestamp(expires, UTC),
+                          nonce)
     text = rules.encode_code(body, signature)
     decoded, signed, sig = rules.decode_code(text)
     assert decoded == body
     assert signed == body.pack()
     assert sig == signature
-    assert len(text) == 131
+    assert len(text) == 136
 
 
 @given(st.text(max_size=200))

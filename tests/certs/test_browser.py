@@ -147,3 +147,18 @@ def test_holder_lists_the_certificate_makes_a_link_and_its_pdf_verifies(page: An
         visitor.close()
     page.reload()
     expect(page.locator("#verifications")).to_contain_text("核验链接")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_published_formats_page_reads_on_a_phone(context: Any, live_server: LiveServer, mode: str) -> None:
+    """The verify page links the published formats (docs/formats.md); the page fits 390 px and passes axe."""
+    set_elderly(context, live_server, MODES[mode])
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/certs/verify")
+    page.click("a[href='/certs/formats']")
+    expect(page.locator("h1")).to_have_text("公开格式规范")
+    expect(page.locator("pre.spec")).to_contain_text("SSC1")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"/certs/formats is {width} px wide at 390 px ({mode})"
+    assert_no_axe_violations(page, f"/certs/formats ({mode})")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renshe.certs import identifiers, service, signing, statuslist, verifier
+from renshe.certs import gbseal, identifiers, service, signing, statuslist, verifier
 from renshe.certs.models import Certificate, CertVerification
 from renshe.core import crypto
 from renshe.core.auth import SYSTEM, Principal
@@ -43,7 +44,8 @@ def test_issue_builds_identifier_metadata_and_both_signatures(session: Session, 
     assert {s["statusPurpose"] for s in payload["credentialStatus"]} == {"revocation", "suspension"}
     assert service.verify_seal(session, cert) is None
     full = service.full_seal_signature(session, cert)
-    assert full["toSign"]["eseal"]["esealInfo"]["picture"]["type"] == "png"
+    assert full["format"] == gbseal.FORMAT
+    assert gbseal.parse_signature(base64.b64decode(full["der"])).picture.startswith(b"\x89PNG")
     assert session.scalar(select(AuditEntry).where(AuditEntry.action == "certs.issue",
                                                    AuditEntry.entity_id == cert.public_id))
     assert session.scalar(select(OutboxEvent).where(OutboxEvent.topic == "certs.issued"))
@@ -57,10 +59,11 @@ def test_holder_code_digest_confirms_a_known_id_number(session: Session, cert: C
 
 def test_seal_check_fails_when_the_document_changes(session: Session, cert: Certificate) -> None:
     _header, payload, _i, _s = signing.jws_parts(cert.jws)
-    full = service.full_seal_signature(session, cert)
-    key_hex = full["cert"]["publicKey"]
+    full = base64.b64decode(service.full_seal_signature(session, cert)["der"])
+    key_hex = gbseal.certificate_public_hex(gbseal.parse_signature(full).signer_cert)
+    assert gbseal.verify(full, signing.canonical(payload), key_hex) is None
     payload["metadata"]["holder"] = "李四"
-    assert signing.verify_seal_signature(full, signing.canonical(payload), key_hex) is not None
+    assert gbseal.verify(full, signing.canonical(payload), key_hex) == "签章保护的数据摘要与证照内容不一致"
 
 
 def test_fields_are_checked_all_at_once(session: Session, clerk: Principal, holder: Person) -> None:

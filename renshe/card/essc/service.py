@@ -85,9 +85,10 @@ def issue_code(session: Session, *, actor: Principal, now: datetime | None = Non
 def sign_code(session: Session, *, essc: ElectronicCard, now: datetime | None = None) -> IssuedCode:
     key = keys.signing_key(session)
     at = common.now_or(now).replace(microsecond=0)
-    body = rules.CodeBody(key.kid, bytes.fromhex(essc.public_id), at, os.urandom(8))
+    body = rules.CodeBody(key.kid, bytes.fromhex(essc.public_id), at, at + timedelta(seconds=common.code_seconds()),
+                          os.urandom(8))
     code = rules.encode_code(body, key.private.sign(body.pack()))
-    return IssuedCode(code, at, at + timedelta(seconds=common.code_seconds()))
+    return IssuedCode(code, at, body.expires_at)
 
 
 def qr_svg_data_uri(code: str) -> str:

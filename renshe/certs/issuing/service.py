@@ -4,14 +4,15 @@ the QR payload; every change audited, evented and reflected in the status lists.
 
 from __future__ import annotations
 
+import base64
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renshe.certs import identifiers, policy, schemas, signing, statuslist, verifier
+from renshe.certs import gbseal, identifiers, policy, schemas, signing, statuslist, verifier
 from renshe.certs.issuers import service as issuers
 from renshe.certs.models import Certificate, CertIssuer, CertKey
 from renshe.certs.status import service as status
@@ -75,14 +76,17 @@ def _sign(session: Session, cert: Certificate, kind: CertType, issuer: CertIssue
     payload = credential_payload(cert, kind)
     cert.jws = signing.jws_sign(payload, private_raw=issuers.ed_private(ed), kid=ed.kid)
     cert.jws_kid = ed.kid
-    seal = dict(sm.seal or {})
-    full = signing.sign_with_seal(seal=seal, data=signing.canonical(payload), identifier=cert.identifier,
-                                  time_info=f"{local(cert.signed_at):%Y%m%d%H%M%S}", kid=sm.kid,
-                                  keys=issuers.sm_pair(sm))
-    # Stored with the seal by reference (the seal and its picture live once, with the key).
-    stored = json.loads(json.dumps(full))
-    stored["toSign"]["eseal"] = {"esID": seal["esealInfo"]["esID"], "sm3": signing.seal_digest(seal)}
-    cert.seal_signature = stored
+    seal_der, cert_der = issuers.seal_der(sm), issuers.seal_certificate_der(sm)
+    if seal_der is None or cert_der is None:  # signing_keys never hands out a key sealed the old way
+        raise RuntimeError(f"SM2 key {sm.kid} has no DER seal")
+    full = gbseal.sign(seal_der=seal_der, data=signing.canonical(payload), property_info=cert.identifier,
+                       time_info=cert.signed_at, cert_der=cert_der, keys=issuers.sm_pair(sm))
+    parts = gbseal.parse_signature(full)
+    # Stored with the seal and certificate by reference (they live once, with the key); the whole
+    # SES_Signature is put together again, byte for byte, by `seal_signature_der`.
+    cert.seal_signature = {"format": gbseal.FORMAT, "timeInfo": f"{cert.signed_at:%Y%m%d%H%M%SZ}",
+                           "dataHash": parts.data_hash.hex(), "propertyInfo": parts.property_info,
+                           "signature": base64.b64encode(parts.signature).decode()}
     cert.seal_kid = sm.kid
     claims = verifier.Claims(
         identifier=cert.identifier, type_key=kind.key, name=cert.name, holder_masked=crypto.mask_name(cert.holder_name),
@@ -93,13 +97,40 @@ def _sign(session: Session, cert: Certificate, kind: CertType, issuer: CertIssue
     cert.qr_payload = signing.qr_encode(verifier.qr_claims(claims), kid=ed.kid, private_raw=issuers.ed_private(ed))
 
 
-def full_seal_signature(session: Session, cert: Certificate) -> dict[str, Any]:
-    """The SES_Signature with its seal inlined, as GB/T 38540 has it."""
+def _seal_key(session: Session, cert: Certificate) -> CertKey:
     key = session.scalar(select(CertKey).where(CertKey.kid == cert.seal_kid))
     if key is None or key.seal is None:
         raise NotFound("该证照的电子印章", code="renshe:certs/seal")
+    return key
+
+
+def seal_signature_der(session: Session, cert: Certificate) -> bytes | None:
+    """The certificate's SES_Signature (GB/T 38540-2020 DER), or None for one sealed before the DER
+    encoding (its seal is the older JSON structure)."""
+    stored = cert.seal_signature
+    if stored.get("format") != gbseal.FORMAT:
+        return None
+    key = _seal_key(session, cert)
+    seal_der, cert_der = issuers.seal_der(key), issuers.seal_certificate_der(key)
+    if seal_der is None or cert_der is None:
+        raise NotFound("该证照的电子印章", code="renshe:certs/seal")
+    return gbseal.assemble(seal_der=seal_der, cert_der=cert_der,
+                           time_info=datetime.strptime(stored["timeInfo"], "%Y%m%d%H%M%SZ").replace(tzinfo=UTC),
+                           data_hash=bytes.fromhex(stored["dataHash"]), property_info=stored["propertyInfo"],
+                           signature=base64.b64decode(stored["signature"]))
+
+
+def full_seal_signature(session: Session, cert: Certificate) -> dict[str, Any]:
+    """The SES_Signature with its seal inlined, as GB/T 38540 has it: DER (base64) with its format
+    marked; a signature made before the DER encoding keeps its JSON structure."""
+    found = seal_signature_der(session, cert)
+    if found is not None:
+        key = _seal_key(session, cert)
+        return {"format": gbseal.FORMAT, "signatureAlgID": signing.SM2_SIGN_ALG, "kid": key.kid,
+                "userId": signing.SM2_USER_ID, "der": base64.b64encode(found).decode(),
+                "sealCertificate": gbseal.pem("CERTIFICATE", issuers.seal_certificate_der(key) or b"")}
     full: dict[str, Any] = json.loads(json.dumps(cert.seal_signature))
-    full["toSign"]["eseal"] = key.seal
+    full["toSign"]["eseal"] = _seal_key(session, cert).seal
     return full
 
 
@@ -109,6 +140,9 @@ def verify_seal(session: Session, cert: Certificate) -> str | None:
     if key is None:
         return "签章密钥不存在"
     _header, payload, _input, _sig = signing.jws_parts(cert.jws)
+    found = seal_signature_der(session, cert)
+    if found is not None:
+        return gbseal.verify(found, signing.canonical(payload), key.public_key)
     return signing.verify_seal_signature(full_seal_signature(session, cert), signing.canonical(payload), key.public_key)
 
 

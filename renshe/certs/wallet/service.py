@@ -3,16 +3,19 @@ jurisdiction, the full record with its seal, and the PDF."""
 
 from __future__ import annotations
 
+import base64
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renshe.certs import identifiers, policy, render, schemas
+from renshe.certs import der, identifiers, policy, render, schemas
 from renshe.certs.issuers import service as issuers
 from renshe.certs.issuing import service as issuing
-from renshe.certs.models import Certificate, CertKey
+from renshe.certs.models import Certificate, CertIssuer, CertKey
 from renshe.certs.views import field_rows, local, validity_text, view
 from renshe.core import divisions, paging
 from renshe.core.auth import Principal
+from renshe.core.errors import DomainError
 from renshe.registry import service as registry
 
 
@@ -28,9 +31,20 @@ def certificate_out(session: Session, cert: Certificate, *, actor: Principal) ->
 
 
 def pdf(session: Session, cert: Certificate) -> bytes:
-    """The certificate as a PDF with its seal and QR code (holder code masked: PDFs travel)."""
+    """The certificate as a PDF with its seal and QR code (holder code masked: PDFs travel), its
+    Chinese font embedded, signed as a PDF by the issuer's document-signing key.
+
+    May create that key on first use: callers hold a writing session."""
     note = {"revoked": "本证照已吊销，仅供查阅", "suspended": "本证照已暂停使用"}.get(cert.status, "")
-    del session
+    try:
+        document = _render(cert, note)
+    except render.FontMissing as exc:
+        raise DomainError("renshe:certs/pdf-font", str(exc), 503, "暂时无法生成PDF") from None
+    issuer = session.get(CertIssuer, cert.issuer_id) or issuers.default_issuer(session)
+    return issuers.sign_pdf(session, issuer, document, reason=f"{cert.name} {cert.identifier}")
+
+
+def _render(cert: Certificate, note: str) -> bytes:
     return render.certificate_pdf(render.PdfContent(
         title=cert.name, identifier=cert.identifier, number=cert.number, holder=cert.holder_name,
         holder_code=cert.holder_code_masked, rows=field_rows(cert), issuer_name=cert.issuer_name,
@@ -42,7 +56,13 @@ def pdf(session: Session, cert: Certificate) -> bytes:
 def seal_picture(session: Session, cert: Certificate) -> str:
     """The seal picture of the key that sealed this certificate, base64 PNG."""
     key = session.scalar(select(CertKey).where(CertKey.kid == cert.seal_kid))
-    return str(key.seal["esealInfo"]["picture"]["data"]) if key is not None and key.seal else ""
+    if key is None or not key.seal:
+        return ""
+    found = issuers.seal_der(key)
+    if found is None:  # sealed before the DER encoding
+        return str(key.seal["esealInfo"]["picture"]["data"])
+    picture = der.parse(found).children()[0].children()[3].children()[1].value
+    return base64.b64encode(picture).decode()
 
 
 def search(session: Session, *, actor: Principal, q: str | None = None, status: str | None = None,
