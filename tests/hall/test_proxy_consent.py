@@ -17,6 +17,7 @@ from renshe.core import crypto
 from renshe.core.auth import Principal, issue_token
 from renshe.core.models import OutgoingMessage
 from renshe.hall import clock
+from renshe.hall.applications import service
 from renshe.hall.models import Application
 from renshe.registry import service as registry
 from renshe.registry.models import Notice, Person
@@ -137,7 +138,8 @@ def test_with_the_code_from_the_represented_persons_phone_the_filing_succeeds_an
 
 
 def test_the_api_files_with_the_code_in_one_call(
-        client: TestClient, session: Session, catalog: int, citizen: Principal, mother: Person) -> None:
+        client: TestClient, session: Session, catalog: int, citizen: Principal, applicant: Person, mother: Person,
+        clerk: Principal) -> None:
     asked = client.post("/api/v1/hall/representations/code", headers=factories.bearer(citizen),
                         json={"item_code": ITEM, "id_number": _number(mother), "name": mother.name})
     assert asked.status_code == 200, asked.text
@@ -155,6 +157,12 @@ def test_the_api_files_with_the_code_in_one_call(
     used = client.post("/api/v1/hall/applications", headers=factories.bearer(citizen),
                        json={"item_code": ITEM, "data": FORM, "representation": representation})
     assert used.status_code == 422  # a code works once
+    # What follows is told to both: she applied through him, he acts for her.
+    application = session.scalars(select(Application)).one()
+    service.act(session, actor=clerk, application=application, action="accept")
+    titles = {n.person_id: n.title for n in session.scalars(select(Notice).where(Notice.kind == "hall.accepted"))}
+    assert titles == {mother.id: "您的“社会保障卡挂失与解挂”申请已受理",
+                      applicant.id: "您为赵桂兰代办的“社会保障卡挂失与解挂”申请已受理"}
 
 
 def _grant(client: TestClient, agent: Person, **extra: str) -> Any:

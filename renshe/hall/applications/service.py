@@ -128,7 +128,9 @@ def notify_parties(session: Session, application: Application, *, action: str, r
     if action != "submit" and application.agent_id is not None and application.agent_id != application.applicant_id:
         recipients.append(application.agent_id)
     for person_pk in recipients:
-        registry.notify(session, person_pk=person_pk, kind=kind, title=title, body=body, link=link)
+        shown = title if person_pk == application.applicant_id else \
+            title.replace("您的", f"您为{application.applicant_name}代办的", 1)
+        registry.notify(session, person_pk=person_pk, kind=kind, title=shown, body=body, link=link)
 
 
 def create_application(
