@@ -376,3 +376,24 @@ class PeerMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProxyAuthorisation(Base):
+    """Consent of a person (the grantor, 被代办人) to an agent (代办人) filing applications in their name:
+    a standing authorisation the grantor gave on their own page (`standing`: scope and expiry, revocable),
+    or the proof of a one-time code the grantor passed on (`code`: one item, used once, short-lived)."""
+
+    __tablename__ = "hall_proxy_authorisations"
+    __table_args__ = (Index("ix_hall_proxy_authorisations_pair", "agent_id", "grantor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    grantor_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # standing | code
+    item_code: Mapped[str | None] = mapped_column(String(40))  # None: every item
+    relation: Mapped[str] = mapped_column(String(16))  # schemas.RELATIONSHIPS
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -63,6 +63,8 @@ RULES: dict[str, Rule] = {
                               "请从个人服务入口申请；窗口人员请使用窗口代录"),
     "application.list_own": Rule(lambda a, _t: a.kind == "citizen", "renshe:hall/citizen-only",
                                  "只有本人可以查看自己的办件"),
+    "consent.grant": Rule(lambda a, _t: a.kind == "citizen", "renshe:hall/citizen-only",
+                          "只有本人可以管理自己的代办授权"),
     "application.prefill": Rule(lambda a, _t: a.kind == "citizen", "renshe:prefill/citizen-only",
                                 "只有本人可以查看自己的预填信息"),
     "queue.read": Rule(lambda a, _t: _is_staff(a) and has_role(a, *STAFF_ROLES), "renshe:hall/staff-only",

@@ -62,6 +62,56 @@ class RepresentationIn(BaseModel):
     name: str = Field(description="被代办人姓名", max_length=64)
     relationship: Literal["spouse", "parent", "child", "sibling", "grandparent", "grandchild", "other"]
     statement: str = Field(description="授权声明", min_length=10, max_length=500)
+    code: str | None = Field(default=None, max_length=8, description="被代办人手机收到的验证码（同意本次代办）；"
+                             "先调用 POST /api/v1/hall/representations/code 发送")
+    consent: str | None = Field(default=None, max_length=32,
+                                description="页面流程中核验验证码后得到的一次性同意凭证（30分钟内、本事项、一次有效）")
+
+
+class RepresentationCodeIn(BaseModel):
+    """Ask the represented person's consent: a one-time code to the phone on record (nothing else is shown)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    item_code: str = Field(max_length=40)
+    id_number: str = Field(description="被代办人公民身份号码", max_length=32)
+    name: str = Field(description="被代办人姓名", max_length=64)
+
+
+class RepresentationCodeOut(BaseModel):
+    consent: Literal["standing", "code_sent"] = Field(
+        description="standing：被代办人已在本人页面授权您代办该事项，无需验证码；code_sent：验证码已发送至被代办人登记的手机")
+
+
+AUTHORISATION_STATES = {"active": "有效", "revoked": "已撤销", "expired": "已过期"}
+
+
+class AuthorisationIn(BaseModel):
+    """A standing authorisation (代办授权) the signed-in citizen grants another person."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    agent_id_number: str = Field(description="被授权人（代办人）公民身份号码", max_length=32)
+    agent_name: str = Field(description="被授权人姓名", max_length=64)
+    relationship: Literal["spouse", "parent", "child", "sibling", "grandparent", "grandchild", "other"] = Field(
+        description="被授权人是您的……")
+    item_code: str | None = Field(default=None, max_length=40, description="授权范围：事项编码；不填为全部事项")
+    valid_until: date = Field(description="有效期至（含当日），最长一年")
+
+
+class AuthorisationOut(BaseModel):
+    public_id: str
+    role: Literal["grantor", "agent"] = Field(description="grantor：我授权他人；agent：他人授权我")
+    other_name: str = Field(description="对方姓名")
+    other_id_number: str = Field(description="对方公民身份号码（已脱敏）")
+    relationship: str
+    relationship_label: str
+    item_code: str | None
+    scope_label: str = Field(description="授权范围")
+    valid_until: date
+    state: Literal["active", "revoked", "expired"]
+    state_label: str
+    created_at: datetime
 
 
 class ApplicationIn(BaseModel):

@@ -212,3 +212,18 @@ def export_persons(session: DbSession, principal: CurrentPrincipal) -> FileRespo
             summary="导出单位 Export employers in jurisdiction")
 def export_employers(session: DbSession, principal: CurrentPrincipal) -> FileResponse:
     return _export(session, principal, "employers", jobs.export_employers_xlsx)
+
+
+@router.get("/me/notices", response_model=schemas.NoticePage, tags=["registry 人员与单位"],
+            summary="消息中心 My notices, newest first (citizen)")
+def my_notices(session: DbSession, principal: CurrentPrincipal, limit: Limit = 20,
+               cursor: str | None = None) -> schemas.NoticePage:
+    rows, next_cursor = service.notices_of(session, actor=principal, limit=limit, cursor=cursor)
+    return schemas.NoticePage(items=[schemas.NoticeOut(**vars(n)) for n in rows], next_cursor=next_cursor,
+                              unread=service.unread_count(session, actor=principal))
+
+
+@router.post("/me/notices/{public_id}/read", response_model=schemas.NoticeOut,
+             summary="标为已读 Mark one of my notices read")
+def read_notice(public_id: str, session: DbSession, principal: CurrentPrincipal) -> schemas.NoticeOut:
+    return schemas.NoticeOut(**vars(service.mark_read(session, actor=principal, public_id=public_id)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renshe.core.db import Base, UTCDateTime, utcnow
@@ -89,3 +89,21 @@ class EmploymentRelation(Base):
 
     person: Mapped[Person] = relationship()
     employer: Mapped[Employer] = relationship()
+
+
+class Notice(Base):
+    """A notice to a person (消息中心): what happened to them, with a link; sent as a text message too."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_person_unread", "person_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(48))  # `<domain>.<event>`, e.g. hall.accepted
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(1000))
+    link: Mapped[str | None] = mapped_column(String(300))
+    texted: Mapped[bool] = mapped_column(Boolean, default=False)  # a text message went to the phone on record
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -132,7 +132,36 @@ def citizen_home(request: Request, session: DbSession, principal: Citizen) -> Re
     person = service.get_person(session, actor=principal, public_id=principal.subject)
     employments = [service.employment_out(r) for r in service.person_employments(session, person=person)]
     return templates.render(request, "citizen_home.html", page_title="个人服务",
-                            person=service.person_out(session, person, actor=principal), employments=employments)
+                            person=service.person_out(session, person, actor=principal), employments=employments,
+                            unread=service.unread_count(session, actor=principal))
+
+
+@router.get("/citizen/notices")
+def citizen_notices(request: Request, session: DbSession, principal: Citizen, cursor: str | None = None) -> Response:
+    """消息中心: the citizen's notices, newest first, unread marked, a page at a time."""
+    notices, next_cursor = service.notices_of(session, actor=principal, cursor=cursor, limit=20)
+    return templates.render(request, "citizen_notices.html", page_title="消息中心", notices=notices,
+                            next_cursor=next_cursor, unread=service.unread_count(session, actor=principal))
+
+
+def _local(link: str | None) -> str:
+    """A notice's link if it is a path on this site (never another site), else the message centre."""
+    return link if link and link.startswith("/") and not link.startswith("//") and "\\" not in link \
+        else "/citizen/notices"
+
+
+@router.post("/citizen/notices/read-all")
+def citizen_notices_read_all(session: DbSession, principal: Citizen) -> Response:
+    service.mark_all_read(session, actor=principal)
+    return RedirectResponse("/citizen/notices", status_code=303)
+
+
+@router.post("/citizen/notices/{public_id}/read")
+def citizen_notice_read(public_id: str, session: DbSession, principal: Citizen,
+                        follow: Annotated[str, Form()] = "") -> Response:
+    """Mark one notice read; with `follow`, go on to what it is about."""
+    notice = service.mark_read(session, actor=principal, public_id=public_id)
+    return RedirectResponse(_local(notice.link) if follow else "/citizen/notices", status_code=303)
 
 
 @router.get("/employer")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -164,3 +164,21 @@ class EmploymentOut(BaseModel):
     end_date: date | None
     job_title: str | None
     reported_by: str
+
+
+class NoticeOut(BaseModel):
+    """One notice of the message centre (消息中心)."""
+
+    public_id: str
+    kind: str = Field(description="事件类型，如 hall.accepted")
+    title: str
+    body: str
+    link: str | None = Field(description="本站内可查看详情的路径")
+    created_at: datetime
+    read: bool
+
+
+class NoticePage(BaseModel):
+    items: list[NoticeOut]
+    next_cursor: str | None
+    unread: int = Field(description="未读消息数")

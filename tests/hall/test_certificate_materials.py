@@ -167,6 +167,12 @@ def test_for_a_family_member_the_represented_persons_certificate_counts(
                               male=False)
     cert = skill_certificate(session, mother)
     number = crypto.cipher().decrypt(mother.id_number_encrypted, purpose=registry.ID_PURPOSE)
+    from renshe.hall import clock
+    from renshe.hall.applications import consent
+
+    consent.grant(session, actor=citizen_of(mother), data=schemas.AuthorisationIn(  # her standing authorisation
+        agent_id_number=crypto.cipher().decrypt(applicant.id_number_encrypted, purpose=registry.ID_PURPOSE),
+        agent_name=applicant.name, relationship="child", valid_until=clock.today() + timedelta(days=30)))
     application = service.submit(
         session, actor=citizen, item_code=ITEM, data=subsidy_form(),
         representation=schemas.RepresentationIn(id_number=number, name="李桂兰", relationship="parent",

@@ -263,8 +263,16 @@ def test_a_family_member_applies_with_a_verified_authorisation(
                        representation=wrong)
     assert mismatch.value.errors[0].code == "renshe:hall/represented-mismatch"
     right = wrong.model_copy(update={"name": "赵桂兰"})
+    from renshe.hall.applications import consent
+
+    assert consent.request_consent(session, actor=citizen, item_code="ssc-loss-report", id_number=number,
+                                   name="赵桂兰") == "code_sent"
+    body = session.scalars(select(OutgoingMessage.body).where(OutgoingMessage.purpose == "proxy")
+                           .order_by(OutgoingMessage.id.desc())).first()
+    found = re.search(r"验证码(\d{6})", body or "")
+    assert found
     app = service.submit(session, actor=citizen, item_code="ssc-loss-report", data={"operation": "temporary_loss"},
-                         representation=right)
+                         representation=right.model_copy(update={"code": found.group(1)}))
     assert app.applicant_id == mother.id
     assert app.agent_id == applicant.id
     assert app.channel == "proxy"

@@ -15,7 +15,7 @@ from renshe.core.http import CurrentPrincipal, DbSession, Limit
 from renshe.core.http import etag as _etag
 from renshe.core.http import if_match as _if_match
 from renshe.hall import schemas
-from renshe.hall.applications import materials, reading, service
+from renshe.hall.applications import consent, materials, reading, service
 
 router = APIRouter(tags=["hall 一网通办"])  # included under /api/v1/hall by renshe.hall.api
 
@@ -103,3 +103,39 @@ def material(public_id: str, sm3: str, session: DbSession, principal: CurrentPri
                 break
             return FileResponse(path, media_type=m.content_type, filename=m.filename)
     raise NotFound("该材料", code="renshe:hall/material-not-found")
+
+
+# ---------------------------------------------------------------- 代办: the represented person's consent
+
+
+@router.post("/representations/code", response_model=schemas.RepresentationCodeOut,
+             responses={422: {"description": "renshe:hall/represented-mismatch：姓名与身份号码不匹配或未登记"
+                                   "（不区分是哪一项）"},
+                        429: {"description": "renshe:auth/code-cooldown：发送过于频繁"}},
+             summary="代办：请被代办人同意（向其登记的手机发送验证码；已有代办授权时无需验证码）")
+def representation_code(data: schemas.RepresentationCodeIn, session: DbSession,
+                        principal: CurrentPrincipal) -> schemas.RepresentationCodeOut:
+    answer = consent.request_consent(session, actor=principal, item_code=data.item_code, id_number=data.id_number,
+                                     name=data.name)
+    return schemas.RepresentationCodeOut(consent="standing" if answer == "standing" else "code_sent")
+
+
+@router.get("/authorisations", response_model=list[schemas.AuthorisationOut],
+            summary="代办授权：我给出的和我收到的 My standing authorisations")
+def list_authorisations(session: DbSession, principal: CurrentPrincipal) -> list[schemas.AuthorisationOut]:
+    return consent.authorisations_of(session, actor=principal)
+
+
+@router.post("/authorisations", status_code=status.HTTP_201_CREATED, response_model=schemas.AuthorisationOut,
+             summary="授权他人代办 Authorise someone to apply in my name (scope and expiry; revocable)")
+def grant_authorisation(data: schemas.AuthorisationIn, session: DbSession,
+                        principal: CurrentPrincipal) -> schemas.AuthorisationOut:
+    record = consent.grant(session, actor=principal, data=data)
+    return consent.authorisation_out(session, record, me=record.grantor_id)
+
+
+@router.post("/authorisations/{public_id}/revoke", response_model=schemas.AuthorisationOut,
+             summary="撤销代办授权 Revoke a standing authorisation")
+def revoke_authorisation(public_id: str, session: DbSession, principal: CurrentPrincipal) -> schemas.AuthorisationOut:
+    record = consent.revoke(session, actor=principal, public_id=public_id)
+    return consent.authorisation_out(session, record, me=record.grantor_id)

@@ -24,6 +24,7 @@ from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, ValidationFailed
 from renshe.core.events import record_event
 from renshe.hall import clock, forms, peers, policy, schemas
+from renshe.hall.applications import consent
 from renshe.hall.applications.materials import (
     CertificateMatch,
     Upload,
@@ -86,7 +87,50 @@ def record_transition(session: Session, application: Application, *, actor: Prin
         "due_date": application.due_date.isoformat() if application.due_date else None})
     if application.channel == "xp_received":  # tell the origin province (跨省通办 status flows back)
         peers.enqueue_status(session, application, seq=seq, label=state_label(application))
+    else:  # the origin province tells its own applicant of a forwarded application
+        notify_parties(session, application, action=action, reason=reason)
     return step
+
+
+def _notice_of(application: Application, action: str, reason: str | None) -> tuple[str, str] | None:
+    """The title and body of the notice an applicant gets for ACTION, if they get one."""
+    item, number = application.item_name, application.number
+    if action == "submit" and application.channel == "proxy":
+        agent = (application.representation or {}).get("agent_name", "")
+        return (f"{agent}以您的名义提交了“{item}”申请",
+                f"办件编号{number}。{agent}（{(application.representation or {}).get('relationship_label', '')}）"
+                "经您同意为您代办。如您并未同意，请立即拨打12333或到窗口反映；您可在“代办授权”中撤销授权。")
+    if action == "accept":
+        due = f"，承诺于{application.due_date:%Y年%m月%d日}前办结" if application.due_date else ""
+        return f"您的“{item}”申请已受理", f"办件编号{number}已受理{due}。"
+    if action == "reject":
+        return f"您的“{item}”申请不予受理", f"办件编号{number}不予受理。理由：{reason or '见办件详情'}。"
+    if action == "request_supplement":
+        wanted = "；".join(application.supplement_request or [])
+        return (f"您的“{item}”申请需要补正",
+                f"办件编号{number}需要补正：{wanted}。请登录后补正材料，补正期间办理时限暂停计算。")
+    if action in ("approve", "refuse"):
+        result = "准予办理" if action == "approve" else f"不予办理（理由：{reason or '见办件详情'}）"
+        return f"您的“{item}”申请已办结", f"办件编号{number}已办结，结果：{result}。"
+    return None
+
+
+def notify_parties(session: Session, application: Application, *, action: str, reason: str | None = None) -> None:
+    """Notify the applicant (and a 代办 agent of what follows the filing) of accepted, 补正, decided, or an
+    application filed in their name: a notice in their message centre and a text message, in this transaction."""
+    found = _notice_of(application, action, reason)
+    if found is None:
+        return
+    title, body = found
+    link = f"/citizen/applications/{application.public_id}"
+    kind = "hall.filed_for_you" if action == "submit" else f"hall.{EVENT_NAMES[action]}"
+    recipients = [application.applicant_id]
+    if action != "submit" and application.agent_id is not None and application.agent_id != application.applicant_id:
+        recipients.append(application.agent_id)
+    for person_pk in recipients:
+        shown = title if person_pk == application.applicant_id else \
+            title.replace("您的", f"您为{application.applicant_name}代办的", 1)
+        registry.notify(session, person_pk=person_pk, kind=kind, title=shown, body=body, link=link)
 
 
 def create_application(
@@ -163,7 +207,7 @@ def submit(
     if representation is None:
         return create_application(session, actor=actor, item=item, applicant=me, channel="online", data=data,
                                   uploads=uploads)
-    represented, record = verify_representation(session, agent=me, data=representation)
+    represented, record = verify_representation(session, agent=me, item=item, data=representation)
     return create_application(session, actor=actor, item=item, applicant=represented, agent=me, channel="proxy",
                               data=data, uploads=uploads, representation=record)
 
@@ -176,26 +220,19 @@ def prefill_of(session: Session, *, actor: Principal, item_code: str) -> dict[st
     return prefill_for(session, person=person, revision=revision)
 
 
-def verify_representation(session: Session, *, agent: registry.Person,
+def verify_representation(session: Session, *, agent: registry.Person, item: HallItem,
                           data: schemas.RepresentationIn) -> tuple[registry.Person, dict[str, Any]]:
-    """Check the represented person against the person base: ID number and name must match."""
-    person = registry.person_by_id_number(session, id_number=data.id_number, field="representation.id_number")
-    if person is None or person.name != data.name.strip():
-        raise ValidationFailed([FieldError("representation.name", "renshe:hall/represented-mismatch",
-                                           "被代办人的姓名与公民身份号码不一致，或尚未在人员基础库登记")])
-    if person.id == agent.id:
-        raise ValidationFailed([FieldError("representation.id_number", "renshe:hall/represent-self",
-                                           "为本人申请时无需填写代办信息")])
-    if person.status != "normal":
-        raise ValidationFailed([FieldError("representation.id_number", "renshe:hall/represented-not-active",
-                                           "被代办人的人员状态不是正常，请到窗口办理")])
+    """Check the represented person against the person base (one answer for a wrong name or an unknown ID
+    number) and their consent to this filing (`consent.require_consent`); the record kept on the application."""
+    person = consent.represented_person(session, agent=agent, id_number=data.id_number, name=data.name)
+    proof = consent.require_consent(session, agent=agent, grantor=person, item=item, data=data)
     return person, {
         "kind": "family", "agent_name": agent.name, "agent_id_number": agent.id_number_masked,
         "represented_name": person.name, "represented_id_number": person.id_number_masked,
         "relationship": data.relationship, "relationship_label": schemas.RELATIONSHIPS[data.relationship],
         "statement": data.statement, "verified_against": "人员基础库", "verified_at": utcnow().isoformat(),
+        **proof,
     }
-
 
 
 # ---------------------------------------------------------------- the workflow

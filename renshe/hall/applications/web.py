@@ -20,7 +20,7 @@ from renshe.hall.catalog import service as catalog
 from renshe.sharing import service as sharing
 
 SOURCES = {"demo": "演示数据", "import": "批量导入", "窗口登记": "窗口登记", "window": "窗口登记"}
-PROXY_FIELDS = ("rep_id_number", "rep_name", "rep_relationship", "rep_statement")
+PROXY_FIELDS = ("rep_id_number", "rep_name", "rep_relationship", "rep_statement", "rep_consent")
 
 
 @lru_cache
@@ -100,14 +100,15 @@ def representation(values: dict[str, Any]) -> schemas.RepresentationIn:
     """The proxy (代办) fields of the form, validated."""
     return schemas.RepresentationIn.model_validate({
         "id_number": values.get("rep_id_number", ""), "name": values.get("rep_name", ""),
-        "relationship": values.get("rep_relationship", ""), "statement": values.get("rep_statement", "")})
+        "relationship": values.get("rep_relationship", ""), "statement": values.get("rep_statement", ""),
+        "code": values.get("rep_code") or None, "consent": values.get("rep_consent") or None})
 
 
 def proxy_errors(exc: Exception) -> list[FieldError]:
     """A rejected representation as messages beside the proxy fields (anything else goes up)."""
     if isinstance(exc, ValidationError):
         names = {"id_number": "被代办人公民身份号码", "name": "被代办人姓名", "relationship": "与被代办人关系",
-                 "statement": "授权声明"}
+                 "statement": "授权声明", "code": "验证码", "consent": "同意凭证"}
         return [FieldError(f"rep_{e['loc'][0]}", "renshe:hall/representation",
                            f"请正确填写“{names.get(str(e['loc'][0]), str(e['loc'][0]))}”"
                            + ("（至少10个字）" if e["loc"][0] == "statement" else "")) for e in exc.errors()]

@@ -36,6 +36,14 @@ from renshe.registry.service.employers import (
     search_employers,
     validate_employer,
 )
+from renshe.registry.service.notices import (
+    NoticeView,
+    mark_all_read,
+    mark_read,
+    notices_of,
+    notify,
+    unread_count,
+)
 from renshe.registry.service.persons import (
     AUDITED_PERSON_FIELDS,
     NAME,
@@ -62,9 +70,11 @@ from renshe.registry.service.seeding import (
     insert_persons,
 )
 from renshe.registry.service.signin import (
+    check_purpose_code,
     citizen_sign_in,
     get_employer_of,
     iter_employers_for_export,
+    send_purpose_code,
     send_sign_in_code,
 )
 from renshe.registry.service.surface import (
@@ -86,6 +96,7 @@ __all__ = [
     "ID_PURPOSE",
     "NAME",
     "PHONE_PURPOSE",
+    "NoticeView",
     "Person",
     "ValidEmployer",
     "ValidPerson",
@@ -94,6 +105,7 @@ __all__ = [
     "authenticate_employer",
     "check_county",
     "check_phone",
+    "check_purpose_code",
     "citizen_sign_in",
     "count_persons",
     "division_out",
@@ -115,9 +127,13 @@ __all__ = [
     "insert_persons",
     "iter_employers_for_export",
     "iter_persons_for_export",
+    "mark_all_read",
+    "mark_read",
     "merge_persons",
     "new_employer_row",
     "new_person_row",
+    "notices_of",
+    "notify",
     "person_audit_fields",
     "person_by_id_number",
     "person_by_pk",
@@ -136,7 +152,9 @@ __all__ = [
     "scoped_persons",
     "search_employers",
     "search_persons",
+    "send_purpose_code",
     "send_sign_in_code",
+    "unread_count",
     "update_person",
     "validate_employer",
     "validate_person",

@@ -17,7 +17,7 @@ from renshe.core.errors import (
     ValidationFailed,
 )
 from renshe.registry import policy
-from renshe.registry.models import Employer
+from renshe.registry.models import Employer, Person
 from renshe.registry.service.common import (
     PHONE_PURPOSE,
     find_row,
@@ -119,3 +119,79 @@ def iter_employers_for_export(session: Session, *, actor: Principal) -> Iterator
     for employer in session.scalars(stmt.order_by(Employer.id).execution_options(yield_per=2000)):
         yield employer
         session.expunge(employer)
+
+
+# ---------------------------------------------------------------- one-time codes for other purposes
+# A code that a person passes on to confirm something other than signing in (代办 consent): the same
+# table and hashing as sign-in codes, under a subject of its own so the two never meet.
+
+PURPOSE_CODE_COOLDOWN_SECONDS = 60
+PURPOSE_CODE_DAILY_CAP = 10
+
+
+def _purpose_subject(person: Person, purpose: str) -> str:
+    return f"{purpose}:{person.id_number_index.hex()}"
+
+
+def send_purpose_code(session: Session, *, person: Person, purpose: str, message: str) -> bool:
+    """Send PERSON a one-time code for PURPOSE (a short word, e.g. `proxy`) to the phone on record.
+
+    MESSAGE is the text with `{code}` and `{minutes}` in it. Returns False when no phone is on record. A
+    second code within a minute, or more than ten a day, for the same person and purpose is refused."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from renshe.core import messages
+    from renshe.core.errors import DomainError
+    from renshe.core.models import OneTimeCode
+    from renshe.core.settings import get_settings
+
+    if person.phone_encrypted is None:
+        return False
+    subject = _purpose_subject(person, purpose)
+    now = utcnow()
+    last = session.scalar(select(func.max(OneTimeCode.created_at)).where(OneTimeCode.subject == subject))
+    if last is not None and now - last < timedelta(seconds=PURPOSE_CODE_COOLDOWN_SECONDS):
+        raise DomainError("renshe:auth/code-cooldown", f"验证码已发送，请{PURPOSE_CODE_COOLDOWN_SECONDS}秒后再重新获取",
+                          429, "发送过于频繁", headers={"Retry-After": str(PURPOSE_CODE_COOLDOWN_SECONDS)})
+    sent_today = session.scalar(select(func.count()).select_from(OneTimeCode).where(
+        OneTimeCode.subject == subject, OneTimeCode.created_at > now - timedelta(days=1))) or 0
+    if sent_today >= PURPOSE_CODE_DAILY_CAP:
+        raise DomainError("renshe:auth/code-daily-cap", "今日发送验证码的次数已达上限，请明天再试", 429,
+                          "发送次数已达上限")
+    settings = get_settings()
+    for old in session.scalars(select(OneTimeCode).where(OneTimeCode.subject == subject, OneTimeCode.used.is_(False))):
+        old.used = True
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    session.add(OneTimeCode(subject=subject, code_hash=_code_hash(subject, code),
+                            expires_at=now + timedelta(seconds=settings.otp_ttl_seconds)))
+    phone = crypto.cipher().decrypt(person.phone_encrypted, purpose=PHONE_PURPOSE)
+    messages.send(session, phone=phone, purpose=purpose[:32],
+                  body=message.format(code=code, minutes=max(1, settings.otp_ttl_seconds // 60)))
+    session.flush()
+    return True
+
+
+def check_purpose_code(session: Session, *, person: Person, purpose: str, code: str) -> str | None:
+    """Check a code sent by `send_purpose_code`: None when right (the code is then used up), else why not
+    (in Chinese). A wrong code counts against the attempts left, so the caller keeps the count (`persist`)."""
+    from renshe.core.models import OneTimeCode
+    from renshe.core.settings import get_settings
+
+    subject = _purpose_subject(person, purpose)
+    challenge = session.scalar(select(OneTimeCode).where(OneTimeCode.subject == subject, OneTimeCode.used.is_(False))
+                               .order_by(OneTimeCode.id.desc()).limit(1))
+    if challenge is None:
+        return "请先获取验证码"
+    if challenge.expires_at < utcnow():
+        return "验证码已过期，请重新获取"
+    if challenge.attempts >= get_settings().otp_max_attempts:
+        return "验证码错误次数过多，请重新获取"
+    if not secrets.compare_digest(challenge.code_hash, _code_hash(subject, code.strip())):
+        challenge.attempts += 1
+        session.flush()
+        return "验证码错误"
+    challenge.used = True
+    session.flush()
+    return None
