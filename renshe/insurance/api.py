@@ -120,7 +120,8 @@ def my_record(session: DbSession, principal: Citizen) -> Response:
 def my_statement(session: WriteSession, principal: Citizen) -> Response:
     statement = service.issue_statement(session, actor=principal)
     return Response(statement.pdf, media_type="application/pdf", headers={
-        "Content-Disposition": 'attachment; filename="statement.pdf"', "X-Certificate": statement.identifier})
+        "Content-Disposition": 'attachment; filename="statement.pdf"', "X-Certificate": statement.identifier,
+        "X-Certificate-Reused": "1" if statement.reused else "0"})
 
 
 @router.post("/interest-runs", response_model=schemas.InterestOut, summary="个人账户年度计息 Credit a year's interest")

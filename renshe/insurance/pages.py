@@ -410,7 +410,8 @@ def citizen_statement(request: Request, session: WriteSession, principal: Citize
         errors, detail = _form_error(exc)
         return _citizen_page(request, session, principal, errors=errors, detail=detail, status_code=422)
     return Response(statement.pdf, media_type="application/pdf", headers={
-        "Content-Disposition": 'attachment; filename="statement.pdf"', "X-Certificate": statement.identifier})
+        "Content-Disposition": 'attachment; filename="statement.pdf"', "X-Certificate": statement.identifier,
+        "X-Certificate-Reused": "1" if statement.reused else "0"})
 
 
 @router.post("/citizen/insurance/flexible")

@@ -168,6 +168,15 @@ class RecordLineOut(BaseModel):
     employer: str
     account: str
     posted: bool
+    source: str = "ledger"
+    source_label: str = "本系统记录"
+
+
+class DeemedOut(BaseModel):
+    start_month: str
+    end_month: str
+    months: int
+    document: str
 
 
 class RecordOut(BaseModel):
@@ -176,6 +185,10 @@ class RecordOut(BaseModel):
     balance: str
     lines: list[RecordLineOut]
     years: list[YearOut]
+    deemed_months: int = 0
+    total_months: int = 0
+    total_text: str = ""
+    deemed: list[DeemedOut] = Field(default_factory=list)
 
 
 class InterestIn(BaseModel):

@@ -8,6 +8,8 @@ statement from the certificate library.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,11 +23,13 @@ from renshe.core.auth import SYSTEM, Principal
 from renshe.core.errors import Conflict, Forbidden
 from renshe.insurance import accounts, contributions, enrolment, parameters, rules, schemas
 from renshe.insurance.models import InsuranceRelation, InsuredUnit, Receipt
+from renshe.insurance.models import Statement as StatementRow
 from renshe.insurance.refs import PersonRef
 from renshe.registry import service as registry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STATEMENT_TYPE = "insurance-statement"
+SOURCE_LABELS = {"ledger": "本系统记录", "history": "历史数据入库"}
 
 
 def own_person(session: Session, *, actor: Principal) -> PersonRef:
@@ -46,22 +50,55 @@ def record_of(session: Session, *, actor: Principal) -> accounts.PersonalRecord:
 class Statement:
     identifier: str
     pdf: bytes
+    reused: bool = False  # the ledger had not changed since this certificate was issued
 
 
-def issue_statement(session: Session, *, actor: Principal) -> Statement:
-    """The citizen's statement as an electronic certificate (signed, with a QR that verifies offline)."""
-    person = own_person(session, actor=actor)
-    record = accounts.personal_record(session, person_id=person.id)
-    if record.months == 0 and record.balance_fen == 0:
-        raise Conflict("暂无企业职工基本养老保险缴费记录，不能出具权益记录", code="renshe:insurance/no-record")
-    today = datetime.now(SHANGHAI).date()
+def state_hash(record: accounts.PersonalRecord) -> str:
+    """SHA-256 of what a statement shows (months, deemed periods, bases, amounts, balance, yearly history)."""
+    shown = {"months": record.months, "balance": record.balance_fen,
+             "deemed": [[d.start_month.isoformat(), d.end_month.isoformat(), d.months, d.document]
+                        for d in record.deemed],
+             "lines": [[x.month.isoformat(), x.unit_name, x.base_fen, x.individual_fen, x.employer_fen, x.account_fen,
+                        x.posted, x.source] for x in record.lines],
+             "years": [[y.year, y.months, y.contributions_fen, y.interest_fen, y.closing_fen] for y in record.years]}
+    return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
+
+
+def _statement_fields(record: accounts.PersonalRecord, today: date) -> dict[str, str]:
     period = (f"{record.first_month.strftime('%Y-%m')}至{record.last_month.strftime('%Y-%m')}"
               if record.first_month and record.last_month else "无")
     latest = next((line.base_fen for line in reversed(record.lines) if line.posted), 0)
-    cert = certs.issue(session, actor=SYSTEM, person_public_id=person.public_id, type_key=STATEMENT_TYPE, fields={
-        "insurance": "企业职工基本养老保险（110）", "period": period, "months": str(record.months),
-        "latest_base": rules.yuan(latest) if latest else "", "balance": rules.yuan(record.balance_fen),
-        "as_of": today.isoformat()})
+    return {"insurance": "企业职工基本养老保险（110）", "period": period, "months": str(record.total_months),
+            "deemed_months": str(record.deemed_months) if record.deemed_months else "",
+            "latest_base": rules.yuan(latest) if latest else "", "balance": rules.yuan(record.balance_fen),
+            "as_of": today.isoformat()}
+
+
+def issue_statement(session: Session, *, actor: Principal) -> Statement:
+    """The citizen's statement as an electronic certificate (signed, with a QR that verifies offline).
+
+    While the ledger is unchanged since the last statement (same state hash) and that certificate is still
+    valid, the same certificate is handed out again; once it changed, the old one is superseded (换发: revoked
+    in the status list, pointing to the new version) and a new one issued."""
+    person = own_person(session, actor=actor)
+    record = accounts.personal_record(session, person_id=person.id)
+    if record.total_months == 0 and record.balance_fen == 0:
+        raise Conflict("暂无企业职工基本养老保险缴费记录，不能出具权益记录", code="renshe:insurance/no-record")
+    state = state_hash(record)
+    fields = _statement_fields(record, datetime.now(SHANGHAI).date())
+    last = session.scalar(select(StatementRow).where(StatementRow.person_id == person.id)
+                          .order_by(StatementRow.id.desc()).limit(1))
+    old = certs.get_certificate(session, actor=SYSTEM, identifier=last.certificate) if last is not None else None
+    if last is not None and old is not None and last.state_hash == state and old.status == "valid":
+        return Statement(old.identifier, certs.pdf(session, old), reused=True)
+    if old is not None and old.status in {"valid", "suspended"}:
+        cert = certs.reissue(session, actor=SYSTEM, cert=old, reason="个人权益记录已变化，换发新的权益记录单",
+                             fields=fields)
+    else:
+        cert = certs.issue(session, actor=SYSTEM, person_public_id=person.public_id, type_key=STATEMENT_TYPE,
+                           fields=fields)
+    session.add(StatementRow(person_id=person.id, state_hash=state, certificate=cert.identifier))
+    session.flush()
     return Statement(cert.identifier, certs.pdf(session, cert))
 
 
@@ -71,6 +108,11 @@ def issue_statement(session: Session, *, actor: Principal) -> Statement:
 def months_contributed(session: Session, *, person_id: int) -> int:
     """Months of enterprise employee pension contributions paid and posted."""
     return accounts.months_contributed(session, person_id=person_id)
+
+
+def deemed_months(session: Session, *, person_id: int) -> int:
+    """视同缴费月数 recognised in the ledger (deemed periods before the individual account system)."""
+    return accounts.deemed_months(session, person_id=person_id)
 
 
 def account_balance_fen(session: Session, *, person_id: int) -> int:
@@ -145,7 +187,11 @@ def record_out(record: accounts.PersonalRecord) -> schemas.RecordOut:
         months=record.months, years_text=record.years_text, balance=rules.yuan(record.balance_fen),
         lines=[schemas.RecordLineOut(month=x.month.strftime("%Y-%m"), unit=x.unit_name, base=rules.yuan(x.base_fen),
                                      individual=rules.yuan(x.individual_fen), employer=rules.yuan(x.employer_fen),
-                                     account=rules.yuan(x.account_fen), posted=x.posted) for x in record.lines],
+                                     account=rules.yuan(x.account_fen), posted=x.posted, source=x.source,
+                                     source_label=SOURCE_LABELS[x.source]) for x in record.lines],
         years=[schemas.YearOut(year=y.year, months=y.months, contributions=rules.yuan(y.contributions_fen),
                                interest=rules.yuan(y.interest_fen), closing=rules.yuan(y.closing_fen), rate=y.rate)
-               for y in record.years])
+               for y in record.years],
+        deemed_months=record.deemed_months, total_months=record.total_months, total_text=record.total_text,
+        deemed=[schemas.DeemedOut(start_month=d.start_month.strftime("%Y-%m"), end_month=d.end_month.strftime("%Y-%m"),
+                                  months=d.months, document=d.document) for d in record.deemed])
