@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from renshe.core.auth import Principal
 from renshe.core.errors import FieldError, ValidationFailed
 from renshe.core.http import CurrentPrincipal, DbSession, WriteSession, require_kind
 from renshe.insurance import contributions, enrolment, jobs, rules, schemas, service
+from renshe.insurance import flexible as flexible_ledger
 
 router = APIRouter(prefix="/api/v1/insurance", tags=["insurance 社会保险"])
 Citizen = Annotated[Principal, require_kind("citizen")]
@@ -106,7 +108,7 @@ def receipts(data: schemas.ReceiptsIn, session: DbSession, principal: Staff) -> 
     rows = [contributions.ReceiptRow(row=i + 1, receipt_no=r.receipt_no, payer_code=r.payer_code.upper(),
                                      insurance_type=r.insurance_type, month=r.month, amount=r.amount,
                                      paid_on=r.paid_on) for i, r in enumerate(data.receipts)]
-    result = contributions.import_receipts(session, actor=principal, rows=rows, batch=data.batch)
+    result = service.import_receipts(session, actor=principal, rows=rows, batch=data.batch)
     return _json(schemas.ReceiptsOut(batch=result.batch, added=result.added, skipped=result.skipped,
                                      unmatched=[service.receipt_out(r) for r in result.unmatched]))
 
@@ -131,3 +133,33 @@ def interest(data: schemas.InterestIn, principal: Staff) -> Response:
     return _json(schemas.InterestOut(province=summary.province, year=summary.year, status=summary.status,
                                      accounts=summary.accounts, interest=rules.yuan(summary.interest_fen),
                                      rate=summary.rate))
+
+
+@router.post("/me/flexible/bases", response_model=schemas.FlexibleChoiceOut, status_code=201,
+             summary="灵活就业人员缴费基数申报 Choose my monthly base as a flexible worker")
+def flexible_base(data: schemas.FlexibleBaseIn, session: DbSession, principal: Citizen) -> Response:
+    choice = service.choose_flexible_base(session, actor=principal, year=data.year, base=data.base,
+                                          from_month=data.from_month)
+    view = service.flexible_view(session, actor=principal)
+    return _json(schemas.FlexibleChoiceOut(
+        declaration=choice.declaration.public_id, year=choice.line.year, from_month=choice.line.from_month,
+        base=rules.yuan(choice.line.base_fen), created=choice.created, assessed_months=choice.assessed_months,
+        months=view.months if view else []), 201 if choice.created else 200)
+
+
+@router.get("/me/flexible/months", response_model=list[schemas.FlexibleMonthOut],
+            summary="灵活就业人员缴费月份 My flexible-worker months: due, paid, last day to pay")
+def flexible_months(session: DbSession, principal: Citizen) -> Response:
+    view = service.flexible_view(session, actor=principal)
+    body = [m.model_dump(mode="json") for m in (view.months if view else [])]
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+
+@router.post("/flexible-assessments", response_model=schemas.FlexibleAssessOut,
+             summary="核定灵活就业人员某月缴费 Assess a month of every flexible worker of a province")
+def flexible_assess(data: schemas.FlexibleAssessIn, session: DbSession, principal: Staff) -> Response:
+    result = flexible_ledger.assess(session, actor=principal, province=data.province,
+                             month=contributions.parse_month(data.month))
+    return _json(schemas.FlexibleAssessOut(assessment=result.assessment.public_id, month=data.month,
+                                           created=result.created, rows=result.assessment.rows),
+                 201 if result.created else 200)

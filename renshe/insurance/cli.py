@@ -15,7 +15,7 @@ from renshe.core import clikit, db
 from renshe.core.auth import Principal
 from renshe.core.clikit import fail_domain
 from renshe.core.errors import DomainError, NotFound
-from renshe.insurance import contributions, enrolment, jobs, parameters, rules
+from renshe.insurance import contributions, enrolment, flexible, jobs, parameters, rules, service
 from renshe.insurance.models import InsuredUnit
 
 insurance_app = typer.Typer(help="Social insurance (社会保险): contributions, accounts", no_args_is_help=True)
@@ -120,9 +120,9 @@ def receipts(path: Annotated[Path, typer.Argument(help="税务征收到账XLSX�
     data = path.read_bytes()
     try:
         with db.unit_of_work() as session:
-            result = contributions.import_receipts(session, actor=clikit.acting_as(session, as_user),
-                                                   rows=contributions.read_receipts_xlsx(data),
-                                                   batch=contributions.file_key(data)[:64])
+            result = service.import_receipts(session, actor=clikit.acting_as(session, as_user),
+                                             rows=contributions.read_receipts_xlsx(data),
+                                             batch=contributions.file_key(data)[:64])
             unmatched = [(r.receipt_no, r.payer_code, r.month.strftime("%Y-%m"), rules.yuan(r.amount_fen))
                          for r in result.unmatched]
     except DomainError as exc:
@@ -152,6 +152,29 @@ def interest(
         raise fail_domain(exc) from None
     console.print(f"{summary.year}年计息{'完成' if summary.status == 'done' else '未完成'}：{summary.accounts}个账户，"
                   f"利息{rules.yuan(summary.interest_fen)}元，记账利率{summary.rate}")
+
+
+@insurance_app.command("assess-flexible")
+def assess_flexible(
+    province: Annotated[str, typer.Option(help="省份代码，如330000")],
+    month: Annotated[str, typer.Option(help="核定月份 YYYY-MM")],
+    as_user: AsUser = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON")] = False,
+) -> None:
+    """核定 one month of every flexible worker (灵活就业人员) of a province at the flexible rate (idempotent)."""
+    try:
+        with db.unit_of_work() as session:
+            result = flexible.assess(session, actor=clikit.acting_as(session, as_user), province=province,
+                                     month=contributions.parse_month(month))
+            answer = {"assessment": result.assessment.public_id, "month": month, "created": result.created,
+                      "rows": result.assessment.rows}
+    except DomainError as exc:
+        raise fail_domain(exc) from None
+    if as_json:
+        typer.echo(json.dumps(answer, ensure_ascii=False))
+        return
+    console.print(f"灵活就业人员{month}：{'已核定' if result.created else '已按最新申报核定过，没有变化'}，"
+                  f"{answer['rows']}条应缴记录")
 
 
 def register(app: typer.Typer) -> None:

@@ -33,7 +33,7 @@ from renshe.core.auth import Principal
 from renshe.core.errors import FieldError, Forbidden, ValidationFailed
 from renshe.core.events import record_event
 from renshe.core.trace import Step
-from renshe.insurance import parameters, policy, rules
+from renshe.insurance import parameters, payers, policy, rules
 from renshe.insurance.models import Assessment, Declaration, DeclaredBase, Due, InsuranceRelation, InsuredUnit, Receipt
 from renshe.registry import service as registry
 
@@ -257,7 +257,7 @@ def clamp_trace(line: DeclaredBase) -> list[Step]:
 # ---------------------------------------------------------------- assessment
 
 
-def _rates(session: Session, *, province: str, insurance_type: str, on: date, flexible: bool
+def rates_for(session: Session, *, province: str, insurance_type: str, on: date, flexible: bool
            ) -> tuple[dict[str, tuple[int, int]], dict[str, Any]]:
     """Per side: (rate in ppm, account rate in ppm), and the frozen parameters used."""
     used: dict[str, Any] = {}
@@ -279,7 +279,7 @@ def _rates(session: Session, *, province: str, insurance_type: str, on: date, fl
     return sides, used
 
 
-_ASSESS = text("""
+ASSESS_SQL = text("""
 INSERT INTO ins_dues (assessment_id, unit_id, relation_id, person_id, insurance_type, month, side, base_fen,
                       rate_ppm, amount_fen, account_fen)
 SELECT :assessment, t.unit_id, t.relation_id, t.person_id, t.insurance_type, :month, CAST(:side AS VARCHAR(16)),
@@ -302,7 +302,7 @@ WHERE t.amount <> COALESCE(p.amount, 0) OR t.account <> COALESCE(p.account, 0)
 """)
 
 # Relations assessed before that no longer owe the month (ended earlier, or their base withdrawn): reverse.
-_REVERSE = text("""
+REVERSE_SQL = text("""
 INSERT INTO ins_dues (assessment_id, unit_id, relation_id, person_id, insurance_type, month, side, base_fen,
                       rate_ppm, amount_fen, account_fen)
 SELECT :assessment, MAX(d.unit_id), d.relation_id, MAX(d.person_id), MAX(d.insurance_type), :month,
@@ -342,7 +342,7 @@ def assess(session: Session, *, actor: Principal, unit: InsuredUnit, month: date
                                                        Assessment.basis == basis))
     if existing is not None:
         return AssessmentResult(existing, created=False, missing_base=missing)
-    sides, used = _rates(session, province=unit.province, insurance_type=unit.insurance_type, on=month,
+    sides, used = rates_for(session, province=unit.province, insurance_type=unit.insurance_type, on=month,
                          flexible=False)
     assessment = Assessment(owner=owner, unit_id=unit.id, month=month, basis=basis, rows=0, parameters=used,
                             assessed_by=actor.subject)
@@ -354,7 +354,7 @@ def assess(session: Session, *, actor: Principal, unit: InsuredUnit, month: date
         values = {"assessment": assessment.id, "month": month, "month_end": month_end(month), "side": side,
                   "ppm": ppm, "account_ppm": account_ppm, "year": month.year, "month_no": month.month,
                   "unit": unit.id}
-        for statement in (_ASSESS, _REVERSE):
+        for statement in (ASSESS_SQL, REVERSE_SQL):
             done = session.execute(text(statement.text.replace("{scope}", scope)), values)
             rows += cast("CursorResult[Any]", done).rowcount or 0
     assessment.rows = rows
@@ -535,6 +535,7 @@ def import_receipts(session: Session, *, actor: Principal, rows: Sequence[Receip
             Due.unit_id == unit.id, Due.month == p["month"])) != 0
         p.update(batch=batch, unit_id=unit.id if unit else None, relation_id=None, matched=bool(owed),
                  imported_by=actor.subject)
+    payers.match_flexible(session, [p for p in fresh if p["unit_id"] is None])
     if fresh:
         session.execute(insert(Receipt), fresh)
         session.flush()

@@ -203,3 +203,49 @@ class InterestOut(BaseModel):
     accounts: int
     interest: str
     rate: str
+
+
+class FlexibleBaseIn(BaseModel):
+    year: int = Field(description="缴费年度", examples=[2026])
+    base: str = Field(max_length=20, description="月缴费基数（元），在全省月平均工资的60%至300%之间",
+                      examples=["8000.00"])
+    from_month: int = Field(default=1, ge=1, le=12, description="自该月起适用")
+
+
+class FlexibleBaseOut(BaseModel):
+    year: int
+    from_month: int
+    base: str
+
+
+class FlexibleMonthOut(BaseModel):
+    month: str
+    base: str
+    due: str
+    account: str
+    paid: str
+    deadline: date
+    status: str
+    status_label: str
+
+
+class FlexibleChoiceOut(BaseModel):
+    declaration: str
+    year: int
+    from_month: int
+    base: str
+    created: bool
+    assessed_months: int
+    months: list[FlexibleMonthOut]
+
+
+class FlexibleAssessIn(BaseModel):
+    province: str = Field(pattern=r"^[0-9]{2}0000$")
+    month: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$")
+
+
+class FlexibleAssessOut(BaseModel):
+    assessment: str
+    month: str
+    created: bool
+    rows: int

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -20,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from renshe.certs import service as certs
 from renshe.core.auth import SYSTEM, Principal
-from renshe.core.errors import Conflict, Forbidden
-from renshe.insurance import accounts, contributions, enrolment, parameters, rules, schemas
+from renshe.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
+from renshe.insurance import accounts, contributions, enrolment, flexible, parameters, payers, rules, schemas
 from renshe.insurance.models import InsuranceRelation, InsuredUnit, Receipt
 from renshe.insurance.models import Statement as StatementRow
 from renshe.insurance.refs import PersonRef
@@ -100,6 +101,83 @@ def issue_statement(session: Session, *, actor: Principal) -> Statement:
     session.add(StatementRow(person_id=person.id, state_hash=state, certificate=cert.identifier))
     session.flush()
     return Statement(cert.identifier, certs.pdf(session, cert))
+
+
+# ---------------------------------------------------------------- receipts and flexible workers
+
+
+def import_receipts(session: Session, *, actor: Principal, rows: Sequence[contributions.ReceiptRow],
+                    batch: str) -> contributions.ReceiptImport:
+    """Import tax-bureau receipts (employers' and flexible workers'), then post the flexible months they paid
+    in full (an employer's months are posted by the clerk, month by month)."""
+    result = contributions.import_receipts(session, actor=actor, rows=rows, batch=batch)
+    flexible.post_batch(session, actor=actor, batch=batch)
+    return result
+
+
+def read_base(value: str) -> int:
+    """A monthly base typed in yuan, as fen; the field named when it is not an amount."""
+    try:
+        fen = rules.fen_of(Decimal(value.strip().replace(",", "")))
+    except (InvalidOperation, ValueError):
+        fen = -1
+    if fen <= 0:
+        raise ValidationFailed([FieldError("base", "renshe:insurance/amount",
+                                           "月缴费基数应为大于0的金额（元，最多两位小数）")])
+    return fen
+
+
+def choose_flexible_base(session: Session, *, actor: Principal, year: int, base: str, from_month: int = 1
+                         ) -> flexible.BaseChoice:
+    """The signed-in flexible worker chooses their monthly base for a year (灵活就业人员缴费基数申报)."""
+    person = own_person(session, actor=actor)
+    return flexible.choose_base(session, actor=actor, person=person, year=year, base_fen=read_base(base),
+                                from_month=from_month, today=datetime.now(SHANGHAI).date())
+
+
+@dataclass(frozen=True)
+class FlexibleView:
+    enrolled: bool
+    year: int
+    floor: str
+    cap: str
+    rate: str
+    account_rate: str
+    window: str
+    limits_source: str
+    bases: list[schemas.FlexibleBaseOut]
+    months: list[schemas.FlexibleMonthOut]
+
+
+def flexible_view(session: Session, *, actor: Principal) -> FlexibleView | None:
+    """What the flexible worker's section shows: floor and cap of this year, rates, chosen bases, months."""
+    person = own_person(session, actor=actor)
+    relations = flexible.relations(session, person_id=person.id)
+    if not relations:
+        return None
+    today = datetime.now(SHANGHAI).date()
+    province = relations[0].province
+    try:
+        bounds = flexible.limits(session, province=province, month=date(today.year, today.month, 1))
+        window = parameters.lookup(session, province=province, key="flexible_payment_window", on=today)
+        months = [flexible_month_out(m) for m in flexible.months_of(session, person_id=person.id, on=today)]
+    except Conflict:
+        return None  # parameters not configured for this year yet (the page says nothing rather than guess)
+    return FlexibleView(
+        enrolled=any(r.end_date is None for r in relations), year=today.year, floor=rules.yuan(bounds.floor_fen),
+        cap=rules.yuan(bounds.cap_fen), rate=rules.percent(bounds.rate.decimal),
+        account_rate=rules.percent(bounds.account_rate.decimal), window=payers.WINDOW_LABELS[str(window.value)],
+        limits_source=rules.BASE_SOURCE,
+        bases=[schemas.FlexibleBaseOut(year=b.year, from_month=b.from_month, base=rules.yuan(b.base_fen))
+               for b in flexible.bases_of(session, person_id=person.id)],
+        months=months)
+
+
+def flexible_month_out(m: flexible.FlexibleMonth) -> schemas.FlexibleMonthOut:
+    return schemas.FlexibleMonthOut(month=m.month.strftime("%Y-%m"), base=rules.yuan(m.base_fen),
+                                    due=rules.yuan(m.due_fen), account=rules.yuan(m.account_fen),
+                                    paid=rules.yuan(m.paid_fen), deadline=m.deadline, status=m.status,
+                                    status_label=m.status_label)
 
 
 # ---------------------------------------------------------------- for the pension rules
