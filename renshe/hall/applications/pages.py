@@ -36,6 +36,9 @@ def _apply_page(request: Request, session: DbSession, principal: Principal, code
 @router.get("/citizen/hall/items/{code}/apply")
 def apply_form(request: Request, code: str, session: DbSession, principal: Citizen,
                proxy: Annotated[bool, Query()] = False) -> Response:
+    lookup = catalog.lookup_of(catalog.current_revision(session, catalog.get_item(session, code)))
+    if lookup:  # an instant lookup (即时查询): answered by its page, no application is filed
+        return RedirectResponse(lookup, status_code=303)
     if proxy:
         item = catalog.get_item(session, code)
         return templates.render(request, "hall_proxy.html", page_title=f"代办：{item.name}", item=item,
