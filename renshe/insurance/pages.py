@@ -15,10 +15,22 @@ from starlette.responses import Response
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError, ValidationFailed
 from renshe.core.http import DbSession, ReadSession, WriteSession, require_kind, savepoint, templates
-from renshe.insurance import accounts, contributions, enrolment, flexible, jobs, parameters, rules, schemas, service
+from renshe.insurance import (
+    accounts,
+    contributions,
+    enrolment,
+    flexible,
+    history_pages,
+    jobs,
+    parameters,
+    rules,
+    schemas,
+    service,
+)
 from renshe.insurance.models import NATIONAL, InsuredUnit
 
 router = APIRouter(include_in_schema=False)
+router.include_router(history_pages.router)
 Staff = Annotated[Principal, require_kind("staff")]
 MAX_UPLOAD = 5 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -249,3 +249,42 @@ class FlexibleAssessOut(BaseModel):
     month: str
     created: bool
     rows: int
+
+
+class HistoryTotalOut(BaseModel):
+    item: str
+    file: str
+    control: str
+    posted: str
+
+
+class HistoryConflictOut(BaseModel):
+    sheet: str
+    row: int
+    person: str
+    id_number_masked: str
+    what: str
+    reason: str
+
+
+class HistoryImportOut(BaseModel):
+    public_id: str
+    filename: str
+    imported_at: datetime
+    persons: int
+    months: int
+    base: str
+    individual: str
+    employer: str
+    balances: int
+    balance: str
+    deemed_months: int
+    conflicts_total: int
+    totals: list[HistoryTotalOut]
+    conflicts: list[HistoryConflictOut]
+    created: bool = True
+
+
+class HistoryImportPage(BaseModel):
+    items: list[HistoryImportOut]
+    next_cursor: str | None

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,8 +23,8 @@ from sqlalchemy.orm import Session
 from renshe.certs import service as certs
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
-from renshe.insurance import accounts, contributions, enrolment, flexible, parameters, payers, rules, schemas
-from renshe.insurance.models import InsuranceRelation, InsuredUnit, Receipt
+from renshe.insurance import accounts, contributions, enrolment, flexible, history, parameters, payers, rules, schemas
+from renshe.insurance.models import HistoryImport, InsuranceRelation, InsuredUnit, Receipt
 from renshe.insurance.models import Statement as StatementRow
 from renshe.insurance.refs import PersonRef
 from renshe.registry import service as registry
@@ -273,3 +274,22 @@ def record_out(record: accounts.PersonalRecord) -> schemas.RecordOut:
         deemed_months=record.deemed_months, total_months=record.total_months, total_text=record.total_text,
         deemed=[schemas.DeemedOut(start_month=d.start_month.strftime("%Y-%m"), end_month=d.end_month.strftime("%Y-%m"),
                                   months=d.months, document=d.document) for d in record.deemed])
+
+
+# ---------------------------------------------------------------- historical data (历史数据入库)
+
+
+def import_history(session: Session, *, actor: Principal, path: Path, filename: str) -> history.HistoryResult:
+    """Import a historical data workbook (whole or not at all; conflicts listed; once per file)."""
+    return history.import_file(session, actor=actor, path=path, filename=filename)
+
+
+def history_out(batch: HistoryImport) -> schemas.HistoryImportOut:
+    return schemas.HistoryImportOut(
+        public_id=batch.public_id, filename=batch.filename, imported_at=batch.imported_at, persons=batch.persons,
+        months=batch.months, base=rules.yuan(batch.base_fen), individual=rules.yuan(batch.individual_fen),
+        employer=rules.yuan(batch.employer_fen), balances=batch.balances, balance=rules.yuan(batch.balance_fen),
+        deemed_months=batch.deemed_months, conflicts_total=batch.conflicts,
+        totals=[schemas.HistoryTotalOut(item=item, file=f, control=c, posted=p)
+                for item, f, c, p in history.summary_rows(batch)],
+        conflicts=[schemas.HistoryConflictOut(**c) for c in batch.report["conflicts"]])
