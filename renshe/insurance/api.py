@@ -6,20 +6,22 @@ import json
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from renshe.core import paging, tabular
 from renshe.core.auth import Principal
 from renshe.core.errors import FieldError, ValidationFailed
 from renshe.core.http import CurrentPrincipal, DbSession, WriteSession, require_kind
-from renshe.insurance import contributions, enrolment, jobs, rules, schemas, service
+from renshe.insurance import contributions, enrolment, history, jobs, rules, schemas, service
 from renshe.insurance import flexible as flexible_ledger
 
 router = APIRouter(prefix="/api/v1/insurance", tags=["insurance 社会保险"])
 Citizen = Annotated[Principal, require_kind("citizen")]
 Staff = Annotated[Principal, require_kind("staff")]
 MAX_UPLOAD = 16 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _json(model: BaseModel, status_code: int = 200) -> Response:
@@ -163,3 +165,43 @@ def flexible_assess(data: schemas.FlexibleAssessIn, session: DbSession, principa
     return _json(schemas.FlexibleAssessOut(assessment=result.assessment.public_id, month=data.month,
                                            created=result.created, rows=result.assessment.rows),
                  201 if result.created else 200)
+
+
+_HISTORY_RESPONSES: dict[int | str, dict[str, str]] = {
+    422: {"description": "有不符合要求的行或合计与控制合计不一致，全部未导入；errors 逐项列出（工作表、行号、字段）"},
+    413: {"description": "文件过大"},
+}
+
+
+@router.post("/history-imports", response_model=schemas.HistoryImportOut, status_code=201,
+             responses=_HISTORY_RESPONSES, summary="历史数据入库 Import historical contribution data (XLSX)")
+def history_import(session: DbSession, principal: Staff, file: Annotated[UploadFile, File()]) -> Response:
+    with tabular.saved_upload(file.file, filename=file.filename) as path:
+        if path.suffix != ".xlsx":
+            raise tabular.file_error("renshe:import/file-type", "历史数据文件有多个工作表，只能导入 .xlsx 文件")
+        result = service.import_history(session, actor=principal, path=path, filename=file.filename or "")
+    out = service.history_out(result.batch)
+    out.created = result.created
+    return _json(out, 201 if result.created else 200)
+
+
+@router.get("/history-imports", response_model=schemas.HistoryImportPage, summary="历史数据入库批次 Import list")
+def history_imports(session: DbSession, principal: Staff, cursor: str | None = None,
+                    limit: Annotated[int, Query(ge=1, le=200)] = 20) -> Response:
+    rows = history.imports(session, actor=principal, after=paging.decode_cursor(cursor), limit=limit)
+    return _json(schemas.HistoryImportPage(items=[service.history_out(b) for b in rows],
+                                           next_cursor=paging.encode_cursor(rows[-1].id) if len(rows) == limit
+                                           else None))
+
+
+@router.get("/history-imports/{public_id}", response_model=schemas.HistoryImportOut,
+            summary="历史数据入库对账报告 The reconciliation report of an import")
+def history_report(public_id: str, session: DbSession, principal: Staff) -> Response:
+    return _json(service.history_out(history.get_import(session, actor=principal, public_id=public_id)))
+
+
+@router.get("/history-imports/{public_id}/report.xlsx", summary="对账报告（XLSX） The report as a workbook")
+def history_report_xlsx(public_id: str, session: DbSession, principal: Staff) -> Response:
+    batch = history.get_import(session, actor=principal, public_id=public_id)
+    return Response(history.report_xlsx(batch), media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="history-{batch.public_id}.xlsx"'})

@@ -11,11 +11,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from sqlalchemy.orm import Session
 
-from renshe.core import clikit, db
+from renshe.core import clikit, db, tabular
 from renshe.core.auth import Principal
 from renshe.core.clikit import fail_domain
 from renshe.core.errors import DomainError, NotFound
-from renshe.insurance import contributions, enrolment, flexible, jobs, parameters, rules, service
+from renshe.insurance import contributions, enrolment, flexible, history, jobs, parameters, rules, service
 from renshe.insurance.models import InsuredUnit
 
 insurance_app = typer.Typer(help="Social insurance (社会保险): contributions, accounts", no_args_is_help=True)
@@ -175,6 +175,41 @@ def assess_flexible(
         return
     console.print(f"灵活就业人员{month}：{'已核定' if result.created else '已按最新申报核定过，没有变化'}，"
                   f"{answer['rows']}条应缴记录")
+
+
+@insurance_app.command("import-history")
+def import_history(
+    path: Annotated[Path, typer.Argument(help="历史数据XLSX文件（缴费记录、账户余额、视同缴费、控制合计）")],
+    report: Annotated[Path | None, typer.Option(help="把对账报告另存为XLSX")] = None,
+    as_user: AsUser = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """历史数据入库: import a workbook whole or not at all (every bad row named), once per file, with its
+    reconciliation report (totals against the control totals, conflicts with the ledger listed)."""
+    try:
+        with db.unit_of_work() as session:
+            result = service.import_history(session, actor=clikit.acting_as(session, as_user), path=path,
+                                            filename=path.name)
+            out = service.history_out(result.batch)
+            out.created = result.created
+            if report is not None:
+                report.write_bytes(history.report_xlsx(result.batch))
+    except tabular.ImportRejected as exc:
+        for error in exc.report.errors:
+            console.print(f"  {error.message} [dim]({error.code})[/dim]")
+        raise fail_domain(exc) from None
+    except DomainError as exc:
+        raise fail_domain(exc) from None
+    if as_json:
+        typer.echo(out.model_dump_json())
+        return
+    console.print(f"{'已入库' if result.created else '该文件此前已入库，本次未重复入库'}：{out.persons}人，"
+                  f"缴费{out.months}个月，账户余额{out.balances}人{out.balance}元，视同缴费{out.deemed_months}个月；"
+                  f"冲突未入库{out.conflicts_total}条（批次 {out.public_id}）")
+    for total in out.totals:
+        console.print(f"  {total.item}：文件{total.file}，控制{total.control}，入库{total.posted}")
+    for c in out.conflicts:
+        console.print(f"  冲突：{c.sheet}第{c.row}行 {c.id_number_masked} {c.what}：{c.reason}")
 
 
 def register(app: typer.Typer) -> None:
