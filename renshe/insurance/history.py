@@ -246,8 +246,8 @@ def import_file(session: Session, *, actor: Principal, path: Path, filename: str
                           "id_number_masked": record["person"].id_number_masked, "what": what, "reason": reason})
 
     persons = list({r["person"].id for r in rows.months + rows.balances + rows.deemed})
-    had_history = set(session.execute(select(HistoryMonth.person_id, HistoryMonth.month).where(
-        HistoryMonth.person_id.in_(persons), HistoryMonth.insurance_type == PENSION)).tuples())
+    had_history = {(p, m) for p, m in session.execute(select(HistoryMonth.person_id, HistoryMonth.month).where(
+        HistoryMonth.person_id.in_(persons), HistoryMonth.insurance_type == PENSION))}
     had_ledger = {(p, m) for p, m, total in session.execute(
         select(Due.person_id, Due.month, func.sum(Due.amount_fen)).where(
             Due.person_id.in_(persons), Due.insurance_type == PENSION).group_by(Due.person_id, Due.month))
@@ -261,8 +261,10 @@ def import_file(session: Session, *, actor: Principal, path: Path, filename: str
             conflict(MONTHS, r, f"{r['month']:%Y-%m}", "本系统已有该月的缴费记录，以本系统记录为准")
         else:
             months.append(r)
-    first_entry = dict(session.execute(select(AccountEntry.person_id, func.min(AccountEntry.entry_date)).where(
-        AccountEntry.person_id.in_(persons)).group_by(AccountEntry.person_id)).tuples())
+    first_entry: dict[int, date] = {}
+    for pid, first in session.execute(select(AccountEntry.person_id, func.min(AccountEntry.entry_date)).where(
+            AccountEntry.person_id.in_(persons)).group_by(AccountEntry.person_id)):
+        first_entry[pid] = first
     openings = set(session.scalars(select(AccountEntry.person_id).where(
         AccountEntry.person_id.in_(persons), AccountEntry.kind == "opening")))
     balances = []
