@@ -168,7 +168,8 @@ def _new_person(session: Session, county: str, birth: date, sequence: int, name:
     if found is not None:
         return found
     return registry.register_person(session, actor=SYSTEM, source="demo", data=registry_schemas.PersonIn(
-        id_number=number, name=name, residence_division=county, real_name_source="public_security"))
+        id_number=number, name=name, phone=f"139{sequence:08d}", residence_division=county,
+        real_name_source="public_security"))
 
 
 def _flexible(session: Session, *, person: Any, province: str, start_year: int, today: date,
