@@ -239,7 +239,7 @@ class Statement(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     state_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the record the statement shows
-    certificate: Mapped[str] = mapped_column(String(64))  # the certificate identifier
+    certificate: Mapped[str] = mapped_column(String(100))  # the certificate identifier
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

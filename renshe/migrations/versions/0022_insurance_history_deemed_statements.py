@@ -82,7 +82,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('state_hash', sa.String(length=64), nullable=False),
-    sa.Column('certificate', sa.String(length=64), nullable=False),
+    sa.Column('certificate', sa.String(length=100), nullable=False),
     sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_ins_statements_person_id_persons')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ins_statements'))
