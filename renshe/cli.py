@@ -149,6 +149,8 @@ def _print_demo_report(report: object) -> None:
                       "at /demo/messages")
     if report.sample_employer:
         console.print(f"sample employer: {report.sample_employer[0]} {report.sample_employer[1]} (password demo)")
+    for what, name, number in report.ledger_citizens:
+        console.print(f"{what}: {name} {number}")
 
 
 @user_app.command("create")

@@ -41,6 +41,7 @@ class SeedReport:
     staff: list[tuple[str, str, str]] = field(default_factory=list)  # username, role, division
     sample_person: tuple[str, str, str] | None = None  # name, id number, division
     sample_employer: tuple[str, str] | None = None  # name, credit code
+    ledger_citizens: list[tuple[str, str, str]] = field(default_factory=list)  # what, name, id number
 
 
 def org_code(rng: random.Random) -> str:
@@ -202,10 +203,13 @@ def seed(
     from renshe.card.service import seed_demo as seed_cards  # sample person + 3,000 others hold an active card
     seed_cards(session, seed_value=seed_value)
     from renshe.insurance.demo_data import seed as seed_insurance  # units, contributions, accounts with interest
-    seed_insurance(session, province=province,
+    ledger = seed_insurance(session, province=province,
                    sample_id_number=report.sample_person[1] if report.sample_person else None,
                    employer_codes=[str(row["credit_code"]) for row in employer_rows[:3]], today=today,
                    seed_value=seed_value)
+    report.ledger_citizens = [(what, *who) for what, who in (("灵活就业人员", ledger.flexible_worker),
+                                                             ("有视同缴费年限和历史数据的参保人", ledger.deemed_person))
+                              if who is not None]
     return report
 
 

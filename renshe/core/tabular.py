@@ -262,13 +262,16 @@ def _xlsx_records(sheet: Any) -> Iterator[tuple[int, Sequence[object]]]:
 
 
 @contextmanager
-def _open_xlsx(path: Path, spec: Spec) -> Iterator[RowStream]:
+def _open_xlsx(path: Path, spec: Spec, sheet_name: str | None = None) -> Iterator[RowStream]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
         raise _bad_xlsx() from None
     try:
-        sheet = book.active if book.active is not None else book.worksheets[0]
+        if sheet_name is not None and sheet_name not in book.sheetnames:
+            raise file_error("renshe:import/missing-sheet", f"工作簿中缺少工作表“{sheet_name}”")
+        sheet = book[sheet_name] if sheet_name is not None else (
+            book.active if book.active is not None else book.worksheets[0])
         try:
             max_row: int | None = sheet.max_row
         except (TypeError, ValueError):
@@ -282,10 +285,30 @@ def _open_xlsx(path: Path, spec: Spec) -> Iterator[RowStream]:
         book.close()
 
 
+def sheet_names(path: Path) -> list[str]:
+    """The worksheet names of an XLSX workbook (for files with one sheet per kind of row)."""
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
+        raise _bad_xlsx() from None
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
 @contextmanager
-def open_rows(path: Path, spec: Spec, *, filename: str | None = None) -> Iterator[RowStream]:
-    """Open an import file by its extension (.csv or .xlsx) and check its header."""
+def open_rows(path: Path, spec: Spec, *, filename: str | None = None, sheet: str | None = None
+              ) -> Iterator[RowStream]:
+    """Open an import file by its extension (.csv or .xlsx) and check its header; SHEET names the worksheet
+    of a workbook with several (XLSX only)."""
     suffix = Path(filename or path.name).suffix.lower()
+    if sheet is not None:
+        if suffix != ".xlsx":
+            raise file_error("renshe:import/file-type", "该文件有多个工作表，只能导入 .xlsx 文件")
+        with _open_xlsx(path, spec, sheet) as stream:
+            yield stream
+        return
     if suffix == ".csv":
         opener = _open_csv
     elif suffix == ".xlsx":

@@ -22,7 +22,7 @@ from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, Forbidden
 from renshe.core.events import record_event
 from renshe.insurance import contributions, parameters, policy
-from renshe.insurance.models import AccountEntry, Due, InsuranceRelation, InsuredUnit
+from renshe.insurance.models import AccountEntry, DeemedPeriod, Due, HistoryMonth, InsuranceRelation, InsuredUnit
 
 PENSION = "110"
 KIND_LABELS = {"contribution": "缴费记账", "interest": "记账利息", "opening": "期初余额"}
@@ -86,6 +86,15 @@ class MonthLine:
     employer_fen: int
     account_fen: int
     posted: bool
+    source: str = "ledger"  # ledger | history (历史数据入库)
+
+
+@dataclass(frozen=True)
+class DeemedLine:
+    start_month: date
+    end_month: date
+    months: int
+    document: str
 
 
 @dataclass(frozen=True)
@@ -109,10 +118,25 @@ class PersonalRecord:
     relations: list[InsuranceRelation]
     lines: list[MonthLine] = field(default_factory=list)
     years: list[YearLine] = field(default_factory=list)
+    deemed: list[DeemedLine] = field(default_factory=list)
 
     @property
     def years_text(self) -> str:
         return f"{self.months // 12}年{self.months % 12}个月"
+
+    @property
+    def deemed_months(self) -> int:
+        """视同缴费月数: months of the deemed periods (before the individual account system)."""
+        return sum(d.months for d in self.deemed)
+
+    @property
+    def total_months(self) -> int:
+        """累计缴费月数 including the deemed months (what the minimum and the basic pension count)."""
+        return self.months + self.deemed_months
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total_months // 12}年{self.total_months % 12}个月"
 
 
 def personal_record(session: Session, *, person_id: int) -> PersonalRecord:
@@ -139,6 +163,12 @@ def personal_record(session: Session, *, person_id: int) -> PersonalRecord:
     lines = [MonthLine(month, unit_of.get(rid, ""), v["base"], v["individual"], v["employer"], v["account"],
                        (month, rid) in posted_relations_months)
              for (month, rid), v in sorted(sums.items()) if v["individual"] + v["employer"] > 0]
+    # Months from before this ledger (历史数据入库): paid then; their account part is in the opening balance.
+    lines += [MonthLine(h.month, h.unit_name or "历史缴费记录", h.base_fen, h.individual_fen, h.employer_fen,
+                        h.individual_fen, True, "history")
+              for h in session.scalars(select(HistoryMonth).where(HistoryMonth.person_id == person_id,
+                                                                  HistoryMonth.insurance_type == PENSION))]
+    lines.sort(key=lambda line: line.month)
     paid_months = sorted({line.month for line in lines if line.posted})
     entries = list(session.scalars(select(AccountEntry).where(AccountEntry.person_id == person_id)
                                    .order_by(AccountEntry.entry_date, AccountEntry.id)))
@@ -155,15 +185,23 @@ def personal_record(session: Session, *, person_id: int) -> PersonalRecord:
         rate = next((str((e.detail or {}).get("rate", "")) for e in items if e.kind == "interest"), "")
         years.append(YearLine(year, sum(1 for m in paid_months if m.year == year), contributed, interest, running,
                               rate))
+    deemed = [DeemedLine(d.start_month, d.end_month, d.months, d.document) for d in session.scalars(
+        select(DeemedPeriod).where(DeemedPeriod.person_id == person_id).order_by(DeemedPeriod.start_month))]
     return PersonalRecord(months=len(paid_months), balance_fen=running,
                           first_month=paid_months[0] if paid_months else None,
                           last_month=paid_months[-1] if paid_months else None, relations=relations, lines=lines,
-                          years=years)
+                          years=years, deemed=deemed)
 
 
 def months_contributed(session: Session, *, person_id: int) -> int:
     """Months of enterprise employee pension contributions paid and posted (for the pension rules)."""
     return personal_record(session, person_id=person_id).months
+
+
+def deemed_months(session: Session, *, person_id: int) -> int:
+    """视同缴费月数 recognised for the person (for the pension rules: the transitional pension and the minimum)."""
+    return int(session.scalar(select(func.coalesce(func.sum(DeemedPeriod.months), 0))
+                              .where(DeemedPeriod.person_id == person_id)) or 0)
 
 
 def average_contribution_index(session: Session, *, person_id: int, province: str) -> Decimal | None:

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from renshe.core import paging, tabular
 from renshe.core.auth import Principal
 from renshe.core.errors import FieldError, ValidationFailed
 from renshe.core.http import CurrentPrincipal, DbSession, WriteSession, require_kind
-from renshe.insurance import contributions, enrolment, jobs, rules, schemas, service
+from renshe.insurance import contributions, enrolment, history, jobs, rules, schemas, service
+from renshe.insurance import flexible as flexible_ledger
 
 router = APIRouter(prefix="/api/v1/insurance", tags=["insurance 社会保险"])
 Citizen = Annotated[Principal, require_kind("citizen")]
 Staff = Annotated[Principal, require_kind("staff")]
 MAX_UPLOAD = 16 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _json(model: BaseModel, status_code: int = 200) -> Response:
@@ -106,7 +110,7 @@ def receipts(data: schemas.ReceiptsIn, session: DbSession, principal: Staff) -> 
     rows = [contributions.ReceiptRow(row=i + 1, receipt_no=r.receipt_no, payer_code=r.payer_code.upper(),
                                      insurance_type=r.insurance_type, month=r.month, amount=r.amount,
                                      paid_on=r.paid_on) for i, r in enumerate(data.receipts)]
-    result = contributions.import_receipts(session, actor=principal, rows=rows, batch=data.batch)
+    result = service.import_receipts(session, actor=principal, rows=rows, batch=data.batch)
     return _json(schemas.ReceiptsOut(batch=result.batch, added=result.added, skipped=result.skipped,
                                      unmatched=[service.receipt_out(r) for r in result.unmatched]))
 
@@ -120,7 +124,8 @@ def my_record(session: DbSession, principal: Citizen) -> Response:
 def my_statement(session: WriteSession, principal: Citizen) -> Response:
     statement = service.issue_statement(session, actor=principal)
     return Response(statement.pdf, media_type="application/pdf", headers={
-        "Content-Disposition": 'attachment; filename="statement.pdf"', "X-Certificate": statement.identifier})
+        "Content-Disposition": 'attachment; filename="statement.pdf"', "X-Certificate": statement.identifier,
+        "X-Certificate-Reused": "1" if statement.reused else "0"})
 
 
 @router.post("/interest-runs", response_model=schemas.InterestOut, summary="个人账户年度计息 Credit a year's interest")
@@ -130,3 +135,73 @@ def interest(data: schemas.InterestIn, principal: Staff) -> Response:
     return _json(schemas.InterestOut(province=summary.province, year=summary.year, status=summary.status,
                                      accounts=summary.accounts, interest=rules.yuan(summary.interest_fen),
                                      rate=summary.rate))
+
+
+@router.post("/me/flexible/bases", response_model=schemas.FlexibleChoiceOut, status_code=201,
+             summary="灵活就业人员缴费基数申报 Choose my monthly base as a flexible worker")
+def flexible_base(data: schemas.FlexibleBaseIn, session: DbSession, principal: Citizen) -> Response:
+    choice = service.choose_flexible_base(session, actor=principal, year=data.year, base=data.base,
+                                          from_month=data.from_month)
+    view = service.flexible_view(session, actor=principal)
+    return _json(schemas.FlexibleChoiceOut(
+        declaration=choice.declaration.public_id, year=choice.line.year, from_month=choice.line.from_month,
+        base=rules.yuan(choice.line.base_fen), created=choice.created, assessed_months=choice.assessed_months,
+        months=view.months if view else []), 201 if choice.created else 200)
+
+
+@router.get("/me/flexible/months", response_model=list[schemas.FlexibleMonthOut],
+            summary="灵活就业人员缴费月份 My flexible-worker months: due, paid, last day to pay")
+def flexible_months(session: DbSession, principal: Citizen) -> Response:
+    view = service.flexible_view(session, actor=principal)
+    body = [m.model_dump(mode="json") for m in (view.months if view else [])]
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+
+@router.post("/flexible-assessments", response_model=schemas.FlexibleAssessOut,
+             summary="核定灵活就业人员某月缴费 Assess a month of every flexible worker of a province")
+def flexible_assess(data: schemas.FlexibleAssessIn, session: DbSession, principal: Staff) -> Response:
+    result = flexible_ledger.assess(session, actor=principal, province=data.province,
+                             month=contributions.parse_month(data.month))
+    return _json(schemas.FlexibleAssessOut(assessment=result.assessment.public_id, month=data.month,
+                                           created=result.created, rows=result.assessment.rows),
+                 201 if result.created else 200)
+
+
+_HISTORY_RESPONSES: dict[int | str, dict[str, str]] = {
+    422: {"description": "有不符合要求的行或合计与控制合计不一致，全部未导入；errors 逐项列出（工作表、行号、字段）"},
+    413: {"description": "文件过大"},
+}
+
+
+@router.post("/history-imports", response_model=schemas.HistoryImportOut, status_code=201,
+             responses=_HISTORY_RESPONSES, summary="历史数据入库 Import historical contribution data (XLSX)")
+def history_import(session: DbSession, principal: Staff, file: Annotated[UploadFile, File()]) -> Response:
+    with tabular.saved_upload(file.file, filename=file.filename) as path:
+        if path.suffix != ".xlsx":
+            raise tabular.file_error("renshe:import/file-type", "历史数据文件有多个工作表，只能导入 .xlsx 文件")
+        result = service.import_history(session, actor=principal, path=path, filename=file.filename or "")
+    out = service.history_out(result.batch)
+    out.created = result.created
+    return _json(out, 201 if result.created else 200)
+
+
+@router.get("/history-imports", response_model=schemas.HistoryImportPage, summary="历史数据入库批次 Import list")
+def history_imports(session: DbSession, principal: Staff, cursor: str | None = None,
+                    limit: Annotated[int, Query(ge=1, le=200)] = 20) -> Response:
+    rows = history.imports(session, actor=principal, after=paging.decode_cursor(cursor), limit=limit)
+    return _json(schemas.HistoryImportPage(items=[service.history_out(b) for b in rows],
+                                           next_cursor=paging.encode_cursor(rows[-1].id) if len(rows) == limit
+                                           else None))
+
+
+@router.get("/history-imports/{public_id}", response_model=schemas.HistoryImportOut,
+            summary="历史数据入库对账报告 The reconciliation report of an import")
+def history_report(public_id: str, session: DbSession, principal: Staff) -> Response:
+    return _json(service.history_out(history.get_import(session, actor=principal, public_id=public_id)))
+
+
+@router.get("/history-imports/{public_id}/report.xlsx", summary="对账报告（XLSX） The report as a workbook")
+def history_report_xlsx(public_id: str, session: DbSession, principal: Staff) -> Response:
+    batch = history.get_import(session, actor=principal, public_id=public_id)
+    return Response(history.report_xlsx(batch), media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="history-{batch.public_id}.xlsx"'})

@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from sqlalchemy.orm import Session
 
-from renshe.core import clikit, db
+from renshe.core import clikit, db, tabular
 from renshe.core.auth import Principal
 from renshe.core.clikit import fail_domain
 from renshe.core.errors import DomainError, NotFound
-from renshe.insurance import contributions, enrolment, jobs, monthly, parameters, rules
+from renshe.insurance import contributions, enrolment, flexible, history, jobs, monthly, parameters, rules, service
 from renshe.insurance.models import InsuredUnit
 
 insurance_app = typer.Typer(help="Social insurance (社会保险): contributions, accounts", no_args_is_help=True)
@@ -150,9 +150,9 @@ def receipts(path: Annotated[Path, typer.Argument(help="税务征收到账XLSX�
     data = path.read_bytes()
     try:
         with db.unit_of_work() as session:
-            result = contributions.import_receipts(session, actor=clikit.acting_as(session, as_user),
-                                                   rows=contributions.read_receipts_xlsx(data),
-                                                   batch=contributions.file_key(data)[:64])
+            result = service.import_receipts(session, actor=clikit.acting_as(session, as_user),
+                                             rows=contributions.read_receipts_xlsx(data),
+                                             batch=contributions.file_key(data)[:64])
             unmatched = [(r.receipt_no, r.payer_code, r.month.strftime("%Y-%m"), rules.yuan(r.amount_fen))
                          for r in result.unmatched]
     except DomainError as exc:
@@ -182,6 +182,64 @@ def interest(
         raise fail_domain(exc) from None
     console.print(f"{summary.year}年计息{'完成' if summary.status == 'done' else '未完成'}：{summary.accounts}个账户，"
                   f"利息{rules.yuan(summary.interest_fen)}元，记账利率{summary.rate}")
+
+
+@insurance_app.command("assess-flexible")
+def assess_flexible(
+    province: Annotated[str, typer.Option(help="省份代码，如330000")],
+    month: Annotated[str, typer.Option(help="核定月份 YYYY-MM")],
+    as_user: AsUser = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON")] = False,
+) -> None:
+    """核定 one month of every flexible worker (灵活就业人员) of a province at the flexible rate (idempotent)."""
+    try:
+        with db.unit_of_work() as session:
+            result = flexible.assess(session, actor=clikit.acting_as(session, as_user), province=province,
+                                     month=contributions.parse_month(month))
+            answer = {"assessment": result.assessment.public_id, "month": month, "created": result.created,
+                      "rows": result.assessment.rows}
+    except DomainError as exc:
+        raise fail_domain(exc) from None
+    if as_json:
+        typer.echo(json.dumps(answer, ensure_ascii=False))
+        return
+    console.print(f"灵活就业人员{month}：{'已核定' if result.created else '已按最新申报核定过，没有变化'}，"
+                  f"{answer['rows']}条应缴记录")
+
+
+@insurance_app.command("import-history")
+def import_history(
+    path: Annotated[Path, typer.Argument(help="历史数据XLSX文件（缴费记录、账户余额、视同缴费、控制合计）")],
+    report: Annotated[Path | None, typer.Option(help="把对账报告另存为XLSX")] = None,
+    as_user: AsUser = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """历史数据入库: import a workbook whole or not at all (every bad row named), once per file, with its
+    reconciliation report (totals against the control totals, conflicts with the ledger listed)."""
+    try:
+        with db.unit_of_work() as session:
+            result = service.import_history(session, actor=clikit.acting_as(session, as_user), path=path,
+                                            filename=path.name)
+            out = service.history_out(result.batch)
+            out.created = result.created
+            if report is not None:
+                report.write_bytes(history.report_xlsx(result.batch))
+    except tabular.ImportRejected as exc:
+        for error in exc.report.errors:
+            console.print(f"  {error.message} [dim]({error.code})[/dim]")
+        raise fail_domain(exc) from None
+    except DomainError as exc:
+        raise fail_domain(exc) from None
+    if as_json:
+        typer.echo(out.model_dump_json())
+        return
+    console.print(f"{'已入库' if result.created else '该文件此前已入库，本次未重复入库'}：{out.persons}人，"
+                  f"缴费{out.months}个月，账户余额{out.balances}人{out.balance}元，视同缴费{out.deemed_months}个月；"
+                  f"冲突未入库{out.conflicts_total}条（批次 {out.public_id}）")
+    for total in out.totals:
+        console.print(f"  {total.item}：文件{total.file}，控制{total.control}，入库{total.posted}")
+    for c in out.conflicts:
+        console.print(f"  冲突：{c.sheet}第{c.row}行 {c.id_number_masked} {c.what}：{c.reason}")
 
 
 def register(app: typer.Typer) -> None:

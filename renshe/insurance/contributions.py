@@ -33,7 +33,7 @@ from renshe.core.auth import Principal
 from renshe.core.errors import FieldError, Forbidden, ValidationFailed
 from renshe.core.events import record_event
 from renshe.core.trace import Step
-from renshe.insurance import parameters, policy, rules
+from renshe.insurance import parameters, payers, policy, rules
 from renshe.insurance.models import Assessment, Declaration, DeclaredBase, Due, InsuranceRelation, InsuredUnit, Receipt
 from renshe.registry import service as registry
 
@@ -257,7 +257,7 @@ def clamp_trace(line: DeclaredBase) -> list[Step]:
 # ---------------------------------------------------------------- assessment
 
 
-def rates(session: Session, *, province: str, insurance_type: str, on: date, flexible: bool
+def rates_for(session: Session, *, province: str, insurance_type: str, on: date, flexible: bool
            ) -> tuple[dict[str, tuple[int, int]], dict[str, Any]]:
     """Per side: (rate in ppm, account rate in ppm), and the frozen parameters used."""
     used: dict[str, Any] = {}
@@ -279,10 +279,11 @@ def rates(session: Session, *, province: str, insurance_type: str, on: date, fle
     return sides, used
 
 
-# The month's dues of every relation in {scope}, each under the assessment `a` of its unit made for this
-# run ({assessment} picks it: one id for a unit, or the ids made by a province's run), less what earlier
-# assessments of the month already hold: only differences are written, so dues stay append-only.
-_ASSESS = text("""
+# The month's dues of every relation in {scope} (a condition on `r`), each under the assessment `a` made for
+# this run ({assessment} joins it: one id for a unit or for flexible workers, or the ids a province's run made
+# for each unit), less what earlier assessments of the month hold: only differences are written, so dues stay
+# append-only.
+ASSESS_SQL = text("""
 INSERT INTO ins_dues (assessment_id, unit_id, relation_id, person_id, insurance_type, month, side, base_fen,
                       rate_ppm, amount_fen, account_fen)
 SELECT t.assessment_id, t.unit_id, t.relation_id, t.person_id, t.insurance_type, :month,
@@ -296,7 +297,7 @@ FROM (
          (SELECT SUM(x.account_fen) FROM ins_dues x
           WHERE x.relation_id = r.id AND x.month = :month AND x.side = :side) AS prior_account
   FROM ins_relations r
-  JOIN ins_assessments a ON a.unit_id = r.unit_id AND a.month = :month AND {assessment}
+  JOIN ins_assessments a ON {assessment}
   JOIN ins_declared_bases b ON b.relation_id = r.id
   WHERE {scope} AND r.start_date <= :month_end AND (r.end_date IS NULL OR r.end_date >= :month)
     AND b.id = (SELECT MAX(b2.id) FROM ins_declared_bases b2
@@ -306,14 +307,14 @@ WHERE t.amount <> COALESCE(t.prior_amount, 0) OR t.account <> COALESCE(t.prior_a
 """)
 
 # Relations assessed before that no longer owe the month (ended earlier, or their base withdrawn): reverse.
-_REVERSE = text("""
+REVERSE_SQL = text("""
 INSERT INTO ins_dues (assessment_id, unit_id, relation_id, person_id, insurance_type, month, side, base_fen,
                       rate_ppm, amount_fen, account_fen)
 SELECT MAX(a.id), MAX(d.unit_id), d.relation_id, MAX(d.person_id), MAX(d.insurance_type), :month,
        CAST(:side AS VARCHAR(16)), 0, 0,
        -SUM(d.amount_fen), -SUM(d.account_fen)
 FROM ins_relations r CROSS JOIN ins_dues d
-JOIN ins_assessments a ON a.unit_id = d.unit_id AND a.month = :month AND {assessment}
+JOIN ins_assessments a ON {assessment}
 WHERE d.relation_id = r.id AND {scope} AND d.month = :month AND d.side = :side AND d.assessment_id <> a.id
   AND NOT EXISTS (SELECT 1 FROM ins_dues n WHERE n.assessment_id = a.id AND n.relation_id = d.relation_id
                   AND n.side = :side)
@@ -333,7 +334,7 @@ def assess_dues(session: Session, *, sides: dict[str, tuple[int, int]], month: d
     for side, (ppm, account_ppm) in sides.items():
         bound = {**values, "month": month, "month_end": month_end(month), "side": side, "ppm": ppm,
                  "account_ppm": account_ppm, "year": month.year, "month_no": month.month}
-        for statement in (_ASSESS, _REVERSE):
+        for statement in (ASSESS_SQL, REVERSE_SQL):
             done = session.execute(text(statement.text.replace("{scope}", scope)
                                         .replace("{assessment}", assessment)), bound)
             rows += cast("CursorResult[Any]", done).rowcount or 0
@@ -362,14 +363,14 @@ def assess(session: Session, *, actor: Principal, unit: InsuredUnit, month: date
                                                        Assessment.basis == basis))
     if existing is not None:
         return AssessmentResult(existing, created=False, missing_base=missing)
-    sides, used = rates(session, province=unit.province, insurance_type=unit.insurance_type, on=month,
+    sides, used = rates_for(session, province=unit.province, insurance_type=unit.insurance_type, on=month,
                          flexible=False)
     assessment = Assessment(owner=owner, unit_id=unit.id, month=month, basis=basis, rows=0, parameters=used,
                             assessed_by=actor.subject)
     session.add(assessment)
     session.flush()
-    rows = assess_dues(session, sides=sides, month=month, scope="r.unit_id = :unit", assessment="a.id = :assessment",
-                       values={"unit": unit.id, "assessment": assessment.id})
+    rows = assess_dues(session, sides=sides, month=month, scope="r.unit_id = :unit",
+                       assessment="a.id = :assessment", values={"unit": unit.id, "assessment": assessment.id})
     assessment.rows = rows
     session.flush()
     audit.record(session, actor=actor, action="insurance.assessment.run", entity_type="insured_unit",
@@ -548,6 +549,7 @@ def import_receipts(session: Session, *, actor: Principal, rows: Sequence[Receip
             Due.unit_id == unit.id, Due.month == p["month"])) != 0
         p.update(batch=batch, unit_id=unit.id if unit else None, relation_id=None, matched=bool(owed),
                  imported_by=actor.subject)
+    payers.match_flexible(session, [p for p in fresh if p["unit_id"] is None])
     if fresh:
         session.execute(insert(Receipt), fresh)
         session.flush()

@@ -1,18 +1,26 @@
 """The demo province's social insurance ledger: insured units, employees with several years of declared
 bases, assessed and paid months (with two unpaid months and one unmatched receipt at the sample employer),
-posted accounts and yearly interest. Average wages are demo figures, labelled as such."""
+posted accounts and yearly interest; a flexible worker (灵活就业) who chose bases and paid through the tax
+bureau; an older man whose records before this ledger came in by historical data import, with deemed
+contribution years (视同缴费年限). Average wages are demo figures, labelled as such."""
 
 from __future__ import annotations
 
 import random
+import tempfile
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
-from renshe.core.auth import SYSTEM
+from renshe.core import ids
+from renshe.core.auth import SYSTEM, Principal
 from renshe.core.errors import DomainError
-from renshe.insurance import accounts, contributions, enrolment, jobs, parameters, rules
+from renshe.insurance import accounts, contributions, enrolment, flexible, history, jobs, parameters, rules, service
 from renshe.insurance.models import InsuredUnit
 from renshe.registry import schemas as registry_schemas
 from renshe.registry import service as registry
@@ -27,6 +35,9 @@ class InsuranceDemo:
     insured: int = 0
     months: int = 0
     interest_years: int = 0
+    flexible_worker: tuple[str, str] | None = None  # name, ID number
+    deemed_person: tuple[str, str] | None = None  # name, ID number
+HISTORY_FROM = 2016  # the demo's historical data starts here (average wages are set from this year)
 
 
 def seed(session: Session, *, province: str, sample_id_number: str | None, employer_codes: list[str],
@@ -36,6 +47,10 @@ def seed(session: Session, *, province: str, sample_id_number: str | None, emplo
     report = InsuranceDemo()
     parameters.load_defaults(session)
     first_year = today.year - years
+    for year in range(HISTORY_FROM, first_year - 1):
+        parameters.set_value(session, actor=SYSTEM, province=province, key="average_wage",
+                             effective_from=date(year, 1, 1), value=str(6000 + 300 * (year - HISTORY_FROM)),
+                             source=DEMO_SOURCE)
     for i, year in enumerate(range(first_year - 1, today.year + 1)):
         parameters.set_value(session, actor=SYSTEM, province=province, key="average_wage",
                              effective_from=date(year, 1, 1), value=str(8500 + 500 * i), source=DEMO_SOURCE)
@@ -97,6 +112,15 @@ def seed(session: Session, *, province: str, sample_id_number: str | None, emplo
             contributions.import_receipts(session, actor=SYSTEM, rows=receipts, batch=f"demo:{unit.public_id}")
         for month in paid:
             accounts.post_month(session, actor=SYSTEM, unit=unit, month=month, on=today)
+    if sample is not None:
+        county = sample.residence_division
+        worker = _new_person(session, county, date(1986, 7, 12), 731, "周灵活")
+        _flexible(session, person=worker, province=province, start_year=first_year, today=today, rng=rng)
+        report.flexible_worker = (worker.name, _id_number(worker))
+        elder = _new_person(session, county, date(1967, 3, 8), 753, "钱视同")
+        _history(session, person=elder, first_year=first_year)
+        _flexible(session, person=elder, province=province, start_year=first_year, today=today, rng=rng)
+        report.deemed_person = (elder.name, _id_number(elder))
     for year in range(first_year, today.year):
         jobs.credit_year_in(session, actor=SYSTEM, province=province, year=year)
         report.interest_years += 1
@@ -128,3 +152,76 @@ def _next(month: date) -> date:
 
 def _previous(month: date) -> date:
     return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def _id_number(person: Any) -> str:
+    from renshe.core import crypto
+
+    number: str = crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
+    return number
+
+
+def _new_person(session: Session, county: str, birth: date, sequence: int, name: str) -> Any:
+    first17 = f"{county}{birth:%Y%m%d}{sequence:03d}"
+    number = first17 + ids.resident_id_check_character(first17)
+    found = registry.find_by_id_number(session, id_number=number)
+    if found is not None:
+        return found
+    return registry.register_person(session, actor=SYSTEM, source="demo", data=registry_schemas.PersonIn(
+        id_number=number, name=name, phone=f"139{sequence:08d}", residence_division=county,
+        real_name_source="public_security"))
+
+
+def _flexible(session: Session, *, person: Any, province: str, start_year: int, today: date,
+              rng: random.Random) -> None:
+    """A flexible worker: enrolled from `start_year`, a base chosen each year, every month paid to the tax
+    bureau in time except the last two (still payable)."""
+    citizen = Principal(kind="citizen", subject=person.public_id, display_name=person.name,
+                        division_code=person.residence_division)
+    enrolment.enrol_flexible(session, actor=citizen, start_date=date(start_year, 1, 1))
+    for year in range(start_year, today.year + 1):
+        bounds = flexible.limits(session, province=province, month=date(year, 1, 1))
+        base = min(bounds.cap_fen, bounds.floor_fen + rng.randrange(0, 30) * 10000)
+        flexible.choose_base(session, actor=citizen, person=person, year=year, base_fen=base, today=today)
+    months = flexible.months_of(session, person_id=person.id, on=today)
+    number = _id_number(person)
+    receipts = [contributions.ReceiptRow(
+        row=n + 2, receipt_no=f"DEMOF{person.id:06d}{m.month:%Y%m}", payer_code=number, insurance_type="110",
+        month=m.month, amount=rules.yuan(m.due_fen),
+        paid_on=min(today, m.deadline, date(m.month.year + (m.month.month == 12), m.month.month % 12 + 1, 10)))
+        for n, m in enumerate(months[:-2])]
+    service.import_receipts(session, actor=SYSTEM, rows=receipts, batch=f"demo-flex:{person.public_id}")
+
+
+def _history(session: Session, *, person: Any, first_year: int) -> None:
+    """Records before this ledger: months from HISTORY_FROM, the balance at the last year end, and deemed years
+    before the individual account system, through the historical data import."""
+    book = Workbook()
+    sheet = book.active
+    if sheet is None:  # a new workbook always has its first sheet
+        raise RuntimeError("no sheet")
+    sheet.title = history.MONTHS
+    sheet.append(["身份证号码", "姓名", "费款所属期", "缴费基数", "个人缴费", "单位缴费", "单位名称"])
+    number = _id_number(person)
+    months = [date(y, m, 1) for y in range(HISTORY_FROM, first_year) for m in range(1, 13)]
+    for month in months:
+        base = 6000 + 300 * (month.year - HISTORY_FROM)
+        sheet.append([number, person.name, f"{month:%Y-%m}", str(base), str(Decimal(base) * 8 / 100),
+                      str(Decimal(base) * 16 / 100), "原杭州第二棉纺厂"])
+    balances = book.create_sheet(history.BALANCES)
+    balances.append(["身份证号码", "姓名", "截至日期", "个人账户储存额"])
+    balances.append([number, person.name, f"{first_year - 1}-12-31", "98765.43"])
+    deemed = book.create_sheet(history.DEEMED)
+    deemed.append(["身份证号码", "姓名", "起始年月", "终止年月", "认定依据"])
+    deemed.append([number, person.name, "1985-09", "1997-12", "浙劳险〔1998〕56号视同缴费年限审批表（演示）"])
+    bases = [6000 + 300 * (m.year - HISTORY_FROM) for m in months]
+    control = book.create_sheet(history.CONTROL)
+    total = Decimal(sum(bases))
+    for row in (["项目", "数值"], ["人数", 1], ["缴费月数", len(months)], ["缴费基数合计", str(total)],
+                ["个人缴费合计", str(total * 8 / 100)], ["单位缴费合计", str(total * 16 / 100)],
+                ["账户余额合计", "98765.43"], ["视同缴费月数", 148]):
+        control.append(row)
+    with tempfile.TemporaryDirectory(prefix="renshe-demo-") as folder:
+        path = Path(folder) / "history.xlsx"
+        book.save(path)
+        service.import_history(session, actor=SYSTEM, path=path, filename="演示历史数据.xlsx")

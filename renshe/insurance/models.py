@@ -227,3 +227,79 @@ class InterestRun(Base):
     started_by: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Statement(Base):
+    """A statement certificate (权益记录单) issued for a person and the ledger state it shows: a download while
+    the state is unchanged hands out the same certificate; a changed state supersedes it (换发)."""
+
+    __tablename__ = "ins_statements"
+    __table_args__ = (Index("ix_ins_statements_person", "person_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    state_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the record the statement shows
+    certificate: Mapped[str] = mapped_column(String(100))  # the certificate identifier
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HistoryImport(Base):
+    """One historical data file (历史数据入库): contribution months, opening account balances and deemed
+    periods from before this ledger, with its reconciliation report. `key` (the file's digest) makes it
+    idempotent: the same file twice posts once."""
+
+    __tablename__ = "ins_history_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    province: Mapped[str] = mapped_column(String(6))
+    filename: Mapped[str] = mapped_column(String(200))
+    persons: Mapped[int] = mapped_column(Integer)
+    months: Mapped[int] = mapped_column(Integer)  # contribution months posted
+    base_fen: Mapped[int] = mapped_column(BigInteger)
+    individual_fen: Mapped[int] = mapped_column(BigInteger)
+    employer_fen: Mapped[int] = mapped_column(BigInteger)
+    balances: Mapped[int] = mapped_column(Integer)
+    balance_fen: Mapped[int] = mapped_column(BigInteger)
+    deemed_months: Mapped[int] = mapped_column(Integer)
+    conflicts: Mapped[int] = mapped_column(Integer)
+    report: Mapped[Any] = mapped_column(JSON)  # file, control and posted totals; the conflicts listed
+    imported_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HistoryMonth(Base):
+    """A contribution month from before this ledger (历史缴费记录). One per person, type and month: the unique
+    key is the database's guarantee that no month is counted twice."""
+
+    __tablename__ = "ins_history_months"
+    __table_args__ = (UniqueConstraint("person_id", "insurance_type", "month", name="uq_ins_history_months_month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("ins_history_imports.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    insurance_type: Mapped[str] = mapped_column(String(3))
+    month: Mapped[date] = mapped_column(Date)
+    base_fen: Mapped[int] = mapped_column(BigInteger)
+    individual_fen: Mapped[int] = mapped_column(BigInteger)  # the individual part, recorded in the account then
+    employer_fen: Mapped[int] = mapped_column(BigInteger)
+    unit_name: Mapped[str] = mapped_column(String(200))
+
+
+class DeemedPeriod(Base):
+    """A deemed contribution period (视同缴费年限) before the individual account system, with the document or
+    approval number it was recognised by."""
+
+    __tablename__ = "ins_deemed_periods"
+    __table_args__ = (Index("ix_ins_deemed_periods_person", "person_id", "start_month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("ins_history_imports.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    start_month: Mapped[date] = mapped_column(Date)
+    end_month: Mapped[date] = mapped_column(Date)
+    months: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -81,7 +81,7 @@ def assess_province(session: Session, *, actor: Principal, province: str, month:
     units = rows = 0
     types = session.scalars(select(InsuredUnit.insurance_type).where(InsuredUnit.province == province).distinct())
     for insurance_type in sorted(types):
-        sides, used = contributions.rates(session, province=province, insurance_type=insurance_type, on=month,
+        sides, used = contributions.rates_for(session, province=province, insurance_type=insurance_type, on=month,
                                           flexible=False)
         made = session.execute(
             text(_NEW_ASSESSMENTS.replace("{public_id}", _public_id_sql(session)))
@@ -92,8 +92,8 @@ def assess_province(session: Session, *, actor: Principal, province: str, month:
         rows += contributions.assess_dues(
             session, sides=sides, month=month,
             scope="r.province = :province AND r.insurance_type = :insurance_type AND r.unit_id IS NOT NULL",
-            assessment="a.id > :before", values={"province": province, "insurance_type": insurance_type,
-                                                 "before": before})
+            assessment="a.unit_id = r.unit_id AND a.month = :month AND a.id > :before",
+            values={"province": province, "insurance_type": insurance_type, "before": before})
     session.execute(_COUNT_ROWS, {"before": before, "month": month})
     return units, rows
 

@@ -15,10 +15,22 @@ from starlette.responses import Response
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError, ValidationFailed
 from renshe.core.http import DbSession, ReadSession, WriteSession, require_kind, savepoint, templates
-from renshe.insurance import accounts, contributions, enrolment, jobs, parameters, rules, schemas, service
+from renshe.insurance import (
+    accounts,
+    contributions,
+    enrolment,
+    flexible,
+    history_pages,
+    jobs,
+    parameters,
+    rules,
+    schemas,
+    service,
+)
 from renshe.insurance.models import NATIONAL, InsuredUnit
 
 router = APIRouter(include_in_schema=False)
+router.include_router(history_pages.router)
 Staff = Annotated[Principal, require_kind("staff")]
 MAX_UPLOAD = 5 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -356,9 +368,8 @@ def staff_receipts(request: Request, session: DbSession, principal: Staff,
         with savepoint(session):
             if len(content) > MAX_UPLOAD:
                 raise ValidationFailed([FieldError("file", "renshe:insurance/upload-size", "文件不能超过5MB")])
-            result = contributions.import_receipts(session, actor=principal,
-                                                   rows=contributions.read_receipts_xlsx(content),
-                                                   batch=contributions.file_key(content)[:64])
+            result = service.import_receipts(session, actor=principal, rows=contributions.read_receipts_xlsx(content),
+                                             batch=contributions.file_key(content)[:64])
     except DomainError as exc:
         errors, detail = _form_error(exc)
         return _staff_page(request, session, principal, errors=errors, detail=detail, status_code=422)
@@ -388,13 +399,15 @@ def staff_interest(request: Request, session: ReadSession, principal: Staff,
 
 def _citizen_page(request: Request, session: Session, principal: Principal, *,
                   errors: list[FieldError] | None = None, detail: str = "", saved: str = "",
-                  status_code: int = 200) -> Response:
+                  values: dict[str, str] | None = None, status_code: int = 200) -> Response:
     record = service.record_of(session, actor=principal)
     open_pension = any(r.insurance_type == "110" and r.end_date is None for r in record.relations)
     return templates.render(
         request, "insurance_citizen.html", status_code=status_code, page_title="个人权益记录",
         record=service.record_out(record), relations=[service.relation_out(r) for r in record.relations],
-        can_enrol=not open_pension, errors=errors or [], detail=detail, saved=saved, today=_today().isoformat())
+        can_enrol=not open_pension, errors=errors or [], detail=detail, saved=saved, today=_today().isoformat(),
+        flexible=service.flexible_view(session, actor=principal), values=values or {},
+        from_hall=request.query_params.get("from") == "hall")
 
 
 @router.get("/citizen/insurance")
@@ -410,7 +423,8 @@ def citizen_statement(request: Request, session: WriteSession, principal: Citize
         errors, detail = _form_error(exc)
         return _citizen_page(request, session, principal, errors=errors, detail=detail, status_code=422)
     return Response(statement.pdf, media_type="application/pdf", headers={
-        "Content-Disposition": 'attachment; filename="statement.pdf"', "X-Certificate": statement.identifier})
+        "Content-Disposition": 'attachment; filename="statement.pdf"', "X-Certificate": statement.identifier,
+        "X-Certificate-Reused": "1" if statement.reused else "0"})
 
 
 @router.post("/citizen/insurance/flexible")
@@ -423,3 +437,37 @@ def citizen_flexible(request: Request, session: DbSession, principal: Citizen,
         errors, detail = _form_error(exc)
         return _citizen_page(request, session, principal, errors=errors, detail=detail, status_code=422)
     return RedirectResponse("/citizen/insurance", status_code=303)
+
+
+@router.post("/citizen/insurance/flexible/base")
+def citizen_flexible_base(request: Request, session: DbSession, principal: Citizen,
+                          year: Annotated[int, Form()], base: Annotated[str, Form(max_length=20)],
+                          from_month: Annotated[int, Form()] = 1) -> Response:
+    values = {"year": str(year), "base": base, "from_month": str(from_month)}
+    try:
+        with savepoint(session):
+            choice = service.choose_flexible_base(session, actor=principal, year=year, base=base, from_month=from_month)
+    except DomainError as exc:
+        errors, detail = _form_error(exc)
+        return _citizen_page(request, session, principal, errors=errors, detail=detail, values=values,
+                             status_code=422)
+    saved = (f"已申报{year}年{from_month}月起的月缴费基数{rules.yuan(choice.line.base_fen)}元，"
+             f"已核定{choice.assessed_months}个月的应缴费额，请通过税务部门缴费渠道缴纳" if choice.created
+             else "该缴费基数此前已经申报，本次未重复申报")
+    return _citizen_page(request, session, principal, saved=saved)
+
+
+@router.post("/staff/insurance/flexible/assess")
+def staff_flexible_assess(request: Request, session: DbSession, principal: Staff,
+                          province: Annotated[str, Form(max_length=6)], month: Annotated[str, Form(max_length=7)]
+                          ) -> Response:
+    try:
+        with savepoint(session):
+            result = flexible.assess(session, actor=principal, province=province,
+                                     month=contributions.parse_month(month))
+    except DomainError as exc:
+        errors, detail = _form_error(exc)
+        return _staff_page(request, session, principal, errors=errors, detail=detail, status_code=422)
+    return _staff_page(request, session, principal, saved=(
+        f"已核定灵活就业人员{month}的缴费，写入{result.assessment.rows}条应缴记录" if result.created
+        else f"灵活就业人员{month}已按最新申报核定过，本次没有变化"))

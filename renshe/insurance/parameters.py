@@ -38,7 +38,7 @@ class Spec:
     """What a parameter key means and which values it takes."""
 
     label: str
-    kind: str  # ratio | money | integer | table | choice
+    kind: str  # ratio | money | integer | table | choice | month
     low: Decimal | None = None
     high: Decimal | None = None
     choices: tuple[str, ...] = ()
@@ -65,6 +65,9 @@ SPECS: dict[str, Spec] = {
     "divisor_table": Spec("个人账户养老金计发月数表", "table"),
     "minimum_months_schedule": Spec("最低缴费月数（按退休年份）", "table"),
     "transitional_coefficient": Spec("过渡性养老金计发系数", "ratio", Decimal("0.005"), Decimal("0.02")),
+    "flexible_payment_window": Spec("灵活就业人员缴费期限（year-end当年年底前 / due-day次月截止日前）", "choice",
+                                    choices=("year-end", "due-day")),
+    "account_system_start": Spec("个人账户制度建立月份（视同缴费年限截止，YYYY-MM）", "month"),
 }
 
 
@@ -173,6 +176,15 @@ def check_value(key: str, raw: Any, *, field: str) -> Any:
         except (InvalidOperation, ValueError, TypeError):
             raise ValidationFailed([FieldError(field, "renshe:insurance/parameter-table",
                                                f"{spec.label}中有不是数字的值")]) from None
+    if spec.kind == "month":
+        text = str(raw).strip()
+        try:
+            year, month = (int(part) for part in text.split("-"))
+            date(year, month, 1)
+        except ValueError:
+            raise ValidationFailed([FieldError(field, "renshe:insurance/parameter-month",
+                                               f"{spec.label}应写作YYYY-MM")]) from None
+        return f"{year:04d}-{month:02d}"
     if spec.kind == "choice":
         if str(raw).strip() not in spec.choices:
             raise ValidationFailed([FieldError(field, "renshe:insurance/parameter-choice",

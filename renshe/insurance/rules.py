@@ -64,6 +64,12 @@ def yuan(fen: int) -> str:
     return f"{sign}{whole}.{cents:02d}"
 
 
+def percent(share: Decimal) -> str:
+    """A share as a percentage without trailing zeros ("20%", "0.5%")."""
+    text = format((share * 100).normalize(), "f")
+    return f"{text}%"
+
+
 def fen_of(amount: Decimal) -> int:
     """Yuan (at most two decimals) as integer fen; more decimals are refused rather than rounded away."""
     fen = amount * 100

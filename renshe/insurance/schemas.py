@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -168,6 +168,15 @@ class RecordLineOut(BaseModel):
     employer: str
     account: str
     posted: bool
+    source: str = "ledger"
+    source_label: str = "本系统记录"
+
+
+class DeemedOut(BaseModel):
+    start_month: str
+    end_month: str
+    months: int
+    document: str
 
 
 class RecordOut(BaseModel):
@@ -176,6 +185,10 @@ class RecordOut(BaseModel):
     balance: str
     lines: list[RecordLineOut]
     years: list[YearOut]
+    deemed_months: int = 0
+    total_months: int = 0
+    total_text: str = ""
+    deemed: list[DeemedOut] = Field(default_factory=list)
 
 
 class InterestIn(BaseModel):
@@ -190,3 +203,88 @@ class InterestOut(BaseModel):
     accounts: int
     interest: str
     rate: str
+
+
+class FlexibleBaseIn(BaseModel):
+    year: int = Field(description="缴费年度", examples=[2026])
+    base: str = Field(max_length=20, description="月缴费基数（元），在全省月平均工资的60%至300%之间",
+                      examples=["8000.00"])
+    from_month: int = Field(default=1, ge=1, le=12, description="自该月起适用")
+
+
+class FlexibleBaseOut(BaseModel):
+    year: int
+    from_month: int
+    base: str
+
+
+class FlexibleMonthOut(BaseModel):
+    month: str
+    base: str
+    due: str
+    account: str
+    paid: str
+    deadline: date
+    status: str
+    status_label: str
+
+
+class FlexibleChoiceOut(BaseModel):
+    declaration: str
+    year: int
+    from_month: int
+    base: str
+    created: bool
+    assessed_months: int
+    months: list[FlexibleMonthOut]
+
+
+class FlexibleAssessIn(BaseModel):
+    province: str = Field(pattern=r"^[0-9]{2}0000$")
+    month: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$")
+
+
+class FlexibleAssessOut(BaseModel):
+    assessment: str
+    month: str
+    created: bool
+    rows: int
+
+
+class HistoryTotalOut(BaseModel):
+    item: str
+    file: str
+    control: str
+    posted: str
+
+
+class HistoryConflictOut(BaseModel):
+    sheet: str
+    row: int
+    person: str
+    id_number_masked: str
+    what: str
+    reason: str
+
+
+class HistoryImportOut(BaseModel):
+    public_id: str
+    filename: str
+    imported_at: datetime
+    persons: int
+    months: int
+    base: str
+    individual: str
+    employer: str
+    balances: int
+    balance: str
+    deemed_months: int
+    conflicts_total: int
+    totals: list[HistoryTotalOut]
+    conflicts: list[HistoryConflictOut]
+    created: bool = True
+
+
+class HistoryImportPage(BaseModel):
+    items: list[HistoryImportOut]
+    next_cursor: str | None

@@ -76,9 +76,12 @@ class PersonEstimate:
 
 def estimate(session: Session, *, person: PersonLike, province: str, original_age: int | None = None,
              requested_month: rules.Month | None = None, employer_agrees: bool = False,
-             deemed_months: int = 0) -> PersonEstimate:
+             deemed_months: int | None = None) -> PersonEstimate:
     """The person's monthly pension if they retired in the statutory month (or `requested_month`, checked
-    against the flexible-retirement rules), from their ledger as it stands today."""
+    against the flexible-retirement rules), from their ledger as it stands today. The deemed months are the
+    ledger's (视同缴费年限 recognised there) unless `deemed_months` is given (a what-if)."""
+    if deemed_months is None:
+        deemed_months = accounts.deemed_months(session, person_id=person.id)
     if deemed_months < 0:
         raise rules.PensionRuleError("deemed-months", "deemed_months", "视同缴费月数不能为负数")
     sex = {"1": "male", "2": "female"}.get(person.sex)
@@ -111,7 +114,10 @@ def estimate(session: Session, *, person: PersonLike, province: str, original_ag
                           age=age, deemed_months=deemed_months, params=params)
     minimum = rules.minimum_contribution_months(month.year, params=params)
     ledger = [
-        Step("ledger_months", "已缴费月数（个人权益记录）", "已到账并记账的缴费月数", {}, str(paid), LEDGER_SOURCE),
+        Step("ledger_months", "已缴费月数（个人权益记录）", "已到账并记账的缴费月数（含历史数据入库的月份）", {},
+             str(paid), LEDGER_SOURCE),
+        Step("ledger_deemed", "视同缴费月数", "个人权益记录中认定的视同缴费年限（或测算时填写的月数）", {},
+             str(deemed_months), LEDGER_SOURCE),
         Step("ledger_index", "本人平均缴费指数（个人权益记录）", "各年月平均缴费基数 ÷ 当年社会平均工资 的平均值", {},
              show(index), LEDGER_SOURCE),
         Step("ledger_balance", "个人账户储存额（个人权益记录）", "截至今日的储存额，未预测今后的缴费和利息", {},
@@ -134,7 +140,7 @@ def citizen_estimate(session: Session, *, actor: Principal, query: schemas.Estim
     person = registry.get_person(session, actor=actor, public_id=actor.subject)
     return estimate(session, person=person, province=get_settings().province_code, original_age=query.original_age,
                     requested_month=query.requested_month, employer_agrees=query.employer_agrees,
-                    deemed_months=query.deemed_months)
+                    deemed_months=query.deemed_months or None)
 
 
 def estimate_out(found: PersonEstimate) -> schemas.EstimateOut:
@@ -152,7 +158,7 @@ def estimate_out(found: PersonEstimate) -> schemas.EstimateOut:
 
 def check_retirement(session: Session, *, person: PersonLike, province: str, month: rules.Month,
                      original_age: int | None = None, employer_agrees: bool = False,
-                     deemed_months: int = 0) -> PersonEstimate:
+                     deemed_months: int | None = None) -> PersonEstimate:
     """The checks of a retirement claim (退休申请) for `month`, then its amount and trace: refused before the
     statutory month unless the flexible-early rules allow it, after it beyond the flexible-late rules, and
     when the minimum contribution months are not met (the claimant may keep paying or pay the rest at once).

@@ -59,3 +59,23 @@ def test_employer_and_citizen_pages_pass_axe(page: Any, context: Any, live_serve
     citizen.goto("/citizen/insurance")
     expect(citizen.locator("#months")).to_contain_text("个月")
     assert_no_axe_violations(citizen, f"citizen rights record ({mode})")
+
+
+def test_flexible_worker_section_in_elderly_mode_at_phone_width(page: Any, context: Any,
+                                                                live_server: LiveServer) -> None:
+    """A citizen enrols as a flexible worker and chooses a base on a 390 px phone in elderly mode: the months
+    appear, axe finds nothing, and nothing overflows sideways."""
+    set_elderly(context, live_server, True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in_citizen(page, live_server.own.id_number, live_server.own.phone)
+    page.goto("/citizen/insurance")
+    year = page.evaluate("new Date().getFullYear()")
+    if page.locator("form[action='/citizen/insurance/flexible']").count():
+        page.fill("#start_date", f"{year}-01-01")
+        page.click("form[action='/citizen/insurance/flexible'] button[type=submit]")
+    floor = page.get_attribute("#flex-base", "placeholder").split("至")[0]
+    page.fill("#flex-base", floor)
+    page.click("form[action='/citizen/insurance/flexible/base'] button[type=submit]")
+    expect(page.locator("#flexible")).to_contain_text("待缴费")
+    assert_no_axe_violations(page, "flexible worker (elderly, 390 px)")
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")

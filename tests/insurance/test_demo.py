@@ -40,3 +40,20 @@ def test_demo_seeds_the_ledger(client: TestClient, session: Session) -> None:
     page = client.get("/citizen/insurance", headers=factories.bearer(kit.citizen_of(sample.public_id, sample.name)))
     assert page.status_code == 200
     assert "个人账户历年记录" in page.text
+
+    # The flexible worker paid through the tax bureau; the older man has history months and deemed years.
+    assert [what for what, _, _ in report.ledger_citizens] == ["灵活就业人员", "有视同缴费年限和历史数据的参保人"]
+    worker = registry.find_by_id_number(session, id_number=report.ledger_citizens[0][2])
+    assert worker is not None
+    mine = accounts.personal_record(session, person_id=worker.id)
+    assert mine.months >= 24
+    assert {line.unit_name for line in mine.lines} == {"灵活就业"}
+    assert any(y.interest_fen > 0 for y in mine.years)
+    elder = registry.find_by_id_number(session, id_number=report.ledger_citizens[1][2])
+    assert elder is not None
+    theirs = accounts.personal_record(session, person_id=elder.id)
+    assert theirs.deemed_months == 148
+    assert {line.source for line in theirs.lines} == {"history", "ledger"}
+    shown = client.get("/citizen/insurance", headers=factories.bearer(kit.citizen_of(elder.public_id, elder.name)))
+    assert "视同缴费年限" in shown.text
+    assert "灵活就业人员缴费" in shown.text

@@ -53,6 +53,9 @@ def _proxy_page(request: Request, session: DbSession, code: str, *, step: str = 
 @router.get("/citizen/hall/items/{code}/apply")
 def apply_form(request: Request, code: str, session: DbSession, principal: Citizen,
                proxy: Annotated[bool, Query()] = False) -> Response:
+    lookup = catalog.lookup_of(catalog.current_revision(session, catalog.get_item(session, code)))
+    if lookup:  # an instant lookup (即时查询): answered by its page, no application is filed
+        return RedirectResponse(lookup, status_code=303)
     if proxy:
         return _proxy_page(request, session, code)
     return _apply_page(request, session, principal, code)

@@ -154,6 +154,8 @@ def create_application(
     if applicant.status != "normal":
         raise Conflict("申请人的人员状态不是正常，不能申请", code="renshe:hall/applicant-not-active")
     revision = catalog.current_revision(session, item)
+    if catalog.lookup_of(revision):
+        raise Conflict(f"“{item.name}”为即时查询事项，无需申请，请直接查询", code="renshe:hall/lookup-item")
     if prefilled is None:
         prefilled = prefill_for(session, person=applicant, revision=revision)
     clean, errors = forms.validate(form_fields(revision), data, {k: p.value for k, p in prefilled.items()})

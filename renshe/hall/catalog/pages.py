@@ -226,8 +226,9 @@ def publish_post(request: Request, code: str, session: DbSession, principal: Sta
 def guide_page(request: Request, code: str, session: DbSession, _principal: MaybePrincipal) -> Response:
     item = service.get_item(session, code)
     out = service.item_out(session, item)
+    revision = service.current_revision(session, item)
     return templates.render(request, "hall_guide.html", page_title=f"办事指南：{item.name}", item=out,
-                            fields=forms.check_schema(service.current_revision(session, item).form),
+                            fields=forms.check_schema(revision.form), lookup=service.lookup_of(revision),
                             interprovince=bool(peers.peers(session)))
 
 

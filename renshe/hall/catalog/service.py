@@ -283,6 +283,13 @@ def adapt_item(
     return revision
 
 
+def lookup_of(revision: ItemRevision) -> str | None:
+    """The page of an instant lookup item (即时查询，如个人权益记录查询打印): the item is answered by that page,
+    and no application is filed. Marked in the local item's guide (`lookup`), kept through adaptations."""
+    path = revision.guide.get("lookup")
+    return path if isinstance(path, str) and path.startswith("/") else None
+
+
 def list_items(session: Session, *, include_suspended: bool = False) -> list[HallItem]:
     stmt = select(HallItem).where(HallItem.division_code == get_settings().province_code)
     if not include_suspended:
