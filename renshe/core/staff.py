@@ -13,7 +13,7 @@ import pyotp
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, db, divisions
+from renshe.core import audit, db, divisions, throttle
 from renshe.core.auth import (
     GRANT_ONLY_PERMISSIONS,
     Principal,
@@ -79,21 +79,27 @@ def create_user(session: Session, *, actor: Principal, new: NewStaff) -> StaffUs
 
 
 def authenticate(session: Session, *, username: str, password: str, totp: str | None = None) -> Principal:
-    """Check a password (and a TOTP code where the user has one); audit success and failure."""
-    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
-    failure = None
-    if user is None or not user.active or not verify_password(user.password_hash, password):
-        failure = "用户名或密码错误"
-    elif user.is_demo and not get_settings().demo_mode:
-        failure = "演示账号只能在演示模式下登录"
-    elif user.totp_secret and not (totp and pyotp.TOTP(user.totp_secret).verify(totp, valid_window=1)):
-        failure = "动态口令错误"
-    if failure or user is None:
-        error = Unauthorized(failure or "用户名或密码错误", code="renshe:auth/bad-credentials")
-        who = principal_of(user) if user else Principal(kind="staff", subject=username[:64], display_name="")
-        error.audit = {"actor": who, "action": "auth.staff_sign_in", "entity_type": "staff",
-                       "entity_id": username[:64]}
-        raise error
+    """Check a password (and a TOTP code where the user has one); audit success and failure. Refused
+    (429) without checking while the name or the address is locked out after too many failures."""
+    anonymous = Principal(kind="staff", subject=username[:64], display_name="")
+    with throttle.password_attempt(session, kind="staff", account=username, actor=anonymous,
+                                   action="auth.staff_sign_in", entity_type="staff") as attempt:
+        user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+        failure = None
+        if user is None or not user.active or not verify_password(user.password_hash, password):
+            failure = "用户名或密码错误"
+        elif user.is_demo and not get_settings().demo_mode:
+            failure = "演示账号只能在演示模式下登录"
+        elif user.totp_secret and not (totp and pyotp.TOTP(user.totp_secret).verify(totp, valid_window=1)):
+            failure = "动态口令错误"
+        if failure or user is None:
+            attempt.failed()
+            error = Unauthorized(failure or "用户名或密码错误", code="renshe:auth/bad-credentials")
+            who = principal_of(user) if user else anonymous
+            error.audit = {"actor": who, "action": "auth.staff_sign_in", "entity_type": "staff",
+                           "entity_id": username[:64]}
+            raise error
+        attempt.succeeded()
     principal = principal_of(user)
     audit.record(session, actor=principal, action="auth.staff_sign_in", entity_type="staff",
                  entity_id=user.username)
