@@ -16,8 +16,8 @@ import time
 import weakref
 from collections import deque
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import case, delete, select, update
@@ -222,18 +222,17 @@ class DatabaseCounters(Counters):
 
     @staticmethod
     def _bump(session: Any, key: str, seconds: int) -> tuple[int, Any]:
-        table = LimitCounter.__table__
         if session.get_bind().dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
         now = utcnow()
-        stmt = insert(table).values(key=key, count=1, expires_at=now + timedelta(seconds=seconds))
-        expired = table.c.expires_at <= now
-        stmt = stmt.on_conflict_do_update(index_elements=[table.c.key], set_={
-            "count": case((expired, 1), else_=table.c.count + 1),
-            "expires_at": case((expired, stmt.excluded.expires_at), else_=table.c.expires_at),
-        }).returning(table.c.count, table.c.expires_at)
+        row = insert(LimitCounter).values(key=key, count=1, expires_at=now + timedelta(seconds=seconds))
+        expired = LimitCounter.expires_at <= now
+        stmt = row.on_conflict_do_update(index_elements=[LimitCounter.key], set_={
+            "count": case((expired, 1), else_=LimitCounter.count + 1),
+            "expires_at": case((expired, row.excluded.expires_at), else_=LimitCounter.expires_at),
+        }).returning(LimitCounter.count, LimitCounter.expires_at)
         count, expires = session.execute(stmt).one()
         return int(count), expires
 

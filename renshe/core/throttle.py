@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
 from sqlalchemy.orm import Session
 
 from renshe.core import audit, db, limits

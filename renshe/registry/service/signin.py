@@ -24,7 +24,6 @@ from renshe.registry.service.common import (
     id_index,
 )
 
-
 UNSENDABLE = "-"  # the hash of a code that was never sent: no code matches it
 
 
