@@ -239,13 +239,18 @@ def start_session(session: Session, *, principal: Principal, minutes: int, clien
 def _why_ended(row: SignInSession | None, now: datetime) -> str | None:
     if row is None:
         return "登录会话不存在，请重新登录"
+    if row.ended_reason == "expired" or (row.ended_at is None and row.expires_at <= now):
+        return _EXPIRED
+    if row.ended_reason == "idle" or (row.ended_at is None and
+                                      row.last_seen_at + timedelta(minutes=get_settings().session_idle_minutes) <= now):
+        return _IDLE
     if row.ended_at is not None:
         return "已退出登录，请重新登录"
-    if row.expires_at <= now:
-        return "登录已过期，请重新登录"
-    if row.last_seen_at + timedelta(minutes=get_settings().session_idle_minutes) <= now:
-        return "长时间未操作，登录已失效，请重新登录"
     return None
+
+
+_EXPIRED = "登录已过期，请重新登录"
+_IDLE = "长时间未操作，登录已失效，请重新登录"
 
 
 def session_cached_alive(sid: str) -> bool:
@@ -266,7 +271,7 @@ def require_session(sid: str) -> None:
     if reason is not None:
         _live_sessions.pop(sid, None)
         if row is not None and row.ended_at is None:  # idle or past its lifetime: marked ended now
-            _write_session(sid, {"ended_at": now, "ended_reason": "expired" if row.expires_at <= now else "idle"})
+            _write_session(sid, {"ended_at": now, "ended_reason": "expired" if reason == _EXPIRED else "idle"})
         raise Unauthorized(reason, code="renshe:auth/session-ended")
     if stale:
         _write_session(sid, {"last_seen_at": now})
