@@ -126,19 +126,17 @@ class InFlight:
         self._started: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
-    def count(self, key: str, now: float) -> int:
+    def add(self, key: str, now: float) -> int:
+        """Count one more in flight; return how many others were (one step, so two threads cannot both
+        take the last place)."""
         with self._lock:
-            started = self._started.get(key)
-            if not started:
-                return 0
+            started = self._started.setdefault(key, [])
             started[:] = [t for t in started if now - t < IN_FLIGHT_SECONDS]
-            return len(started)
-
-    def add(self, key: str, now: float) -> None:
-        with self._lock:
-            self._started.setdefault(key, []).append(now)
+            others = len(started)
+            started.append(now)
             if len(self._started) > 10_000:
                 self._started = {k: v for k, v in self._started.items() if v}
+            return others
 
     def remove(self, key: str, started: float) -> None:
         with self._lock:
@@ -164,8 +162,7 @@ class PasswordAttempt:
         self.started = time.monotonic()
         self._released = False
         self.deferred = False  # the failure is written after the route, which releases the attempt
-        for rule in rules:
-            in_flight.add(rule.key, self.started)
+        self.others = [in_flight.add(rule.key, self.started) for rule in rules]  # other checks in flight
 
     def release(self) -> None:
         if not self._released:
@@ -232,17 +229,18 @@ def password_attempt(session: Session, *, kind: str, account: str, actor: Princi
     """Refuse (429) a password sign-in while the account or the address is locked out, before the password
     is checked; otherwise yield the attempt, counted in flight until its outcome is recorded."""
     rules = _password_rules(kind, account)
-    now = time.monotonic()
-    verdict = limits.counters().peek(session, rules) if rules else limits.ALLOWED
-    if verdict.allowed:
-        for rule in rules:
-            if in_flight.count(rule.key, now) >= rule.limit:  # parallel guesses already fill the budget
-                verdict = limits.Verdict(False, rule.key, get_settings().password_lockout_minutes * 60)
-                break
+    attempt = PasswordAttempt(session, rules, actor=actor, kind=kind, account=account)
+    # The stored failures and the checks in flight in this process together stay within each budget.
+    room = [Rule(rule.key, rule.limit - others, rule.seconds)
+            for rule, others in zip(rules, attempt.others, strict=True)]
+    lockout = get_settings().password_lockout_minutes * 60
+    full = [rule for rule in room if rule.limit <= 0]
+    verdict = (limits.Verdict(False, full[0].key, lockout) if full else
+               limits.counters().peek(session, room) if room else limits.ALLOWED)
     if not verdict.allowed:
+        attempt.release()
         raise refusal("登录失败次数过多，已暂时锁定", verdict, actor=actor, action=action,
                       entity_type=entity_type, entity_id=account)
-    attempt = PasswordAttempt(session, rules, actor=actor, kind=kind, account=account)
     try:
         yield attempt
     finally:

@@ -53,14 +53,16 @@ def test_a_consumer_token_has_a_server_side_session_and_can_be_revoked(
     sid = read_token(first).session_id
     assert sid is not None
     row = session.scalar(select(SignInSession).where(SignInSession.sid == sid))
-    assert row is not None and (row.kind, row.subject) == ("consumer", client_id)
+    assert row is not None
+    assert (row.kind, row.subject) == ("consumer", client_id)
     assert _verify(client, first, number) == 200  # the fast path
     assert client.get("/share/v1/catalog/allowed", headers={"Authorization": f"Bearer {first}"}).status_code == 200
     revoked = client.post("/share/v1/revoke", data={"token": first, "client_id": client_id, "client_secret": secret})
     assert revoked.status_code == 200
     assert _verify(client, first, number) == 401  # at once in this process, though the fast path cached it
     refused = client.get("/share/v1/catalog/allowed", headers={"Authorization": f"Bearer {first}"})
-    assert refused.status_code == 401 and refused.json()["type"] == "renshe:auth/session-ended"
+    assert refused.status_code == 401
+    assert refused.json()["type"] == "renshe:auth/session-ended"
     assert _verify(client, second, number) == 200  # the other token is untouched
     # RFC 7009: an unknown or foreign token is answered 200 too, and changes nothing
     other_id, other_secret = _consumer(session)
@@ -115,7 +117,8 @@ def test_an_idle_session_is_marked_ended_when_refused(
     row = session.scalar(select(SignInSession).where(SignInSession.sid == sid))
     assert row is not None
     session.refresh(row)
-    assert row.ended_reason == "idle" and row.ended_at == later
+    assert row.ended_reason == "idle"
+    assert row.ended_at == later
 
 
 def test_purge_sessions_marks_and_deletes(client: TestClient, session: Session) -> None:
@@ -145,7 +148,9 @@ def test_purge_sessions_marks_and_deletes(client: TestClient, session: Session) 
     assert left == {"recent-idle": "idle", "recent-ended": "logout", "alive": None}
     assert set(session.scalars(select(LimitCounter.key))) == {"kept"}
     audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "auth.purge_sessions")).one()
-    assert audit.after is not None and audit.after["deleted"] == 2 and audit.after["marked_ended"] >= 2
+    assert audit.after is not None
+    assert audit.after["deleted"] == 2
+    assert audit.after["marked_ended"] >= 2
     again = CliRunner().invoke(app, ["auth", "purge-sessions", "--older-than-days", "30"])
     assert again.exit_code == 0
     assert session.scalar(select(func.count()).select_from(SignInSession)
