@@ -30,10 +30,12 @@ db_app = typer.Typer(help="Database schema (Alembic)", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo province", no_args_is_help=True)
 user_app = typer.Typer(help="Staff users", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit log", no_args_is_help=True)
+auth_app = typer.Typer(help="Sign-in sessions", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.add_typer(auth_app, name="auth")
 calendar_cli.register(app)
 registry_cli.register(app)
 sharing_cli.register(app)
@@ -218,6 +220,22 @@ def audit_checkpoint() -> None:
         return
     console.print(f"[green]✓[/green] checkpoint {checkpoint.seq}: {checkpoint.rows} entries up to "
                   f"{checkpoint.last_id} at {checkpoint.at} ({get_settings().checkpoint_dir})")
+
+
+@auth_app.command("purge-sessions")
+def auth_purge_sessions(
+    older_than_days: Annotated[int | None, typer.Option(
+        min=0, help="Delete sessions that ended this many days ago (default RENSHE_SESSION_RETENTION_DAYS)")] = None,
+) -> None:
+    """Mark idle and expired sign-in sessions ended, delete old ones and expired sign-in counters."""
+    from renshe.core import limits
+
+    days = get_settings().session_retention_days if older_than_days is None else older_than_days
+    with db.unit_of_work() as session:
+        marked, deleted = staff.purge_sessions(session, actor=SYSTEM, older_than_days=days)
+        counters = limits.purge_counters(session)
+    console.print(f"[green]✓[/green] {marked} sessions marked ended, {deleted} older than {days} days deleted, "
+                  f"{counters} expired sign-in counters deleted")
 
 
 @app.command("check-id")

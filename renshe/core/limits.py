@@ -16,9 +16,14 @@ import time
 import weakref
 from collections import deque
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import case, delete, select, update
+
+from renshe.core.db import utcnow
+from renshe.core.models import LimitCounter
 from renshe.core.settings import get_settings
 
 DAY_SECONDS = 24 * 3600
@@ -157,3 +162,170 @@ def shared() -> SharedLimits | None:
     """The Redis-backed limits when RENSHE_REDIS_URL is set, else None (in-process limits)."""
     settings = get_settings()
     return _shared(settings.redis_url, settings.redis_prefix) if settings.redis_url else None
+
+
+# ---------------------------------------------------------------------------- sign-in counters
+# Counters with a time to live, for the sign-in limits (`renshe.core.throttle`): codes sent per ID number,
+# phone and address, wrong codes and wrong passwords per account and address. Shared by every worker:
+# in Redis when RENSHE_REDIS_URL is set, otherwise in the database (`limit_counters`), in the caller's
+# transaction, so a refused send or a counted failure commits or rolls back with the request.
+
+
+@dataclass(frozen=True)
+class Rule:
+    """At most `limit` counts under `key`; the count starts a window of `seconds` when it is first made."""
+
+    key: str
+    limit: int
+    seconds: int
+
+
+class Counters:
+    """What the sign-in limits need of a shared store (every method takes the caller's session, which
+    only the database store uses)."""
+
+    def peek(self, session: Any, rules: list[Rule]) -> Verdict:
+        """Refused (reason: the rule's key) when a rule's count has reached its limit; nothing counted."""
+        raise NotImplementedError
+
+    def hit(self, session: Any, rules: list[Rule]) -> Verdict:
+        """Count one under every rule, or, when one has reached its limit, none (refused)."""
+        raise NotImplementedError
+
+    def fail(self, session: Any, rule: Rule, *, lockout_seconds: int) -> int:
+        """Count a failure; the one that reaches the limit makes the count last `lockout_seconds` from
+        now (a lockout). Returns the count."""
+        raise NotImplementedError
+
+    def clear(self, session: Any, key: str) -> None:
+        raise NotImplementedError
+
+
+def _retry(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
+
+
+class DatabaseCounters(Counters):
+    """Counters in `limit_counters`: an upsert per rule, in the caller's transaction (the row lock
+    serialises concurrent requests on PostgreSQL, the writer's turn on SQLite)."""
+
+    def peek(self, session: Any, rules: list[Rule]) -> Verdict:
+        now = utcnow()
+        rows = {key: (count, expires) for key, count, expires in session.execute(
+            select(LimitCounter.key, LimitCounter.count, LimitCounter.expires_at)
+            .where(LimitCounter.key.in_([r.key for r in rules]), LimitCounter.expires_at > now))}
+        for rule in rules:
+            row = rows.get(rule.key)
+            if row is not None and row[0] >= rule.limit:
+                return Verdict(False, rule.key, _retry((row[1] - now).total_seconds()))
+        return ALLOWED
+
+    @staticmethod
+    def _bump(session: Any, key: str, seconds: int) -> tuple[int, Any]:
+        if session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+        now = utcnow()
+        row = insert(LimitCounter).values(key=key, count=1, expires_at=now + timedelta(seconds=seconds))
+        expired = LimitCounter.expires_at <= now
+        stmt = row.on_conflict_do_update(index_elements=[LimitCounter.key], set_={
+            "count": case((expired, 1), else_=LimitCounter.count + 1),
+            "expires_at": case((expired, row.excluded.expires_at), else_=LimitCounter.expires_at),
+        }).returning(LimitCounter.count, LimitCounter.expires_at)
+        count, expires = session.execute(stmt).one()
+        return int(count), expires
+
+    def hit(self, session: Any, rules: list[Rule]) -> Verdict:
+        counted: list[str] = []
+        for rule in rules:
+            count, expires = self._bump(session, rule.key, rule.seconds)
+            counted.append(rule.key)
+            if count > rule.limit:  # over: take back what this call counted (row locks are still held)
+                session.execute(update(LimitCounter).where(LimitCounter.key.in_(counted))
+                                .values(count=LimitCounter.count - 1))
+                return Verdict(False, rule.key, _retry((expires - utcnow()).total_seconds()))
+        return ALLOWED
+
+    def fail(self, session: Any, rule: Rule, *, lockout_seconds: int) -> int:
+        count, _expires = self._bump(session, rule.key, rule.seconds)
+        if count == rule.limit:
+            session.execute(update(LimitCounter).where(LimitCounter.key == rule.key)
+                            .values(expires_at=utcnow() + timedelta(seconds=lockout_seconds)))
+        return count
+
+    def clear(self, session: Any, key: str) -> None:
+        session.execute(delete(LimitCounter).where(LimitCounter.key == key))
+
+
+# KEYS: the rules' keys. ARGV: their limits, then their windows (ms), then 1 to count or 0 to peek.
+_HIT = """
+local n = #KEYS
+for i = 1, n do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then
+    return {i, redis.call('PTTL', KEYS[i])}
+  end
+end
+if ARGV[2 * n + 1] == '1' then
+  for i = 1, n do
+    if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[n + i]) end
+  end
+end
+return {0, 0}
+"""
+# KEYS: the failure counter. ARGV: limit, window (ms), lockout (ms).
+_FAIL = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if count == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return count
+"""
+
+
+class RedisCounters(Counters):
+    """The same counters in Redis (one Lua script a decision), under RENSHE_REDIS_PREFIX + `signin:`."""
+
+    def __init__(self, limits: SharedLimits) -> None:
+        self._redis = limits._sync
+        self._prefix = f"{limits.prefix}signin:"
+        self._hit = self._redis.register_script(_HIT)
+        self._fail = self._redis.register_script(_FAIL)
+
+    def _decide(self, rules: list[Rule], count: bool) -> Verdict:
+        args: list[Any] = [r.limit for r in rules] + [r.seconds * 1000 for r in rules] + [1 if count else 0]
+        which, ttl_ms = (int(v) for v in self._hit(keys=[self._prefix + r.key for r in rules], args=args))
+        if which == 0:
+            return ALLOWED
+        return Verdict(False, rules[which - 1].key, _retry(ttl_ms / 1000))
+
+    def peek(self, session: Any, rules: list[Rule]) -> Verdict:  # noqa: ARG002 - the database store's
+        return self._decide(rules, count=False)
+
+    def hit(self, session: Any, rules: list[Rule]) -> Verdict:  # noqa: ARG002
+        return self._decide(rules, count=True)
+
+    def fail(self, session: Any, rule: Rule, *, lockout_seconds: int) -> int:  # noqa: ARG002
+        return int(self._fail(keys=[self._prefix + rule.key],
+                              args=[rule.limit, rule.seconds * 1000, lockout_seconds * 1000]))
+
+    def clear(self, session: Any, key: str) -> None:  # noqa: ARG002
+        self._redis.delete(self._prefix + key)
+
+
+_database_counters = DatabaseCounters()
+
+
+@lru_cache(maxsize=4)
+def _redis_counters(url: str, prefix: str) -> RedisCounters:
+    return RedisCounters(_shared(url, prefix))
+
+
+def counters() -> Counters:
+    """The sign-in counters: in Redis when RENSHE_REDIS_URL is set, else in the database."""
+    settings = get_settings()
+    return _redis_counters(settings.redis_url, settings.redis_prefix) if settings.redis_url else _database_counters
+
+
+def purge_counters(session: Any) -> int:
+    """Delete the database's expired counters (housekeeping); returns how many."""
+    return int(session.execute(delete(LimitCounter).where(LimitCounter.expires_at <= utcnow())).rowcount or 0)

@@ -170,3 +170,14 @@ class WorkingDaySchedule(Base):
     source_note: Mapped[str] = mapped_column(String(500))  # e.g. the notice's document number
     loaded_by: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LimitCounter(Base):
+    """A counter of the sign-in limits (codes sent, failures) shared by every worker process through the
+    database when Redis is not configured; a row past `expires_at` counts as absent."""
+
+    __tablename__ = "limit_counters"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -77,6 +77,24 @@ class Settings(BaseSettings):
     hsts_seconds: int = Field(default=31_536_000, ge=0)  # 0: no Strict-Transport-Security header
     # Further origins allowed to post to this site (comma-separated, e.g. a front door on another name).
     allowed_origins: str = ""
+    # Sign-in abuse limits (renshe.core.throttle); 0 turns one off. One-time codes: per resident ID number
+    # (and per phone) a cooldown and a daily cap (24 h from the first), per client address a rate per minute
+    # and a daily cap; wrong codes per ID number across codes, then code sign-in is refused for a while.
+    otp_cooldown_seconds: int = Field(default=60, ge=0)
+    otp_daily_per_number: int = Field(default=10, ge=0)
+    otp_address_per_minute: int = Field(default=10, ge=0)
+    otp_address_daily: int = Field(default=200, ge=0)
+    otp_failure_limit: int = Field(default=10, ge=0)
+    otp_failure_window_minutes: int = Field(default=60, ge=1)
+    otp_lockout_minutes: int = Field(default=60, ge=1)
+    # Wrong staff or employer passwords per account name and per client address within the window, then a
+    # lockout (the right password is refused too until it ends).
+    password_failure_limit: int = Field(default=10, ge=0)
+    password_address_failure_limit: int = Field(default=50, ge=0)
+    password_failure_window_minutes: int = Field(default=15, ge=1)
+    password_lockout_minutes: int = Field(default=15, ge=1)
+    # Ended or expired sign-in sessions are deleted this long after they ended (`renshe auth purge-sessions`).
+    session_retention_days: int = Field(default=180, ge=1)
 
     @field_validator("province_code")
     @classmethod

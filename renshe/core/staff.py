@@ -3,6 +3,7 @@ sign-in sessions of every entrance (revocation, idle and absolute timeouts)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ import pyotp
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, db, divisions
+from renshe.core import audit, db, divisions, throttle
 from renshe.core.auth import (
     GRANT_ONLY_PERMISSIONS,
     Principal,
@@ -79,21 +80,27 @@ def create_user(session: Session, *, actor: Principal, new: NewStaff) -> StaffUs
 
 
 def authenticate(session: Session, *, username: str, password: str, totp: str | None = None) -> Principal:
-    """Check a password (and a TOTP code where the user has one); audit success and failure."""
-    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
-    failure = None
-    if user is None or not user.active or not verify_password(user.password_hash, password):
-        failure = "用户名或密码错误"
-    elif user.is_demo and not get_settings().demo_mode:
-        failure = "演示账号只能在演示模式下登录"
-    elif user.totp_secret and not (totp and pyotp.TOTP(user.totp_secret).verify(totp, valid_window=1)):
-        failure = "动态口令错误"
-    if failure or user is None:
-        error = Unauthorized(failure or "用户名或密码错误", code="renshe:auth/bad-credentials")
-        who = principal_of(user) if user else Principal(kind="staff", subject=username[:64], display_name="")
-        error.audit = {"actor": who, "action": "auth.staff_sign_in", "entity_type": "staff",
-                       "entity_id": username[:64]}
-        raise error
+    """Check a password (and a TOTP code where the user has one); audit success and failure. Refused
+    (429) without checking while the name or the address is locked out after too many failures."""
+    anonymous = Principal(kind="staff", subject=username[:64], display_name="")
+    with throttle.password_attempt(session, kind="staff", account=username, actor=anonymous,
+                                   action="auth.staff_sign_in", entity_type="staff") as attempt:
+        user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+        failure = None
+        if user is None or not user.active or not verify_password(user.password_hash, password):
+            failure = "用户名或密码错误"
+        elif user.is_demo and not get_settings().demo_mode:
+            failure = "演示账号只能在演示模式下登录"
+        elif user.totp_secret and not (totp and pyotp.TOTP(user.totp_secret).verify(totp, valid_window=1)):
+            failure = "动态口令错误"
+        if failure or user is None:
+            attempt.failed()
+            error = Unauthorized(failure or "用户名或密码错误", code="renshe:auth/bad-credentials")
+            who = principal_of(user) if user else anonymous
+            error.audit = {"actor": who, "action": "auth.staff_sign_in", "entity_type": "staff",
+                           "entity_id": username[:64]}
+            raise error
+        attempt.succeeded()
     principal = principal_of(user)
     audit.record(session, actor=principal, action="auth.staff_sign_in", entity_type="staff",
                  entity_id=user.username)
@@ -232,13 +239,18 @@ def start_session(session: Session, *, principal: Principal, minutes: int, clien
 def _why_ended(row: SignInSession | None, now: datetime) -> str | None:
     if row is None:
         return "登录会话不存在，请重新登录"
+    if row.ended_reason == "expired" or (row.ended_at is None and row.expires_at <= now):
+        return _EXPIRED
+    if row.ended_reason == "idle" or (row.ended_at is None and
+                                      row.last_seen_at + timedelta(minutes=get_settings().session_idle_minutes) <= now):
+        return _IDLE
     if row.ended_at is not None:
         return "已退出登录，请重新登录"
-    if row.expires_at <= now:
-        return "登录已过期，请重新登录"
-    if row.last_seen_at + timedelta(minutes=get_settings().session_idle_minutes) <= now:
-        return "长时间未操作，登录已失效，请重新登录"
     return None
+
+
+_EXPIRED = "登录已过期，请重新登录"
+_IDLE = "长时间未操作，登录已失效，请重新登录"
 
 
 def session_cached_alive(sid: str) -> bool:
@@ -258,9 +270,11 @@ def require_session(sid: str) -> None:
         stale = row is not None and (now - row.last_seen_at).total_seconds() >= TOUCH_SECONDS
     if reason is not None:
         _live_sessions.pop(sid, None)
+        if row is not None and row.ended_at is None:  # idle or past its lifetime: marked ended now
+            _write_session(sid, {"ended_at": now, "ended_reason": "expired" if reason == _EXPIRED else "idle"})
         raise Unauthorized(reason, code="renshe:auth/session-ended")
     if stale:
-        _touch(sid, now)
+        _write_session(sid, {"last_seen_at": now})
     if len(_live_sessions) > 10_000:
         _live_sessions.clear()
     _live_sessions[sid] = time.monotonic() + SESSION_TTL
@@ -271,9 +285,10 @@ def forget_sessions() -> None:
     _live_sessions.clear()
 
 
-def _touch(sid: str, now: datetime) -> None:
-    """Move the session's idle clock in a short write of its own; on SQLite only when the writer's turn is
-    free right now (a busy writer must not hold up a reading request: the next check tries again)."""
+def _write_session(sid: str, values: dict[str, object]) -> None:
+    """Move the session's idle clock, or mark it ended, in a short write of its own; on SQLite only when the
+    writer's turn is free right now (a busy writer must not hold up a reading request: the next check, or
+    the hourly sweep, does it)."""
     probe = db.sessions.factory()
     lock = db.writer_lock(probe)
     probe.close()
@@ -292,13 +307,13 @@ def _touch(sid: str, now: datetime) -> None:
             write = db.open_session(write=True)
         try:
             write.execute(update(SignInSession).where(SignInSession.sid == sid, SignInSession.ended_at.is_(None))
-                          .values(last_seen_at=now))
+                          .values(**values))
         except BaseException:
             db.finish(write, success=False)
             raise
         db.finish(write, success=True)
     except Exception:  # the idle clock is best effort; the request itself goes on
-        log.exception("could not record session activity")
+        log.exception("could not record session activity or end")
 
 
 def end_session(session: Session, *, actor: Principal, sid: str, reason: str = "logout") -> bool:
@@ -325,3 +340,73 @@ def active_sessions(session: Session, *, actor: Principal) -> list[SignInSession
                    SignInSession.ended_at.is_(None), SignInSession.expires_at > now)
             .order_by(SignInSession.created_at.desc()).limit(100))
     return [row for row in session.scalars(stmt) if _why_ended(row, now) is None]
+
+
+def end_sessions_of(session: Session, *, actor: Principal, kind: str, subject: str, reason: str = "revoked") -> int:
+    """End every open session of one subject (a consumer's tokens, a user's sign-ins); audited. Other worker
+    processes refuse them within SESSION_TTL seconds."""
+    now = clock()
+    sids = list(session.scalars(select(SignInSession.sid).where(
+        SignInSession.kind == kind, SignInSession.subject == subject[:64], SignInSession.ended_at.is_(None),
+        SignInSession.expires_at > now)))
+    if not sids:
+        return 0
+    session.execute(update(SignInSession).where(SignInSession.sid.in_(sids))
+                    .values(ended_at=now, ended_reason=reason))
+    for sid in sids:
+        _live_sessions.pop(sid, None)
+    audit.record(session, actor=actor, action="auth.session_end", entity_type=kind, entity_id=subject[:64],
+                 after={"reason": reason, "sessions": len(sids)})
+    return len(sids)
+
+
+def purge_sessions(session: Session, *, actor: Principal, older_than_days: int) -> tuple[int, int]:
+    """Mark ended the sessions that went idle or outlived their lifetime (refused already, never marked when
+    nobody came back), then delete those that ended more than `older_than_days` ago; audited. Returns
+    (marked, deleted)."""
+    from sqlalchemy import delete, or_
+
+    now = clock()
+    idle_since = now - timedelta(minutes=get_settings().session_idle_minutes)
+    marked = 0
+    for reason, condition in (("expired", SignInSession.expires_at <= now),
+                              ("idle", SignInSession.last_seen_at <= idle_since)):
+        result = session.execute(update(SignInSession).where(SignInSession.ended_at.is_(None), condition)
+                                 .values(ended_at=now, ended_reason=reason))
+        marked += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    cutoff = now - timedelta(days=older_than_days)
+    deleted = int(session.execute(delete(SignInSession).where(
+        or_(SignInSession.ended_at < cutoff, SignInSession.expires_at < cutoff))).rowcount or 0)  # type: ignore[attr-defined]
+    if marked or deleted:
+        audit.record(session, actor=actor, action="auth.purge_sessions", entity_type="session", entity_id="-",
+                     after={"marked_ended": marked, "deleted": deleted, "older_than_days": older_than_days})
+    return marked, deleted
+
+
+HOUSEKEEPING_SECONDS = 3600
+
+
+def housekeeping() -> tuple[int, int, int]:
+    """Hourly in the web process: sessions marked ended and purged (RENSHE_SESSION_RETENTION_DAYS), and
+    the database's expired sign-in counters deleted. Returns (marked, deleted sessions, counters)."""
+    from renshe.core import limits
+    from renshe.core.auth import SYSTEM
+
+    with db.unit_of_work() as session:
+        marked, deleted = purge_sessions(session, actor=SYSTEM, older_than_days=get_settings().session_retention_days)
+        counters = limits.purge_counters(session)
+    return marked, deleted, counters
+
+
+async def run_housekeeping(stop: asyncio.Event) -> None:
+    """`housekeeping` every hour until `stop` is set (a background task of the web process)."""
+    while True:
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=HOUSEKEEPING_SECONDS)
+            return
+        except TimeoutError:
+            pass
+        try:
+            await asyncio.to_thread(housekeeping)
+        except Exception:  # the next round tries again
+            log.exception("sign-in housekeeping failed")

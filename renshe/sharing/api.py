@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from renshe.core import db
-from renshe.core.auth import Principal, issue_token
+from renshe.core.auth import Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Gone, ValidationFailed
 from renshe.core.http import CurrentPrincipal, DbSession, ReadSession, WriteSession
@@ -27,18 +27,29 @@ from renshe.sharing.models import BatchJob, CallLogEntry
 
 router = APIRouter(prefix="/share/v1", tags=["sharing 数据共享"])
 staff_router = APIRouter(prefix="/api/v1/sharing", tags=["sharing 数据共享"])
-TOKEN_MINUTES = 30
+TOKEN_MINUTES = service.TOKEN_MINUTES
 
 
 @router.post("/token", response_model=schemas.ShareToken, summary="获取访问令牌 OAuth2 client credentials")
-def token(session: DbSession, grant_type: Annotated[str, Form()], client_id: Annotated[str, Form()],
-          client_secret: Annotated[str, Form()]) -> schemas.ShareToken:
+def token(request: Request, session: DbSession, grant_type: Annotated[str, Form()],
+          client_id: Annotated[str, Form()], client_secret: Annotated[str, Form()]) -> schemas.ShareToken:
     if grant_type != "client_credentials":
         raise ValidationFailed([FieldError("grant_type", "renshe:sharing/grant-type",
                                            "grant_type 必须为 client_credentials")])
     principal = service.authenticate_consumer(session, client_id=client_id, client_secret=client_secret)
-    return schemas.ShareToken(access_token=issue_token(principal, minutes=TOKEN_MINUTES),
-                              expires_in=TOKEN_MINUTES * 60)
+    access_token = service.issue_consumer_token(session, consumer=principal,
+                                                client_addr=request.client.host if request.client else "-")
+    return schemas.ShareToken(access_token=access_token, expires_in=TOKEN_MINUTES * 60)
+
+
+@router.post("/revoke", status_code=200, summary="撤销访问令牌 OAuth2 token revocation (RFC 7009)")
+def revoke(session: DbSession, token: Annotated[str, Form()], client_id: Annotated[str, Form()],
+           client_secret: Annotated[str, Form()]) -> Response:
+    """The consumer revokes one of its tokens: refused on every worker within 5 s (at once on this one).
+    Answers 200 for an unknown or already invalid token too, as RFC 7009 asks."""
+    principal = service.authenticate_consumer(session, client_id=client_id, client_secret=client_secret)
+    service.revoke_token(session, consumer=principal, token=token)
+    return Response(status_code=200)
 
 
 @router.get("/catalog", response_model=list[schemas.ResourceOut], summary="共享目录 Every resource of the catalog")

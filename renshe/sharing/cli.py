@@ -87,3 +87,14 @@ def export_catalog(out: Annotated[str, typer.Argument(help="输出文件 .json �
     except DomainError as exc:
         raise clikit.fail_domain(exc) from None
     typer.echo(f"✓ {count} resources written to {out}")
+
+
+@sharing_app.command("revoke-tokens")
+def revoke_tokens(client_id: Annotated[str, typer.Option(help="调用方应用的 client_id")]) -> None:
+    """End every access token of a consumer at once (refused on every worker within 5 s)."""
+    try:
+        with db.unit_of_work() as session:
+            ended = service.revoke_tokens(session, actor=SYSTEM, client_id=client_id)
+    except DomainError as exc:
+        raise clikit.fail_domain(exc) from None
+    typer.echo(f"{ended} tokens of {client_id} revoked")

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renshe.core import audit
-from renshe.core.auth import Principal, hash_password, verify_password
+from renshe.core import audit, staff
+from renshe.core.auth import Principal, hash_password, issue_token, read_token, verify_password
 from renshe.core.errors import (
     Conflict,
+    DomainError,
     FieldError,
     NotFound,
     Unauthorized,
@@ -64,6 +65,35 @@ def authenticate_consumer(session: Session, *, client_id: str, client_secret: st
                        "action": "sharing.token", "entity_type": "consumer", "entity_id": client_id[:40]}
         raise error
     return Principal(kind="consumer", subject=consumer.client_id, display_name=consumer.name)
+
+
+TOKEN_MINUTES = 30
+
+
+def issue_consumer_token(session: Session, *, consumer: Principal, client_addr: str = "-") -> str:
+    """A client-credentials token bound to a server-side session (`auth_sessions`, kind consumer): it can be
+    revoked before it expires, and every gateway call checks that (cached for a few seconds per process)."""
+    sid = staff.start_session(session, principal=consumer, minutes=TOKEN_MINUTES, client_addr=client_addr)
+    return issue_token(consumer, minutes=TOKEN_MINUTES, session_id=sid)
+
+
+def revoke_token(session: Session, *, consumer: Principal, token: str) -> bool:
+    """RFC 7009: a consumer revokes one of its own tokens (an unknown, expired or foreign token: nothing)."""
+    try:
+        held = read_token(token)
+    except DomainError:
+        return False
+    if held.kind != "consumer" or held.subject != consumer.subject or held.session_id is None:
+        return False
+    return staff.end_session(session, actor=consumer, sid=held.session_id, reason="revoked")
+
+
+def revoke_tokens(session: Session, *, actor: Principal, client_id: str) -> int:
+    """End every token of a consumer at once (a leaked secret, a disabled application); audited."""
+    policy.require(actor, "manage")
+    if session.scalar(select(Consumer.id).where(Consumer.client_id == client_id)) is None:
+        raise NotFound("该调用方应用", code="renshe:sharing/unknown-consumer")
+    return staff.end_sessions_of(session, actor=actor, kind="consumer", subject=client_id)
 
 
 

@@ -53,7 +53,17 @@ from renshe.sharing.catalog import (
     resource_out,
     update_local_resource,
 )
-from renshe.sharing.consumers import ConsumerView, add_consumer, authenticate_consumer, consumers, set_limits
+from renshe.sharing.consumers import (
+    TOKEN_MINUTES,
+    ConsumerView,
+    add_consumer,
+    authenticate_consumer,
+    consumers,
+    issue_consumer_token,
+    revoke_token,
+    revoke_tokens,
+    set_limits,
+)
 from renshe.sharing.gateway import Authorised, ConsumerState, Subject, authorise, identity_result, subject_of
 from renshe.sharing.gateway import reset as reset_limits
 from renshe.sharing.prefill import PREFILL_FIELDS, Prefilled, prefill
@@ -61,13 +71,14 @@ from renshe.sharing.recorder import log_call
 
 __all__ = [
     "CALL_COLUMNS", "CATALOG_DATE", "EDITABLE", "EXPORT_COLUMNS", "ITEM_TYPES", "MINISTRY_CODE", "MINISTRY_NAME",
-    "PREFILL_FIELDS", "SHANGHAI", "SHORT_NAME", "Answer", "Authorised", "CallFilter", "ConsumerState",
-    "ConsumerStats", "ConsumerView", "LocalResource", "Lookup", "Prefilled", "Subject", "add_consumer",
-    "add_local_resource", "allowed_resources", "answerable", "authenticate_consumer", "authorise", "call_log",
-    "call_stats", "catalog", "consumers", "ensure_national_catalog", "export_calls", "export_catalog",
-    "get_resource", "identity_result", "log_call", "lookups_of", "national_catalog", "parse_items", "prefill",
-    "purge_calls", "query_person", "register_answer", "reset_limits", "resource_history", "resource_out",
-    "search_calls", "set_limits", "subject_of", "update_local_resource", "verify_identity",
+    "PREFILL_FIELDS", "SHANGHAI", "SHORT_NAME", "TOKEN_MINUTES", "Answer", "Authorised", "CallFilter",
+    "ConsumerState", "ConsumerStats", "ConsumerView", "LocalResource", "Lookup", "Prefilled", "Subject",
+    "add_consumer", "add_local_resource", "allowed_resources", "answerable", "authenticate_consumer", "authorise",
+    "call_log", "call_stats", "catalog", "consumers", "ensure_national_catalog", "export_calls", "export_catalog",
+    "get_resource", "identity_result", "issue_consumer_token", "log_call", "lookups_of", "national_catalog",
+    "parse_items", "prefill", "purge_calls", "query_person", "register_answer", "reset_limits", "resource_history",
+    "resource_out", "revoke_token", "revoke_tokens", "search_calls", "set_limits", "subject_of",
+    "update_local_resource", "verify_identity",
 ]
 
 

@@ -20,7 +20,7 @@ from renshe.card import api as card_api
 from renshe.card import pages as card_pages
 from renshe.certs import api as certs_api
 from renshe.certs import pages as certs_pages
-from renshe.core import audit, db, messages
+from renshe.core import audit, db, messages, staff
 from renshe.core import limits as core_limits
 from renshe.core.http import ELDERLY_COOKIE, DbSession, MaybePrincipal, templates
 from renshe.core.settings import get_settings
@@ -66,6 +66,7 @@ def create_app() -> FastAPI:
             if get_settings().batch_worker else None
         minutes = get_settings().audit_checkpoint_minutes
         checkpoints = asyncio.create_task(audit.run_checkpoints(stop, minutes=minutes)) if minutes else None
+        sign_in_housekeeping = asyncio.create_task(staff.run_housekeeping(stop))  # sessions, sign-in counters
         try:
             yield
         finally:
@@ -74,6 +75,7 @@ def create_app() -> FastAPI:
                 await worker
             if checkpoints is not None:
                 await checkpoints
+            await sign_in_housekeeping
             if federation is not None:
                 await federation.stop()
             await asyncio.to_thread(sharing_recorder.writer.stop)  # a clean shutdown writes what is queued

@@ -39,8 +39,9 @@ class CodeRequest(BaseModel):
 
 
 class CodeSent(BaseModel):
-    sent: bool
-    phone: str | None = Field(description="接收验证码的手机号（已脱敏）")
+    """The same answer whether or not the number is registered: a code goes to the phone on record if any."""
+
+    sent: bool = Field(description="请求已受理（如该身份号码已登记手机号码，验证码已发送）")
     expires_in: int
 
 
@@ -64,8 +65,8 @@ def staff_token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Dep
 
 @api.post("/citizen/code", response_model=CodeSent, summary="发送登录验证码 Send a sign-in code to the citizen")
 def citizen_code(data: CodeRequest, session: DbSession) -> CodeSent:
-    phone = registry.send_sign_in_code(session, id_number=data.id_number)
-    return CodeSent(sent=phone is not None, phone=phone, expires_in=get_settings().otp_ttl_seconds)
+    registry.send_sign_in_code(session, id_number=data.id_number)
+    return CodeSent(sent=True, expires_in=get_settings().otp_ttl_seconds)
 
 
 @api.post("/citizen/token", response_model=TokenOut, summary="个人登录 Citizen sign-in with the code")
@@ -137,7 +138,7 @@ def staff_login(request: Request, session: ReadSession, username: Annotated[str,
         principal = staff.authenticate(session, username=username, password=password, totp=totp or None)
     except DomainError as exc:
         record_denial(session, request, exc)
-        return templates.render(request, "login_staff.html", status_code=401, page_title="经办人员登录",
+        return templates.render(request, "login_staff.html", status_code=exc.status, page_title="经办人员登录",
                                 next=next, error=exc.detail, username=username)
     minutes = get_settings().staff_token_minutes
     return _signed_in(_token(session, request, principal, minutes), next, minutes, staff_entrance=True)
@@ -156,15 +157,19 @@ def citizen_login(request: Request, session: DbSession, id_number: Annotated[str
     context: dict[str, Any] = {"page_title": "个人登录", "next": next, "id_number": id_number, "ttl": ttl}
     if action == "send":
         try:
-            phone = registry.send_sign_in_code(session, id_number=id_number)
+            registry.send_sign_in_code(session, id_number=id_number)
         except DomainError as exc:
-            return templates.render(request, "login_citizen.html", status_code=422, step="id",
+            if exc.status == 429:
+                record_denial(session, request, exc)
+            return templates.render(request, "login_citizen.html", status_code=exc.status, step="id",
                                     error=exc.errors[0].message if exc.errors else exc.detail, **context)
-        if phone is None:
-            return templates.render(request, "login_citizen.html", status_code=422, step="id",
-                                    error="未找到该身份号码登记的手机号码，请到窗口办理或拨打12333", **context)
-        return templates.render(request, "login_citizen.html", step="code", phone=phone, **context)
-    principal, error = registry.citizen_sign_in(session, id_number=id_number, code=code)
+        return templates.render(request, "login_citizen.html", step="code", **context)
+    try:
+        principal, error = registry.citizen_sign_in(session, id_number=id_number, code=code)
+    except DomainError as exc:  # the number's wrong-code budget is spent (429)
+        record_denial(session, request, exc)
+        return templates.render(request, "login_citizen.html", status_code=exc.status, step="code",
+                                error=exc.detail, **context)
     if error is not None or principal is None:  # the page answers: the attempt and its audit row commit
         if error is not None:
             record_denial(session, request, error)
@@ -186,7 +191,7 @@ def employer_login(request: Request, session: ReadSession, credit_code: Annotate
         principal = registry.authenticate_employer(session, credit_code=credit_code, password=password)
     except DomainError as exc:
         record_denial(session, request, exc)
-        return templates.render(request, "login_employer.html", status_code=401, page_title="单位登录",
+        return templates.render(request, "login_employer.html", status_code=exc.status, page_title="单位登录",
                                 next=next, error=exc.detail, credit_code=credit_code)
     minutes = get_settings().citizen_token_minutes
     return _signed_in(_token(session, request, principal, minutes), next, minutes)

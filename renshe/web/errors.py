@@ -71,7 +71,7 @@ def _page(request: Request, status: int, title: str, detail: str, errors: list[F
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        if exc.status in (401, 403):
+        if exc.status in (401, 403) or (exc.status == 429 and exc.audit):  # 429: a refused sign-in step
             await audit_denial(request, exc)
         if wants_json(request):
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, divisions, ids, search
+from renshe.core import audit, divisions, ids, search, throttle
 from renshe.core.auth import Principal, deny, hash_password, verify_password
 from renshe.core.errors import (
     Conflict,
@@ -125,26 +125,30 @@ def search_employers(
 
 
 def authenticate_employer(session: Session, *, credit_code: str, password: str) -> Principal:
-    """An employer's agent signs in with the credit code and the unit's password."""
-    employer = session.scalar(select(Employer).where(Employer.credit_code == credit_code.strip().upper()))
-    ok = (
-        employer is not None and employer.status == "active" and employer.agent_password_hash is not None
-        and verify_password(employer.agent_password_hash, password)
-    )
-    who = Principal(kind="employer", subject=employer.public_id if employer else credit_code[:64],
-                    display_name=employer.name if employer else "", division_code=employer.division_code if employer
-                    else divisions.MINISTRY)
-    if not ok or employer is None:
-        error = Unauthorized("统一社会信用代码或密码错误", code="renshe:auth/bad-credentials")
-        error.audit = {"actor": who, "action": "auth.employer_sign_in", "entity_type": "employer",
-                       "entity_id": who.subject}
-        raise error
+    """An employer's agent signs in with the credit code and the unit's password (refused, 429, while the
+    code or the address is locked out after too many failures)."""
+    code = credit_code.strip().upper()
+    anonymous = Principal(kind="employer", subject=code[:64], display_name="", division_code=divisions.MINISTRY)
+    with throttle.password_attempt(session, kind="employer", account=code, actor=anonymous,
+                                   action="auth.employer_sign_in", entity_type="employer") as attempt:
+        employer = session.scalar(select(Employer).where(Employer.credit_code == code))
+        ok = (
+            employer is not None and employer.status == "active" and employer.agent_password_hash is not None
+            and verify_password(employer.agent_password_hash, password)
+        )
+        who = Principal(kind="employer", subject=employer.public_id if employer else credit_code[:64],
+                        display_name=employer.name if employer else "",
+                        division_code=employer.division_code if employer else divisions.MINISTRY)
+        if not ok or employer is None:
+            attempt.failed()
+            error = Unauthorized("统一社会信用代码或密码错误", code="renshe:auth/bad-credentials")
+            error.audit = {"actor": who, "action": "auth.employer_sign_in", "entity_type": "employer",
+                           "entity_id": who.subject}
+            raise error
+        attempt.succeeded()
     audit.record(session, actor=who, action="auth.employer_sign_in", entity_type="employer",
                  entity_id=employer.public_id)
     return who
-
-
-
 
 
 def employment_out(relation: EmploymentRelation) -> schemas.EmploymentOut:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, crypto, divisions, ids
+from renshe.core import audit, crypto, divisions, ids, throttle
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import (
@@ -24,11 +24,15 @@ from renshe.registry.service.common import (
     id_index,
 )
 
+UNSENDABLE = "-"  # the hash of a code that was never sent: no code matches it
 
-def send_sign_in_code(session: Session, *, id_number: str) -> str | None:
-    """Send a one-time code to the phone on record. Returns the masked phone, or None if none is known.
 
-    The answer does not reveal whether the ID number is registered beyond what the masked phone shows.
+def send_sign_in_code(session: Session, *, id_number: str) -> None:
+    """Send a one-time code to the phone on record, within the limits (`core.throttle`).
+
+    The caller answers the same whether or not the number is registered (or has a phone, or the phone's
+    own limit held the message back): a challenge is opened either way, one that no code matches when
+    nothing was sent, so the sign-in step answers the same too. What happened is audited.
     """
     from datetime import timedelta
 
@@ -40,22 +44,35 @@ def send_sign_in_code(session: Session, *, id_number: str) -> str | None:
         number = ids.parse_resident_id(id_number).number
     except ids.IdentifierError as exc:
         raise ValidationFailed(exc.errors) from None
-    person = find_row(session, number)
-    if person is None or person.phone_encrypted is None or person.status != "normal":
-        return None
-    settings = get_settings()
-    code = f"{secrets.randbelow(1_000_000):06d}"
     subject = id_index(number).hex()
+    person = find_row(session, number)
+    actor = Principal(kind="citizen", subject=person.public_id if person else "-", display_name="")
+    entity_id = person.public_id if person else crypto.mask_id_number(number)
+    throttle.admit_code_request(session, subject=subject, actor=actor, entity_id=entity_id)
+    settings = get_settings()
     for old in session.scalars(select(OneTimeCode).where(OneTimeCode.subject == subject, OneTimeCode.used.is_(False))):
         old.used = True
-    session.add(OneTimeCode(subject=subject, code_hash=_code_hash(subject, code),
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    phone = None
+    outcome, note = "ok", "sent"
+    if person is None:
+        outcome, note = "denied", "not-registered"
+    elif person.phone_encrypted is None or person.status != "normal":
+        outcome, note = "denied", "no-phone" if person.phone_encrypted is None else f"status-{person.status}"
+    else:
+        phone = crypto.cipher().decrypt(person.phone_encrypted, purpose=PHONE_PURPOSE)
+        phone_index = crypto.cipher().blind_index(phone, purpose="otp-phone").hex()
+        if not throttle.admit_code_to_phone(session, phone_index=phone_index):
+            phone, outcome, note = None, "denied", "phone-limit"
+    session.add(OneTimeCode(subject=subject, code_hash=_code_hash(subject, code) if phone else UNSENDABLE,
                             expires_at=utcnow() + timedelta(seconds=settings.otp_ttl_seconds)))
-    phone = crypto.cipher().decrypt(person.phone_encrypted, purpose=PHONE_PURPOSE)
-    minutes = max(1, settings.otp_ttl_seconds // 60)
-    messages.send(session, phone=phone, purpose="sign_in",
-                  body=f"【人社服务】您的登录验证码为{code}，{minutes}分钟内有效。请勿告诉他人。")
+    if phone is not None:
+        minutes = max(1, settings.otp_ttl_seconds // 60)
+        messages.send(session, phone=phone, purpose="sign_in",
+                      body=f"【人社服务】您的登录验证码为{code}，{minutes}分钟内有效。请勿告诉他人。")
     session.flush()
-    return crypto.mask_phone(phone)
+    audit.record(session, actor=actor, action="auth.citizen_code", entity_type="person", entity_id=entity_id,
+                 after={"result": note}, outcome=outcome)
 
 
 def _code_hash(subject: str, code: str) -> str:
@@ -63,7 +80,8 @@ def _code_hash(subject: str, code: str) -> str:
 
 
 def citizen_sign_in(session: Session, *, id_number: str, code: str) -> tuple[Principal | None, Unauthorized | None]:
-    """Check the one-time code; each code works once, within its time, for a few attempts.
+    """Check the one-time code; each code works once, within its time, for a few attempts, and the
+    number's wrong codes across codes are limited (429 once spent, `core.throttle`).
 
     Returns the citizen, or the error to raise *after* the caller commits: a wrong code must still
     count against the attempts left.
@@ -73,19 +91,22 @@ def citizen_sign_in(session: Session, *, id_number: str, code: str) -> tuple[Pri
 
     number = id_number.strip().upper()
     subject = id_index(number).hex()
-    challenge = session.scalar(select(OneTimeCode).where(OneTimeCode.subject == subject, OneTimeCode.used.is_(False))
-                               .order_by(OneTimeCode.id.desc()).limit(1))
     person = find_row(session, number)
     anonymous = Principal(kind="citizen", subject=person.public_id if person else "-", display_name="")
+    entity_id = person.public_id if person else crypto.mask_id_number(number)
+    throttle.check_code_budget(session, subject=subject, actor=anonymous, entity_id=entity_id)
+    challenge = session.scalar(select(OneTimeCode).where(OneTimeCode.subject == subject, OneTimeCode.used.is_(False))
+                               .order_by(OneTimeCode.id.desc()).limit(1))
     failure = None
-    if challenge is None or person is None:
+    if challenge is None:
         failure = ("请先获取验证码", "renshe:auth/no-code")
     elif challenge.expires_at < utcnow():
         failure = ("验证码已过期，请重新获取", "renshe:auth/code-expired")
     elif challenge.attempts >= get_settings().otp_max_attempts:
         failure = ("验证码错误次数过多，请重新获取", "renshe:auth/too-many-attempts")
-    elif not secrets.compare_digest(challenge.code_hash, _code_hash(subject, code.strip())):
+    elif person is None or not secrets.compare_digest(challenge.code_hash, _code_hash(subject, code.strip())):
         challenge.attempts += 1
+        throttle.code_failed(session, subject=subject, actor=anonymous, entity_id=entity_id)
         failure = ("验证码错误", "renshe:auth/bad-code")
     if failure:
         error = Unauthorized(failure[0], code=failure[1])
@@ -95,6 +116,7 @@ def citizen_sign_in(session: Session, *, id_number: str, code: str) -> tuple[Pri
     if challenge is None or person is None:  # unreachable: failure is set whenever either is missing
         raise RuntimeError("sign-in checks fell through")
     challenge.used = True
+    throttle.code_succeeded(session, subject=subject)
     who = Principal(kind="citizen", subject=person.public_id, display_name=person.name,
                     division_code=person.residence_division)
     audit.record(session, actor=who, action="auth.citizen_sign_in", entity_type="person", entity_id=person.public_id)
