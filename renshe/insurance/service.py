@@ -19,12 +19,17 @@ from sqlalchemy.orm import Session
 from renshe.certs import service as certs
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.errors import Conflict, Forbidden
-from renshe.insurance import accounts, contributions, enrolment, parameters, rules, schemas
+from renshe.insurance import accounts, contributions, enrolment, parameters, rules, schemas, transfers
 from renshe.insurance.models import InsuranceRelation, InsuredUnit, Receipt
 from renshe.insurance.refs import PersonRef
 from renshe.registry import service as registry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# 转移接续: the ledger side (the participation facts and the two postings), for renshe.transfer
+MonthBase = transfers.MonthBase
+participation = transfers.participation
+post_transfer_out = transfers.post_transfer_out
+post_transfer_in = transfers.post_transfer_in
 STATEMENT_TYPE = "insurance-statement"
 
 

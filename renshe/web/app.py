@@ -39,6 +39,7 @@ from renshe.sharing import fastpath as sharing_fastpath
 from renshe.sharing import jobs as sharing_jobs
 from renshe.sharing import pages as sharing_pages
 from renshe.sharing import recorder as sharing_recorder
+from renshe.transfer import api as transfer_api
 from renshe.web import admin, auth, calendar_admin, errors
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
@@ -121,6 +122,7 @@ def create_app() -> FastAPI:
     app.include_router(pension_api.router)
     app.include_router(pension_api.insurance_calculators)
     app.include_router(pension_pages.router)
+    app.include_router(transfer_api.router)
     _install_core_routes(app)
     return app
 
