@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from renshe.certs import service as certs
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.errors import Conflict, Forbidden
-from renshe.insurance import accounts, contributions, enrolment, parameters, rules, schemas, transfers
+from renshe.insurance import accounts, contributions, enrolment, funds, parameters, rules, schemas, transfers
 from renshe.insurance.models import InsuranceRelation, InsuredUnit, Receipt
 from renshe.insurance.refs import PersonRef
 from renshe.registry import service as registry
@@ -30,6 +30,9 @@ MonthBase = transfers.MonthBase
 participation = transfers.participation
 post_transfer_out = transfers.post_transfer_out
 post_transfer_in = transfers.post_transfer_in
+# fund monitoring: the period's figures from the ledger, for renshe.pooling
+FundFigures = funds.FundFigures
+fund_figures = funds.figures
 STATEMENT_TYPE = "insurance-statement"
 
 

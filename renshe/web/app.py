@@ -32,6 +32,7 @@ from renshe.insurance import api as insurance_api
 from renshe.insurance import pages as insurance_pages
 from renshe.pension import api as pension_api
 from renshe.pension import pages as pension_pages
+from renshe.pooling import api as pooling_api
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
 from renshe.sharing import api as sharing_api
@@ -123,6 +124,7 @@ def create_app() -> FastAPI:
     app.include_router(pension_api.insurance_calculators)
     app.include_router(pension_pages.router)
     app.include_router(transfer_api.router)
+    app.include_router(pooling_api.router)
     _install_core_routes(app)
     return app
 
