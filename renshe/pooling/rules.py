@@ -102,7 +102,7 @@ def warnings(figures: Figures, *, on: date, rules: Sequence[Threshold] | None = 
         value = values.get(rule.metric)
         if value is not None and value < rule.below and rule.metric not in found:
             found[rule.metric] = Warning(figures.province, rule.metric, rule.level, str(value), rule.label, rule.source)
-    return list(found.values())
+    return [found[metric] for metric in values if metric in found]
 
 
 @dataclass(frozen=True)
