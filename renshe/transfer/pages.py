@@ -13,7 +13,7 @@ from renshe.core.auth import Principal
 from renshe.core.errors import FieldError
 from renshe.core.http import ReadSession, WriteSession, attempt, require_kind, templates
 from renshe.core.settings import get_settings
-from renshe.hall import peers
+from renshe.hall import clock, peers
 from renshe.hall.interprovince.service import province_name
 from renshe.transfer import service
 from renshe.transfer.models import PensionTransfer
@@ -41,7 +41,7 @@ def _citizen_page(request: Request, session: WriteSession | ReadSession, princip
         request, "transfer_citizen.html", status_code=status_code, page_title="养老保险关系转移接续",
         cases=[_view(c) for c in service.cases(session, actor=principal)], errors=errors or [],
         provinces=[(p.province_code, province_name(p.province_code)) for p in peers.peers(session)],
-        here=province_name(get_settings().province_code))
+        here=province_name(get_settings().province_code), today=clock.today().isoformat())
 
 
 @router.get("/citizen/pension-transfers")
@@ -70,7 +70,8 @@ def citizen_apply(request: Request, session: WriteSession, principal: Citizen,
 def _staff_page(request: Request, session: WriteSession | ReadSession, principal: Principal, *,
                 errors: list[FieldError] | None = None, status_code: int = 200) -> Response:
     return templates.render(request, "transfer_staff.html", status_code=status_code, page_title="转移接续经办",
-                            cases=[_view(c) for c in service.cases(session, actor=principal)], errors=errors or [])
+                            cases=[_view(c) for c in service.cases(session, actor=principal)], errors=errors or [],
+                            today=clock.today().isoformat())
 
 
 @router.get("/staff/pension-transfers")

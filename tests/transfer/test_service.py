@@ -5,7 +5,7 @@ accounts), refusals, and the fund figures the transfer feeds."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from renshe.core.auth import SYSTEM
 from renshe.core.errors import Conflict, Forbidden, ValidationFailed
 from renshe.core.settings import get_settings
-from renshe.hall import peers
+from renshe.hall import clock, peers
 from renshe.hall.catalog import service as hall_catalog
 from renshe.hall.models import PeerMessage
 from renshe.insurance import accounts, transfers
@@ -95,11 +95,13 @@ def test_a_request_for_a_person_unknown_here_is_refused(session: Session, peer: 
 
 
 def test_the_new_place_applies_takes_over_once_and_shows_the_steps(client: TestClient, session: Session,
-                                                                   peer: None) -> None:
+                                                                   peer: None, monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
     hall_catalog.load_catalog(session, actor=SYSTEM)
     kit.average_wage(session)
     mover = factories.person(session, county="110105", name="李迁入", birth=date(1985, 3, 1))
     older = factories.person(session, county="330106", name="王年长", birth=date(1970, 3, 1), male=True)
+    waiting = factories.person(session, county="110108", name="赵等待", birth=date(1990, 3, 1), male=False)
     session.commit()
     headers = factories.bearer(citizen_of(mover))
     body = {"old_province": PEER, "from_agency": "杭州市社会保险事业管理服务中心", "hukou_type": "urban"}
@@ -145,6 +147,14 @@ def test_the_new_place_applies_takes_over_once_and_shows_the_steps(client: TestC
     staff_page = client.get("/staff/pension-transfers", headers=factories.bearer(clerk))
     assert staff_page.status_code == 200
     assert "李迁入" in staff_page.text
+    # A step past its due day without being done shows as overdue (the hall's clock moved 30 days on).
+    assert client.post("/api/v1/pension-transfers", headers=factories.bearer(citizen_of(waiting)),
+                       json=body).status_code == 201
+    staff_page = client.get("/staff/pension-transfers", headers=factories.bearer(clerk))
+    monkeypatch.setattr(clock, "today", lambda: date.fromisoformat(case["requested_on"]) + timedelta(days=30))
+    assert "已超期" not in staff_page.text
+    later = client.get("/staff/pension-transfers", headers=factories.bearer(clerk))
+    assert "已超期" in later.text  # the old place's step of the unanswered case
 
 
 def test_benefit_place_route(client: TestClient) -> None:
