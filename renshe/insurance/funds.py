@@ -1,8 +1,10 @@
-"""The enterprise pension fund's figures of a period, set-based from the ledger, for fund monitoring.
+"""The enterprise pension fund's figures of a period from the ledger (sums in SQL; the few transfer entries
+of a period read with their detail), for fund monitoring.
 
-Income is what the tax bureau collected for the pension (receipts paid in the period); expenditure is what
-left the fund through the ledger in the period (accounts transferred out); the balance is all income less
-all expenditure to the end of the period; insured persons hold an open pension relation at its end, and
+Income is what the tax bureau collected for the pension (receipts paid in the period) and what transfers
+brought in (转移收入: the accounts and the 12 % pooled part); expenditure is what left the fund through the
+ledger in the period (转移支出, the same two parts; benefit payments are not in this ledger); the balance is
+all income less all expenditure to the end of the period; insured persons hold an open pension relation at its end, and
 retirees are persons whose pension relation ended for retirement (end reason 23) with none open."""
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ def _open_at(day: date) -> ColumnElement[bool]:
                 or_(InsuranceRelation.end_date.is_(None), InsuranceRelation.end_date > day))
 
 
+def _transfers(session: Session, kind: str, since: date | None, end: date) -> int:
+    """What moved with transfers of KIND (转移收入 / 转移支出): the accounts and the pooled part in their detail."""
+    stmt = select(AccountEntry.amount_fen, AccountEntry.detail).where(AccountEntry.kind == kind,
+                                                                      AccountEntry.entry_date <= end)
+    if since is not None:
+        stmt = stmt.where(AccountEntry.entry_date >= since)
+    return sum(abs(int(amount)) + int((detail or {}).get("pooled_fen", 0)) for amount, detail in session.execute(stmt))
+
+
 def figures(session: Session, *, start: date, end: date) -> FundFigures:
     """The figures of [START, END] (both days included)."""
     def income(since: date | None) -> int:
@@ -40,14 +51,10 @@ def figures(session: Session, *, start: date, end: date) -> FundFigures:
             Receipt.insurance_type == PENSION, Receipt.paid_on <= end)
         if since is not None:
             stmt = stmt.where(Receipt.paid_on >= since)
-        return int(session.scalar(stmt) or 0)
+        return int(session.scalar(stmt) or 0) + _transfers(session, "transfer_in", since, end)
 
     def spent(since: date | None) -> int:
-        stmt = select(func.coalesce(func.sum(-AccountEntry.amount_fen), 0)).where(
-            AccountEntry.kind == "transfer_out", AccountEntry.entry_date <= end)
-        if since is not None:
-            stmt = stmt.where(AccountEntry.entry_date >= since)
-        return int(session.scalar(stmt) or 0)
+        return _transfers(session, "transfer_out", since, end)
 
     open_now = _open_at(end)
     insured = int(session.scalar(select(func.count(func.distinct(InsuranceRelation.person_id))).where(open_now))

@@ -74,12 +74,12 @@ def test_the_old_place_certifies_and_transfers_the_account_and_twelve_percent_on
     entries = transfers.transfer_entries(session, person_id=person_id)
     assert [(e.kind, e.amount_fen) for e in entries] == [("transfer_out", -192000)]
     # The fund figures see the transfer as expenditure; income is what the tax bureau collected.
-    today = date.today()
+    today = clock.today()
     month = insurance.fund_figures(session, start=date(2023, 1, 1), end=date(2023, 12, 31))
     assert (month.income_fen, month.insured) == (3 * 192000, 1)
     now = insurance.fund_figures(session, start=today.replace(day=1), end=date(today.year, 12, 31))
-    assert now.expenditure_fen == 192000
-    assert now.balance_fen == 3 * 192000 - 192000
+    assert now.expenditure_fen == 192000 + 288000  # the account and the pooled part (转移支出)
+    assert now.balance_fen == 3 * 192000 - 192000 - 288000
     confirm = {"type": "confirm", "ref": REF}
     assert service.receive(session, peer_province=PEER, payload=confirm) is True
     assert service.receive(session, peer_province=PEER, payload=confirm) is False
@@ -126,6 +126,9 @@ def test_the_new_place_applies_takes_over_once_and_shows_the_steps(client: TestC
     assert (done["state"], done["account_fen"], done["pooled_fen"], done["months"]) == ("completed", 576000,
                                                                                       864000, 12)
     assert accounts.balance_fen(session, person_id=mover.id) == 576000
+    received = insurance.fund_figures(session, start=clock.today().replace(day=1),
+                                         end=date(clock.today().year, 12, 31))
+    assert received.income_fen == 576000 + 864000  # 转移收入
     assert insurance.participation(session, person_id=mover.id).months[0].month == "2024-01"
     page = client.get("/citizen/pension-transfers", headers=headers)
     assert page.status_code == 200

@@ -188,9 +188,9 @@ def test_transfer_moves_the_account_and_twelve_percent_once(nodes: tuple[Node, N
     unsigned = httpx.post(f"{new.base}/api/v1/pension-transfers/messages", json={"type": "certificate", "ref": ref})
     assert unsigned.status_code == 401
 
-    # The old place's monthly fund report (the CLI a scheduler runs) counts the account transferred out
-    # as this month's expenditure, once.
+    # The old place's monthly fund report (the CLI a scheduler runs) counts the account and the pooled part
+    # transferred out as this month's expenditure, once.
     period = certificate["certificate"]["issued_on"][:7]
     reported = json.loads(_run(old.env, old.log.parent, "pooling", "report", "--period", period))
     assert reported["province"] == OLD
-    assert reported["expenditure_fen"] == balance
+    assert reported["expenditure_fen"] == balance + twelve
