@@ -237,3 +237,12 @@ def national_counts(session: Session) -> list[tuple[str, str, int]]:
 
 def province_status(session: Session) -> list[HubProvince]:
     return list(session.scalars(select(HubProvince).order_by(HubProvince.province)))
+
+
+def latest_payloads(session: Session, *, topic: str) -> list[tuple[str, dict[str, Any], datetime]]:
+    """Per province, the newest event of TOPIC in the national store: (province, payload, occurred_at)."""
+    newest = (select(HubEvent.province, func.max(HubEvent.id).label("id")).where(HubEvent.topic == topic)
+              .group_by(HubEvent.province).subquery())
+    rows = session.execute(select(HubEvent.province, HubEvent.payload, HubEvent.occurred_at)
+                           .join(newest, newest.c.id == HubEvent.id).order_by(HubEvent.province)).all()
+    return [(r[0], dict(r[1]), r[2]) for r in rows]

@@ -369,8 +369,9 @@ class PeerMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     peer_province: Mapped[str] = mapped_column(String(6))
-    kind: Mapped[str] = mapped_column(String(16))  # application | status
-    link_id: Mapped[int] = mapped_column(ForeignKey("hall_interprovince_links.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # application | status | transfer
+    # None for a message of no hall application (转移接续 steps)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("hall_interprovince_links.id"), index=True)
     body_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

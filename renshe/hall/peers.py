@@ -39,7 +39,8 @@ SIGNATURE_HEADER = "X-Renshe-Signature"
 MAX_SKEW_SECONDS = 300
 SECRET_PURPOSE = "hall.peer-secret"  # noqa: S105 - an encryption purpose label, not a secret
 BODY_PURPOSE = "hall.peer-message"
-PATHS = {"application": "/api/v1/hall/interprovince/applications", "status": "/api/v1/hall/interprovince/status"}
+PATHS = {"application": "/api/v1/hall/interprovince/applications", "status": "/api/v1/hall/interprovince/status",
+         "transfer": "/api/v1/pension-transfers/messages"}
 QUEUED_TOPIC = "hall.peer_message_queued"
 
 
@@ -133,6 +134,20 @@ def enqueue(session: Session, link: InterprovinceLink, kind: str, body: dict[str
     session.add(message)
     session.flush()
     events.record_event(session, QUEUED_TOPIC, {"message": message.id, "peer": link.peer_province, "kind": kind})
+    return message
+
+
+def enqueue_message(session: Session, *, peer_province: str, kind: str, body: dict[str, Any]) -> PeerMessage:
+    """Queue a message that belongs to no hall application (转移接续 steps) in the caller's transaction."""
+    if kind not in PATHS:
+        raise ValueError(f"unknown peer message kind {kind}")
+    get_peer(session, peer_province)
+    message = PeerMessage(peer_province=peer_province, kind=kind, link_id=None,
+                          body_encrypted=crypto.cipher().encrypt(json.dumps(body, ensure_ascii=False),
+                                                                 purpose=BODY_PURPOSE))
+    session.add(message)
+    session.flush()
+    events.record_event(session, QUEUED_TOPIC, {"message": message.id, "peer": peer_province, "kind": kind})
     return message
 
 

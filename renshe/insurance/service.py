@@ -23,13 +23,33 @@ from sqlalchemy.orm import Session
 from renshe.certs import service as certs
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
-from renshe.insurance import accounts, contributions, enrolment, flexible, history, parameters, payers, rules, schemas
+from renshe.insurance import (
+    accounts,
+    contributions,
+    enrolment,
+    flexible,
+    funds,
+    history,
+    parameters,
+    payers,
+    rules,
+    schemas,
+    transfers,
+)
 from renshe.insurance.models import HistoryImport, InsuranceRelation, InsuredUnit, Receipt
 from renshe.insurance.models import Statement as StatementRow
 from renshe.insurance.refs import PersonRef
 from renshe.registry import service as registry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# 转移接续: the ledger side (the participation facts and the two postings), for renshe.transfer
+MonthBase = transfers.MonthBase
+participation = transfers.participation
+post_transfer_out = transfers.post_transfer_out
+post_transfer_in = transfers.post_transfer_in
+# fund monitoring: the period's figures from the ledger, for renshe.pooling
+FundFigures = funds.FundFigures
+fund_figures = funds.figures
 STATEMENT_TYPE = "insurance-statement"
 SOURCE_LABELS = {"ledger": "本系统记录", "history": "历史数据入库"}
 

@@ -32,7 +32,8 @@ from renshe.insurance import api as insurance_api
 from renshe.insurance import pages as insurance_pages
 from renshe.pension import api as pension_api
 from renshe.pension import pages as pension_pages
-from renshe.unemployment import api as unemployment_api
+from renshe.pooling import api as pooling_api
+from renshe.pooling import pages as pooling_pages
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
 from renshe.sharing import api as sharing_api
@@ -40,13 +41,16 @@ from renshe.sharing import fastpath as sharing_fastpath
 from renshe.sharing import jobs as sharing_jobs
 from renshe.sharing import pages as sharing_pages
 from renshe.sharing import recorder as sharing_recorder
+from renshe.transfer import api as transfer_api
+from renshe.transfer import pages as transfer_pages
+from renshe.unemployment import api as unemployment_api
 from renshe.web import admin, auth, calendar_admin, errors
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
 from renshe.web.security import SecurityMiddleware
 
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
-           "renshe.insurance", "renshe.pension")
+           "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling")
 
 
 def create_app() -> FastAPI:
@@ -125,6 +129,10 @@ def create_app() -> FastAPI:
     app.include_router(pension_api.insurance_calculators)
     app.include_router(pension_pages.router)
     app.include_router(unemployment_api.router)
+    app.include_router(transfer_api.router)
+    app.include_router(pooling_api.router)
+    app.include_router(pooling_pages.router)
+    app.include_router(transfer_pages.router)
     _install_core_routes(app)
     return app
 

@@ -61,7 +61,7 @@ def deliver_pending(limit: int = 100) -> int:
                 if error is None:
                     message.sent_at = utcnow()
                     message.last_error = None
-                    if kind == "application" and answer is not None:
+                    if kind == "application" and answer is not None and message.link_id is not None:
                         interprovince.forwarded_answer(session, link_id=message.link_id, answer=answer)
                     sent += 1
                 else:
