@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, defer
 
-from renshe.core import audit, crypto, divisions, paging
+from renshe.core import audit, crypto, divisions, labels, paging
 from renshe.core.auth import Principal, deny
 from renshe.core.errors import NotFound
 from renshe.core.settings import get_settings
@@ -28,11 +28,11 @@ FORM_PURPOSE = "hall.form"
 RUNNING_STATES = frozenset({"accepted", "reviewed"})
 PAUSED_STATES = frozenset({"supplement"})
 DECIDED_STATES = frozenset({"approved", "refused", "delivered"})
-ACTION_LABELS = {
+ACTION_LABELS = labels.register("hall.action", {
     "submit": "提交申请", "accept": "受理", "reject": "不予受理", "request_supplement": "要求补正",
     "resubmit": "补正后重新提交", "review": "审核", "approve": "办结：准予", "refuse": "办结：不予办理",
     "deliver": "送达结果", "withdraw": "撤回申请",
-}
+})
 MASKERS = {"id_number": crypto.mask_id_number, "phone": crypto.mask_phone, "bank_account": crypto.mask_bank_account}
 
 
