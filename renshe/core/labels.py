@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 FALLBACK = "其他"
 
-K = TypeVar("K", bound=Mapping[str, str])
+K = TypeVar("K", bound=Mapping[Any, str])  # keys are str or str enums
 
 
 @dataclass
@@ -37,7 +37,8 @@ def register(group: str, labels: K, *, prefixes: Mapping[str, str] | None = None
              fallback: str | None = None) -> K:
     """Add a domain's labels to `group` (merged with what is there) and return the same mapping."""
     entry = _GROUPS.setdefault(group, Group())
-    for value, text in labels.items():
+    for raw, text in labels.items():
+        value = str(raw)
         known = entry.labels.get(value)
         if known is not None and known != text:
             raise ValueError(f"label group {group}: {value!r} is already “{known}”, not “{text}”")
