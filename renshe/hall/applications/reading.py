@@ -115,16 +115,19 @@ def form_data(application: Application) -> dict[str, Any]:
 
 def form_view(session: Session, application: Application, *, actor: Principal,
               unmask: bool = False) -> list[schemas.FieldValue]:
-    """The form as the caller may see it: personal numbers masked unless it is the applicant's own view,
-    or staff with the unmask grant asked for it (audited)."""
-    reveal = policy.is_applicant(session, actor, application)
+    """The form as the caller may see it: personal numbers masked unless the applicant asked to see their
+    own in full, or staff with the unmask grant asked for it (both audited)."""
+    reveal = False
     if unmask and policy.can(actor, "staff.member"):
         if not policy.may_unmask(session, actor):
             raise deny(actor, entity_type="hall_application", entity_id=application.public_id,
                                 action="hall.unmask", detail="您未被授予查看完整个人信息的权限")
+        reveal = True
+    elif unmask and policy.is_applicant(session, actor, application):
+        reveal = True
+    if reveal:
         audit.record(session, actor=actor, action="hall.unmask", entity_type="hall_application",
                      entity_id=application.public_id)
-        reveal = True
     values = form_data(application)
     provenance = application.prefill or {}
     out = []

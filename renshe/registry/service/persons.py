@@ -38,10 +38,13 @@ from renshe.registry.service.common import (
 
 
 def person_out(session: Session, person: Person, *, actor: Principal, unmask: bool = False) -> schemas.PersonOut:
-    """Shape a person for the caller; unmasking needs the named grant and is audited."""
+    """Shape a person for the caller, masked. Unmasking is audited and needs the named grant, or is the
+    person's own asking (a citizen sees their own numbers in full when they ask: not on every page, where
+    anyone beside them would read them too)."""
     reveal = False
+    own = actor.kind == "citizen" and actor.subject == person.public_id
     if unmask:
-        if not staff.has_grant(session, actor, "pii.unmask"):
+        if not own and not staff.has_grant(session, actor, "pii.unmask"):
             raise deny(actor, entity_type="person", entity_id=person.public_id, action="person.unmask",
                        detail="您未被授予查看完整个人信息的权限")
         reveal = True
@@ -49,9 +52,7 @@ def person_out(session: Session, person: Person, *, actor: Principal, unmask: bo
                      entity_id=person.public_id, after={"fields": ["id_number", "phone"]})
     cipher = crypto.cipher()
     phone = cipher.decrypt(person.phone_encrypted, purpose=PHONE_PURPOSE) if person.phone_encrypted else None
-    # A citizen sees their own data in full; it is theirs.
-    own = actor.kind == "citizen" and actor.subject == person.public_id
-    show = reveal or own
+    show = reveal
     return schemas.PersonOut(
         public_id=person.public_id,
         id_number=cipher.decrypt(person.id_number_encrypted, purpose=ID_PURPOSE) if show else person.id_number_masked,
