@@ -43,6 +43,7 @@ UNREACHED = {
     "/staff/hall/rectifications/{public_id}": "a bad rating to rectify; the demo has none at start",
     "/sharing/batches/{job_id}": "a batch verification job; the demo has none",
     "/staff/card/batches/{batch_id}": "the production batch is sent and done through the API here",
+    "/citizen/hall/items/{code}/interprovince": "跨省通办 is offered only when a peer province is configured",
 }
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -250,3 +251,19 @@ def test_citizen_reveals_own_numbers_with_a_button(chromium: Any, with_data: Liv
         expect(page.locator("#id-number")).to_have_text(masked)
     finally:
         page.context.close()
+
+
+def test_hall_catalog_buttons_stay_in_view_on_a_phone(chromium: Any, with_data: LiveServer) -> None:
+    """The catalog's 在线申请 buttons were behind the table's horizontal scroll: now each row is a card."""
+    for elderly in (False, True):
+        page = _signed_in(chromium, with_data, "anonymous", "", elderly)
+        try:
+            page.goto("/citizen/hall")
+            buttons = page.locator("#items a.button")
+            assert buttons.count() >= 10
+            for i in range(buttons.count()):
+                box = buttons.nth(i).bounding_box()
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, (elderly, i, box)
+            _screenshot(page, f"hall{'-elderly' if elderly else ''}")
+        finally:
+            page.context.close()
