@@ -29,7 +29,8 @@ def _routes() -> set[str]:
 def test_the_import_export_section_names_every_import_and_export() -> None:
     section = _section("Import and export (导入导出)")
     routes = _routes()
-    assert "/api/v1/imports/persons" in routes and "/staff/insurance/parameters.xlsx" in routes
+    assert "/api/v1/imports/persons" in routes
+    assert "/staff/insurance/parameters.xlsx" in routes
     missing = sorted(r for r in routes if r not in section)
     assert not missing, f"imports/exports the README does not name: {missing}"
     for command in ("renshe import persons", "renshe import employers", "renshe export persons",
@@ -43,7 +44,8 @@ def test_the_readme_says_how_to_choose_another_port() -> None:
     assert "make demo PORT=" in text
     assert "renshe serve --port" in text
     makefile = (README.parent / "Makefile").read_text(encoding="utf-8")
-    assert re.search(r"^PORT \?= 8000$", makefile, re.M) and "--port $(PORT)" in makefile
+    assert re.search(r"^PORT \?= 8000$", makefile, re.M)
+    assert "--port $(PORT)" in makefile
     from renshe.cli import app
 
     assert "--port" in CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"}).output

@@ -263,7 +263,9 @@ def test_hall_catalog_buttons_stay_in_view_on_a_phone(chromium: Any, with_data: 
             assert buttons.count() >= 10
             for i in range(buttons.count()):
                 box = buttons.nth(i).bounding_box()
-                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, (elderly, i, box)
+                assert box is not None
+                assert box["x"] >= 0, (elderly, i, box)
+                assert box["x"] + box["width"] <= WIDTH, (elderly, i, box)
             _screenshot(page, f"hall{'-elderly' if elderly else ''}")
         finally:
             page.context.close()
