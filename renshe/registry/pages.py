@@ -133,7 +133,8 @@ def citizen_home(request: Request, session: DbSession, principal: Citizen,
     person = service.get_person(session, actor=principal, public_id=principal.subject)
     employments = [service.employment_out(r) for r in service.person_employments(session, person=person)]
     return templates.render(request, "citizen_home.html", page_title="个人服务",
-                            person=service.person_out(session, person, actor=principal, unmask=unmask),
+                            person=service.person_out(session, person, actor=principal, unmask=unmask,
+                                                      mask_own=True),
                             employments=employments)
 
 

@@ -114,18 +114,21 @@ def form_data(application: Application) -> dict[str, Any]:
 
 
 def form_view(session: Session, application: Application, *, actor: Principal,
-              unmask: bool = False) -> list[schemas.FieldValue]:
-    """The form as the caller may see it: personal numbers masked unless the applicant asked to see their
-    own in full, or staff with the unmask grant asked for it (both audited)."""
+              unmask: bool = False, mask_own: bool = False) -> list[schemas.FieldValue]:
+    """The form as the caller may see it: personal numbers masked, except the applicant's own through the
+    API (their own app); pages pass `mask_own`, so the applicant's screen shows them only when they ask
+    (`unmask`, audited, as staff with the unmask grant)."""
     reveal = False
+    audited = False
     if unmask and policy.can(actor, "staff.member"):
         if not policy.may_unmask(session, actor):
             raise deny(actor, entity_type="hall_application", entity_id=application.public_id,
                                 action="hall.unmask", detail="您未被授予查看完整个人信息的权限")
-        reveal = True
-    elif unmask and policy.is_applicant(session, actor, application):
-        reveal = True
-    if reveal:
+        reveal = audited = True
+    elif policy.is_applicant(session, actor, application):
+        reveal = unmask or not mask_own
+        audited = unmask and mask_own
+    if audited:
         audit.record(session, actor=actor, action="hall.unmask", entity_type="hall_application",
                      entity_id=application.public_id)
     values = form_data(application)
@@ -318,7 +321,7 @@ def available_actions(session: Session, actor: Principal, application: Applicati
 
 
 def application_out(session: Session, application: Application, *, actor: Principal,
-                    unmask: bool = False) -> schemas.ApplicationOut:
+                    unmask: bool = False, mask_own: bool = False) -> schemas.ApplicationOut:
     """The whole application as the caller may see it."""
     materials = [schemas.MaterialOut(code=m.material_code, name=m.name, filename=m.filename,
                                      content_type=m.content_type, size=m.size, sm3=m.sm3, round=m.round,
@@ -329,7 +332,7 @@ def application_out(session: Session, application: Application, *, actor: Princi
     staff_view = policy.can(actor, "staff.view")
     return schemas.ApplicationOut(
         **summary_out(session, application).model_dump(),
-        form=form_view(session, application, actor=actor, unmask=unmask), materials=materials,
+        form=form_view(session, application, actor=actor, unmask=unmask, mask_own=mask_own), materials=materials,
         timeline=timeline(session, application), decision_reason=application.decision_reason,
         supplement_request=application.supplement_request, representation=application.representation,
         accepted_by=application.accepted_by if staff_view else None,

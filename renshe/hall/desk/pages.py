@@ -54,7 +54,8 @@ def my_applications(request: Request, session: DbSession, principal: Citizen) ->
 
 def _detail(session: DbSession, application: Application, principal: Principal, *,
             unmask: bool = False) -> dict[str, Any]:
-    out = reading.application_out(session, application, actor=principal, unmask=unmask)
+    # on a screen, the applicant's own numbers are masked until they ask (anyone beside them reads it too)
+    out = reading.application_out(session, application, actor=principal, unmask=unmask, mask_own=True)
     groups: list[tuple[str, list[schemas.FieldValue]]] = []
     for value in out.form:
         if not groups or groups[-1][0] != value.group:

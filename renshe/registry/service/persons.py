@@ -37,13 +37,14 @@ from renshe.registry.service.common import (
 )
 
 
-def person_out(session: Session, person: Person, *, actor: Principal, unmask: bool = False) -> schemas.PersonOut:
+def person_out(session: Session, person: Person, *, actor: Principal, unmask: bool = False,
+               mask_own: bool = False) -> schemas.PersonOut:
     """Shape a person for the caller, masked. Unmasking is audited and needs the named grant, or is the
-    person's own asking (a citizen sees their own numbers in full when they ask: not on every page, where
-    anyone beside them would read them too)."""
-    reveal = False
+    person's own asking. A citizen reads their own numbers in full through the API (their own app); pages
+    pass `mask_own`, so a screen shows them only when the person asks (anyone beside them reads it too)."""
     own = actor.kind == "citizen" and actor.subject == person.public_id
-    if unmask:
+    reveal = own and not mask_own
+    if unmask and not reveal:
         if not own and not staff.has_grant(session, actor, "pii.unmask"):
             raise deny(actor, entity_type="person", entity_id=person.public_id, action="person.unmask",
                        detail="您未被授予查看完整个人信息的权限")
