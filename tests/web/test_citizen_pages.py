@@ -96,6 +96,18 @@ def test_citizen_application_masks_bank_account_until_asked(client: TestClient, 
     assert _unmask_audits(session, "hall.unmask", application.public_id) == 1
 
 
+def test_apply_form_masks_the_prefilled_numbers(client: TestClient, session: Session) -> None:
+    person = factories.person(session, name="欧阳秋菊", phone=PHONE)
+    number = _number(session, person)
+    hall_catalog.load_catalog(session, actor=factories.SYSTEM)
+    session.commit()
+    form = client.get("/citizen/hall/items/unemployment-benefit/apply", headers=factories.bearer(_citizen(person)))
+    assert form.status_code == 200
+    assert number not in form.text
+    assert PHONE not in form.text
+    assert number[:6] + "********" + number[-4:] in form.text
+
+
 def test_home_links_guides_and_certificate_check(client: TestClient) -> None:
     home = client.get("/")
     assert 'href="/citizen/hall"' in home.text
