@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from renshe.core import crypto, paging
+from renshe.core import crypto, labels, paging
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import DomainError, FieldError, ValidationFailed
@@ -29,16 +29,17 @@ BANKS: dict[str, str] = {
 # Issuer identification numbers (BIN) used by the demo card maker for synthetic bank accounts.
 DEMO_BINS: dict[str, str] = {"ICBC": "621226", "ABC": "622848", "BOC": "621661", "CCB": "621700", "BOCOM": "622262",
                              "PSBC": "621799", "CMB": "621483", "CITIC": "621771", "BOBJ": "621468", "RCB": "621020"}
-BATCH_STATUS_LABELS = {"sent": "已送制卡", "produced": "已制卡"}
-ESSC_STATUS_LABELS = {"active": "有效", "revoked": "已失效"}
+BATCH_STATUS_LABELS = labels.register("card.batch_status", {"sent": "已送制卡", "produced": "已制卡"})
+ESSC_STATUS_LABELS = labels.register("card.essc_status", {"active": "有效", "revoked": "已失效"})
 PROGRAMMES: dict[str, str] = {"pension": "基本养老金", "unemployment": "失业保险金", "subsidy": "补贴",
                               "injury": "工伤保险待遇", "other": "其他待遇"}
-PAYMENT_STATUS_LABELS = {"credited": "已入账", "held": "暂缓发放（无可用社保卡金融账户）"}
+PAYMENT_STATUS_LABELS = labels.register(
+    "card.payment_status", {"credited": "已入账", "held": "暂缓发放（无可用社保卡金融账户）"})
 APP_KINDS = {"bank": "银行", "city": "城市服务应用", "other": "其他"}
 APP_SCOPES: dict[str, str] = {"identity": "确认本人身份（脱敏姓名和证件号码）", "name": "姓名",
                               "card_status": "社会保障卡状态"}
 SIGN_IN_MINUTES = 5
-SCAN_RESULT_LABELS = {"accepted": "核验通过", "refused": "已拒绝"}
+SCAN_RESULT_LABELS = labels.register("card.scan_result", {"accepted": "核验通过", "refused": "已拒绝"})
 
 # A clock that tests replace (never sleep): every time rule of the card reads `common.clock()`.
 clock: Callable[[], datetime] = utcnow

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from renshe.certs import policy, render, service
 from renshe.certs.models import Certificate
+from renshe.core import labels
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import DomainError, FieldError
@@ -22,7 +23,9 @@ router = APIRouter(include_in_schema=False)
 Staff = Annotated[Principal, require_kind("staff")]
 Citizen = Annotated[Principal, require_kind("citizen")]
 MAX_UPLOAD = 10 * 1024 * 1024
-CHANNEL_LABELS = {"api": "接口核验", "page": "核验页面", "link": "核验链接", "sharing": "数据共享", "cli": "命令行"}
+CHANNEL_LABELS = labels.register(
+    "certs.channel", {"api": "接口核验", "page": "核验页面", "link": "核验链接", "sharing": "数据共享",
+                      "cli": "命令行"})
 
 
 # ---------------------------------------------------------------- verification for everyone

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-STATUS_LABELS = {"valid": "有效", "suspended": "已暂停", "revoked": "已吊销"}
+from renshe.core import labels
+
+STATUS_LABELS = labels.register("certs.status", {"valid": "有效", "suspended": "已暂停", "revoked": "已吊销"})
 Result = Literal["valid", "revoked", "suspended", "expired", "tampered", "unknown"]
 
 

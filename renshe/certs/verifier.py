@@ -12,13 +12,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from renshe.certs import signing, statuslist
+from renshe.core import labels
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RESULTS = ("valid", "revoked", "suspended", "expired", "tampered", "unknown")
-RESULT_LABELS = {
+RESULT_LABELS = labels.register("certs.verification", {
     "valid": "有效", "revoked": "已吊销", "suspended": "已暂停", "expired": "已过期", "tampered": "无效（被篡改）",
     "unknown": "无法核验",
-}
+})
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from renshe.core import divisions
+from renshe.core import divisions, labels
 from renshe.core.errors import Forbidden, Unauthorized
 from renshe.core.settings import get_settings
 
@@ -26,7 +26,8 @@ class Role(StrEnum):
     ADMIN = "admin"  # 管理员
 
 
-ROLE_LABELS = {Role.CLERK: "受理", Role.REVIEWER: "审核", Role.SUPERVISOR: "监管", Role.ADMIN: "管理员"}
+ROLE_LABELS = labels.register(
+    "core.role", {Role.CLERK: "受理", Role.REVIEWER: "审核", Role.SUPERVISOR: "监管", Role.ADMIN: "管理员"})
 
 READ = frozenset({"person.read", "employer.read", "audit.read"})
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from renshe.core import db, staff
+from renshe.core import db, divisions, labels, staff
 from renshe.core.auth import Principal, read_token
 from renshe.core.errors import DomainError, FieldError, Unauthorized
 from renshe.core.settings import get_settings
@@ -324,6 +324,8 @@ class Templates:
                 auto_reload=False,
             )
             env.filters["localtime"] = local_time
+            env.filters["label"] = labels.label  # every enumerated value a person reads: core.labels
+            env.globals["divisions"] = divisions  # names of the configured province's divisions
             self._templates = Jinja2Templates(env=env)
         return self._templates
 

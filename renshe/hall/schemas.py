@@ -7,11 +7,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CASE_TYPE_LABELS = {"immediate": "即办件", "promised": "承诺件"}
-CHANNEL_LABELS = {"online": "网上申请", "window": "窗口代录", "proxy": "亲友代办",
+from renshe.core import labels
+
+CASE_TYPE_LABELS = labels.register("hall.case_type", {"immediate": "即办件", "promised": "承诺件"})
+CHANNEL_LABELS = labels.register("hall.channel", {"online": "网上申请", "window": "窗口代录", "proxy": "亲友代办",
                   "xp_collect": "跨省通办（代收代办，转外省办理）", "xp_joint": "跨省通办（两地联办）",
-                  "xp_received": "跨省通办（外省转来）"}
-DECISION_LABELS = {"approved": "准予", "refused": "不予办理"}
+                  "xp_received": "跨省通办（外省转来）"})
+DECISION_LABELS = labels.register("hall.decision", {"approved": "准予", "refused": "不予办理"})
 RELATIONSHIPS = {"spouse": "配偶", "parent": "父母", "child": "子女", "sibling": "兄弟姐妹",
                  "grandparent": "祖父母、外祖父母", "grandchild": "孙子女、外孙子女", "other": "其他近亲属"}
 DELIVERY_METHODS = {"electronic": "电子送达", "window": "窗口领取", "mail": "邮寄送达"}

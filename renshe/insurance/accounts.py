@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, select, text
 from sqlalchemy.orm import Session
 
-from renshe.core import audit
+from renshe.core import audit, labels
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, Forbidden
@@ -25,7 +25,8 @@ from renshe.insurance import contributions, parameters, policy
 from renshe.insurance.models import AccountEntry, DeemedPeriod, Due, HistoryMonth, InsuranceRelation, InsuredUnit
 
 PENSION = "110"
-KIND_LABELS = {"contribution": "缴费记账", "interest": "记账利息", "opening": "期初余额"}
+KIND_LABELS = labels.register(
+    "insurance.account_entry", {"contribution": "缴费记账", "interest": "记账利息", "opening": "期初余额"})
 
 _POST = text("""
 INSERT INTO ins_account_entries (person_id, kind, entry_date, year, amount_fen, source, posted_at)

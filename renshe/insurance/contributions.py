@@ -28,7 +28,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import CursorResult, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, ids
+from renshe.core import audit, ids, labels
 from renshe.core.auth import Principal
 from renshe.core.errors import FieldError, Forbidden, ValidationFailed
 from renshe.core.events import record_event
@@ -40,8 +40,9 @@ from renshe.registry import service as registry
 MAX_ROWS = 20000
 MAX_LISTED = 1000
 PPM = 1_000_000
-SIDE_LABELS = {"employer": "单位缴费", "individual": "个人缴费"}
-STATUS_LABELS = {"paid": "已足额缴纳", "partly": "部分缴纳", "unpaid": "未缴纳", "none": "无应缴"}
+SIDE_LABELS = labels.register("insurance.side", {"employer": "单位缴费", "individual": "个人缴费"})
+STATUS_LABELS = labels.register(
+    "insurance.payment_status", {"paid": "已足额缴纳", "partly": "部分缴纳", "unpaid": "未缴纳", "none": "无应缴"})
 
 
 def month_start(value: date) -> date:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from renshe.core import audit
+from renshe.core import audit, labels
 from renshe.core.auth import Principal
 from renshe.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from renshe.core.events import record_event
@@ -28,7 +28,7 @@ from renshe.insurance.refs import EmployerRef, PersonRef
 from renshe.registry import service as registry
 
 PENSION = "110"
-KIND_LABELS = {"employee": "职工参保", "flexible": "灵活就业人员参保"}
+KIND_LABELS = labels.register("insurance.enrolment_kind", {"employee": "职工参保", "flexible": "灵活就业人员参保"})
 
 
 @dataclass(frozen=True)

@@ -128,12 +128,14 @@ def employer_page(request: Request, credit_code: str, session: DbSession, princi
 
 
 @router.get("/citizen")
-def citizen_home(request: Request, session: DbSession, principal: Citizen) -> Response:
+def citizen_home(request: Request, session: DbSession, principal: Citizen,
+                 unmask: Annotated[bool, Query(description="显示完整号码（本人操作，记入审计）")] = False) -> Response:
     person = service.get_person(session, actor=principal, public_id=principal.subject)
     employments = [service.employment_out(r) for r in service.person_employments(session, person=person)]
     return templates.render(request, "citizen_home.html", page_title="个人服务",
-                            person=service.person_out(session, person, actor=principal), employments=employments,
-                            unread=service.unread_count(session, actor=principal))
+                            person=service.person_out(session, person, actor=principal, unmask=unmask,
+                                                      mask_own=True),
+                            employments=employments, unread=service.unread_count(session, actor=principal))
 
 
 @router.get("/citizen/notices")

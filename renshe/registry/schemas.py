@@ -8,20 +8,25 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from renshe.core import labels
+
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 
-PERSON_STATUS_LABELS = {
+PERSON_STATUS_LABELS = labels.register("registry.person_status", {
     "normal": "正常",
     "deceased": "死亡",
     "emigrated": "出国（境）定居",
     "missing": "宣告失踪",
     "merged": "已合并",
-}
-REAL_NAME_LABELS = {"unverified": "未认证", "verified": "已认证", "failed": "认证未通过"}
-REAL_NAME_SOURCES = {"window": "窗口核验", "public_security": "公安比对", "bank": "银行卡核验", "face": "人脸核验",
-                     "import": "批量导入"}
-EMPLOYER_STATUS_LABELS = {"active": "正常", "suspended": "暂停", "cancelled": "注销"}
-SEX_LABELS = {"1": "男", "2": "女", "0": "未知", "9": "未说明"}
+})
+REAL_NAME_LABELS = labels.register(
+    "registry.real_name", {"unverified": "未认证", "verified": "已认证", "failed": "认证未通过"})
+REAL_NAME_SOURCES = labels.register("registry.real_name_source", {
+    "window": "窗口核验", "public_security": "公安比对", "bank": "银行卡核验", "face": "人脸核验",
+    "import": "批量导入"})
+EMPLOYER_STATUS_LABELS = labels.register(
+    "registry.employer_status", {"active": "正常", "suspended": "暂停", "cancelled": "注销"})
+SEX_LABELS = labels.register("registry.sex", {"1": "男", "2": "女", "0": "未知", "9": "未说明"})
 
 PersonStatus = Literal["normal", "deceased", "emigrated", "missing"]
 

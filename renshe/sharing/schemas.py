@@ -7,7 +7,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SHARING_TYPE_LABELS = {"unconditional": "无条件共享", "conditional": "有条件共享", "none": "不予共享"}
+from renshe.core import labels
+
+SHARING_TYPE_LABELS = labels.register(
+    "sharing.type", {"unconditional": "无条件共享", "conditional": "有条件共享", "none": "不予共享"})
+# What a call to the gateway came to, as the person looked up and the staff read it: the answers, and the
+# refusals (stored as their problem code) in words.
+CALL_RESULT_LABELS = labels.register("sharing.result", {
+    "match": "核验一致", "mismatch": "核验不一致", "not_found": "未查到", "found": "已查到", "ok": "已查询",
+    "renshe:sharing/no-grant": "未获授权，已拒绝", "renshe:sharing/no-grants": "未获授权，已拒绝",
+    "renshe:sharing/not-shareable": "不予共享，已拒绝", "renshe:sharing/not-served": "暂不提供，已拒绝",
+    "renshe:sharing/purpose": "用途不符，已拒绝", "renshe:sharing/condition": "不符合共享条件，已拒绝",
+    "renshe:sharing/rate-limited": "查询过于频繁，已拒绝", "renshe:sharing/quota-exceeded": "超出查询额度，已拒绝",
+    "renshe:sharing/inactive": "资源已停用，已拒绝", "renshe:sharing/unknown-resource": "资源不存在，已拒绝",
+    "renshe:sharing/unknown-consumer": "查询方未登记，已拒绝", "renshe:sharing/not-a-consumer": "查询方未登记，已拒绝",
+}, prefixes={"renshe:": "请求有误，已拒绝", "batch:": "批量核验"}, fallback="已记录")
 
 
 class ResourceOut(BaseModel):

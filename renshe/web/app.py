@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
@@ -49,6 +50,7 @@ from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
 from renshe.web.security import SecurityMiddleware
 
+_FAVICON = (files("renshe.web") / "static" / "favicon.ico").read_bytes()
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
            "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling")
 
@@ -158,6 +160,12 @@ def _install_core_routes(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def home(request: Request, _principal: MaybePrincipal) -> Response:
         return templates.render(request, "home.html", page_title="首页")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        """Browsers ask for it at the root whatever the page links; a week in the cache."""
+        return Response(_FAVICON, media_type="image/vnd.microsoft.icon",
+                        headers={"Cache-Control": "public, max-age=604800"})
 
     @app.get("/elderly", include_in_schema=False)
     def elderly_entry() -> Response:

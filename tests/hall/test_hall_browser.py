@@ -52,8 +52,9 @@ def test_citizen_applies_clerk_accepts_other_reviewer_approves_citizen_sees_resu
     name = page.locator("#f-name")
     expect(name).to_have_value(own.name)
     expect(name).to_have_attribute("readonly", "")
-    expect(page.locator("#f-id_number")).to_have_value(own.id_number)
-    expect(page.locator("#f-phone")).to_have_value(own.phone)
+    # masked on the screen, the person's own too (issue 9, item 18); the platform's values are used
+    expect(page.locator("#f-id_number")).to_have_value(f"{own.id_number[:6]}********{own.id_number[-4:]}")
+    expect(page.locator("#f-phone")).to_have_value(f"{own.phone[:3]}****{own.phone[-4:]}")
     assert "来源：人员基本信息" in page.locator("#f-name-source").inner_text()
     assert "更新于" in page.locator("#f-name-source").inner_text()
     assert_no_axe_violations(page, "apply form")

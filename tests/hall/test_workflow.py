@@ -44,7 +44,12 @@ def test_locked_fields_come_from_the_platform_whatever_was_submitted(
     assert view["name"].locked
     assert view["name"].provenance is not None
     assert not view["bank_account"].locked
-    assert view["id_number"].value == data["id_number"]  # the applicant sees their own data in full
+    assert view["id_number"].value == data["id_number"]  # the applicant sees their own data in full (API)
+    # on the applicant's screen, masked until they ask (issue 9, item 18)
+    screen = {v.name: v for v in reading.form_view(session, application, actor=citizen, mask_own=True)}
+    assert screen["id_number"].masked
+    asked = {v.name: v for v in reading.form_view(session, application, actor=citizen, mask_own=True, unmask=True)}
+    assert asked["id_number"].value == data["id_number"]
 
 
 def test_staff_see_personal_numbers_masked(session: Session, submitted: Application, clerk: Principal) -> None:

@@ -18,7 +18,7 @@ from renshe.certs.models import Certificate, CertIssuer, CertKey
 from renshe.certs.status import service as status
 from renshe.certs.types.service import CertType, cert_type, check_fields
 from renshe.certs.views import SHANGHAI, local
-from renshe.core import audit, crypto
+from renshe.core import audit, crypto, labels
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -26,7 +26,8 @@ from renshe.core.events import record_event
 from renshe.registry import service as registry
 
 HOLDER_PURPOSE = "certs.holder_code"
-ACTION_LABELS = {"suspend": "暂停", "resume": "恢复", "revoke": "吊销", "reissue": "换发"}
+ACTION_LABELS = labels.register(
+    "certs.action", {"suspend": "暂停", "resume": "恢复", "revoke": "吊销", "reissue": "换发"})
 
 
 def _holder_code(cert: Certificate) -> str:

@@ -31,7 +31,7 @@ def _apply_page(request: Request, session: DbSession, principal: Principal, code
     """The form: the citizen's own, or (only once consent is proven) the represented person's."""
     me = registry.get_person(session, actor=principal, public_id=principal.subject)
     person = represented or me
-    context = web.form_context(session, person=person, item_code=code, own=represented is None)
+    context = web.form_context(session, person=person, item_code=code)
     return templates.render(request, "hall_apply.html", status_code=status_code,
                             page_title=f"在线申请：{context['item'].name}", values=values or {},
                             errors=errors or [], err=web.field_errors(errors or []), proxy=proxy,

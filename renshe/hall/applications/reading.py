@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, defer
 
-from renshe.core import audit, crypto, divisions, paging
+from renshe.core import audit, crypto, divisions, labels, paging
 from renshe.core.auth import Principal, deny
 from renshe.core.errors import NotFound
 from renshe.core.settings import get_settings
@@ -28,11 +28,11 @@ FORM_PURPOSE = "hall.form"
 RUNNING_STATES = frozenset({"accepted", "reviewed"})
 PAUSED_STATES = frozenset({"supplement"})
 DECIDED_STATES = frozenset({"approved", "refused", "delivered"})
-ACTION_LABELS = {
+ACTION_LABELS = labels.register("hall.action", {
     "submit": "提交申请", "accept": "受理", "reject": "不予受理", "request_supplement": "要求补正",
     "resubmit": "补正后重新提交", "review": "审核", "approve": "办结：准予", "refuse": "办结：不予办理",
     "deliver": "送达结果", "withdraw": "撤回申请",
-}
+})
 MASKERS = {"id_number": crypto.mask_id_number, "phone": crypto.mask_phone, "bank_account": crypto.mask_bank_account}
 
 
@@ -114,17 +114,23 @@ def form_data(application: Application) -> dict[str, Any]:
 
 
 def form_view(session: Session, application: Application, *, actor: Principal,
-              unmask: bool = False) -> list[schemas.FieldValue]:
-    """The form as the caller may see it: personal numbers masked unless it is the applicant's own view,
-    or staff with the unmask grant asked for it (audited)."""
-    reveal = policy.is_applicant(session, actor, application)
+              unmask: bool = False, mask_own: bool = False) -> list[schemas.FieldValue]:
+    """The form as the caller may see it: personal numbers masked, except the applicant's own through the
+    API (their own app); pages pass `mask_own`, so the applicant's screen shows them only when they ask
+    (`unmask`, audited, as staff with the unmask grant)."""
+    reveal = False
+    audited = False
     if unmask and policy.can(actor, "staff.member"):
         if not policy.may_unmask(session, actor):
             raise deny(actor, entity_type="hall_application", entity_id=application.public_id,
                                 action="hall.unmask", detail="您未被授予查看完整个人信息的权限")
+        reveal = audited = True
+    elif policy.is_applicant(session, actor, application):
+        reveal = unmask or not mask_own
+        audited = unmask and mask_own
+    if audited:
         audit.record(session, actor=actor, action="hall.unmask", entity_type="hall_application",
                      entity_id=application.public_id)
-        reveal = True
     values = form_data(application)
     provenance = application.prefill or {}
     out = []
@@ -315,7 +321,7 @@ def available_actions(session: Session, actor: Principal, application: Applicati
 
 
 def application_out(session: Session, application: Application, *, actor: Principal,
-                    unmask: bool = False) -> schemas.ApplicationOut:
+                    unmask: bool = False, mask_own: bool = False) -> schemas.ApplicationOut:
     """The whole application as the caller may see it."""
     materials = [schemas.MaterialOut(code=m.material_code, name=m.name, filename=m.filename,
                                      content_type=m.content_type, size=m.size, sm3=m.sm3, round=m.round,
@@ -326,7 +332,7 @@ def application_out(session: Session, application: Application, *, actor: Princi
     staff_view = policy.can(actor, "staff.view")
     return schemas.ApplicationOut(
         **summary_out(session, application).model_dump(),
-        form=form_view(session, application, actor=actor, unmask=unmask), materials=materials,
+        form=form_view(session, application, actor=actor, unmask=unmask, mask_own=mask_own), materials=materials,
         timeline=timeline(session, application), decision_reason=application.decision_reason,
         supplement_request=application.supplement_request, representation=application.representation,
         accepted_by=application.accepted_by if staff_view else None,

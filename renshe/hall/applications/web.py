@@ -54,9 +54,10 @@ def field_errors(errors: list[FieldError]) -> dict[str, str]:
     return found
 
 
-def locked_values(fields: list[forms.FormField], prefilled: dict[str, sharing.Prefilled], *,
-                  own: bool = True) -> dict[str, dict[str, str]]:
-    """How each prefilled field is shown (masked unless it is the person's own form) and its source."""
+def locked_values(fields: list[forms.FormField], prefilled: dict[str, sharing.Prefilled]) -> dict[str, dict[str, str]]:
+    """How each prefilled field is shown and its source. Personal numbers are masked on the form, the
+    person's own too (anyone beside them reads the screen): a locked field's
+    submitted value is ignored, the platform's is used."""
     locked: dict[str, dict[str, str]] = {}
     by_name = {f.name: f for f in fields}
     for name, p in prefilled.items():
@@ -64,7 +65,7 @@ def locked_values(fields: list[forms.FormField], prefilled: dict[str, sharing.Pr
         if field is None:
             continue
         value = p.value
-        if field.pii and not own:
+        if field.pii:
             value = reading.MASKERS[field.pii](str(value))
         display = field.label_of(value)
         if name == "residence_division":
@@ -84,7 +85,7 @@ def field_groups(fields: list[forms.FormField]) -> list[tuple[str, list[forms.Fo
     return groups
 
 
-def form_context(session: Session, *, person: Any, item_code: str, own: bool) -> dict[str, Any]:
+def form_context(session: Session, *, person: Any, item_code: str) -> dict[str, Any]:
     """What the apply form needs: the item, its fields by group, locked values, materials, certificates."""
     item = catalog.get_item(session, item_code)
     revision = catalog.current_revision(session, item)
@@ -92,7 +93,7 @@ def form_context(session: Session, *, person: Any, item_code: str, own: bool) ->
     prefilled = reading.prefill_for(session, person=person, revision=revision)
     certified = materials.certificate_materials(session, person=person, revision=revision) if person else {}
     return {"item": item, "revision": revision, "groups": field_groups(fields),
-            "locked": locked_values(fields, prefilled, own=own), "materials": list(revision.materials),
+            "locked": locked_values(fields, prefilled), "materials": list(revision.materials),
             "certified": certified, "max_mb": materials.max_upload_bytes() // (1024 * 1024)}
 
 

@@ -52,8 +52,10 @@ def my_applications(request: Request, session: DbSession, principal: Citizen) ->
     return templates.render(request, "hall_my_applications.html", page_title="我的办件", rows=rows)
 
 
-def _detail(session: DbSession, application: Application, principal: Principal) -> dict[str, Any]:
-    out = reading.application_out(session, application, actor=principal)
+def _detail(session: DbSession, application: Application, principal: Principal, *,
+            unmask: bool = False) -> dict[str, Any]:
+    # on a screen, the applicant's own numbers are masked until they ask (anyone beside them reads it too)
+    out = reading.application_out(session, application, actor=principal, unmask=unmask, mask_own=True)
     groups: list[tuple[str, list[schemas.FieldValue]]] = []
     for value in out.form:
         if not groups or groups[-1][0] != value.group:
@@ -67,15 +69,15 @@ def _detail(session: DbSession, application: Application, principal: Principal) 
 
 @router.get("/citizen/applications/{public_id}")
 def my_application(request: Request, public_id: str, session: DbSession, principal: Citizen,
-                   submitted: bool = False) -> Response:
+                   submitted: bool = False, unmask: bool = False) -> Response:
     application = reading.get_application(session, actor=principal, public_id=public_id)
-    return _citizen_detail(request, session, application, principal, submitted=submitted)
+    return _citizen_detail(request, session, application, principal, submitted=submitted, unmask=unmask)
 
 
 def _citizen_detail(request: Request, session: DbSession, application: Application, principal: Principal, *,
                     status_code: int = 200, errors: list[FieldError] | None = None, submitted: bool = False,
-                    values: dict[str, Any] | None = None) -> Response:
-    context = _detail(session, application, principal)
+                    values: dict[str, Any] | None = None, unmask: bool = False) -> Response:
+    context = _detail(session, application, principal, unmask=unmask)
     fields = [f for f in reading.form_fields(application.revision) if f.name not in (application.prefill or {})]
     materials = [m for m in application.revision.materials if not m.get("shared")]
     return templates.render(request, "hall_citizen_application.html", status_code=status_code,

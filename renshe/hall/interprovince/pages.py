@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 def _xp_page(request: Request, session: DbSession, principal: Principal, code: str, *, status_code: int = 200,
              values: dict[str, Any] | None = None, errors: list[FieldError] | None = None) -> Response:
     me = registry.get_person(session, actor=principal, public_id=principal.subject)
-    context = web.form_context(session, person=me, item_code=code, own=True)
+    context = web.form_context(session, person=me, item_code=code)
     provinces = [(p.province_code, interprovince.province_name(p.province_code)) for p in peers.peers(session)]
     return templates.render(request, "hall_xp_apply.html", status_code=status_code,
                             page_title=f"跨省通办：{context['item'].name}", values=values or {},

@@ -23,7 +23,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, divisions
+from renshe.core import audit, divisions, labels
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
@@ -38,7 +38,8 @@ ONLINE_INDICATORS = {"overall": "整体满意度", "efficiency": "办事效率",
                      "convenience": "办事便捷度", "usability": "平台操作性"}
 WINDOW_INDICATORS = {"efficiency": "办事效率", "service": "服务质量", "attitude": "服务态度"}
 OUTCOMES = {"rectified": "已整改", "explained": "已解释说明", "unfounded": "经核实不属实", "appealed": "恶意差评已申诉"}
-STATUS_LABELS = {"open": "待回访", "called_back": "已回访，整改中", "closed": "已办结"}
+STATUS_LABELS = labels.register(
+    "hall.review_status", {"open": "待回访", "called_back": "已回访，整改中", "closed": "已办结"})
 TOKEN_MINUTES = 30
 
 

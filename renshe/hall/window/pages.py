@@ -57,7 +57,7 @@ def window_post(request: Request, session: DbSession, principal: Staff, body: Bo
 def _window_form(request: Request, session: DbSession, *, id_number: str, item_code: str, phone: str,
                  base: dict[str, Any], errors: list[FieldError] | None = None, status_code: int = 200) -> Response:
     person = registry.find_by_id_number(session, id_number=id_number)
-    context = web.form_context(session, person=person, item_code=item_code, own=False)
+    context = web.form_context(session, person=person, item_code=item_code)
     return templates.render(request, "hall_window.html", status_code=status_code, step="form", phone=phone,
                             id_number=id_number, applicant_name=person.name if person else "",
                             errors=errors or [], err=web.field_errors(errors or []),

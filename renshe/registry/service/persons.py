@@ -37,11 +37,15 @@ from renshe.registry.service.common import (
 )
 
 
-def person_out(session: Session, person: Person, *, actor: Principal, unmask: bool = False) -> schemas.PersonOut:
-    """Shape a person for the caller; unmasking needs the named grant and is audited."""
-    reveal = False
-    if unmask:
-        if not staff.has_grant(session, actor, "pii.unmask"):
+def person_out(session: Session, person: Person, *, actor: Principal, unmask: bool = False,
+               mask_own: bool = False) -> schemas.PersonOut:
+    """Shape a person for the caller, masked. Unmasking is audited and needs the named grant, or is the
+    person's own asking. A citizen reads their own numbers in full through the API (their own app); pages
+    pass `mask_own`, so a screen shows them only when the person asks (anyone beside them reads it too)."""
+    own = actor.kind == "citizen" and actor.subject == person.public_id
+    reveal = own and not mask_own
+    if unmask and not reveal:
+        if not own and not staff.has_grant(session, actor, "pii.unmask"):
             raise deny(actor, entity_type="person", entity_id=person.public_id, action="person.unmask",
                        detail="您未被授予查看完整个人信息的权限")
         reveal = True
@@ -49,9 +53,7 @@ def person_out(session: Session, person: Person, *, actor: Principal, unmask: bo
                      entity_id=person.public_id, after={"fields": ["id_number", "phone"]})
     cipher = crypto.cipher()
     phone = cipher.decrypt(person.phone_encrypted, purpose=PHONE_PURPOSE) if person.phone_encrypted else None
-    # A citizen sees their own data in full; it is theirs.
-    own = actor.kind == "citizen" and actor.subject == person.public_id
-    show = reveal or own
+    show = reveal
     return schemas.PersonOut(
         public_id=person.public_id,
         id_number=cipher.decrypt(person.id_number_encrypted, purpose=ID_PURPOSE) if show else person.id_number_masked,
