@@ -27,7 +27,7 @@ from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from renshe.core.events import record_event
 from renshe.insurance import parameters
-from renshe.pension import policy, rules, service
+from renshe.pension import policy, rules, schemas, service
 from renshe.pension.models import PensionAdjustment, PensionAward, PensionPayment, PensionRun
 
 CHUNK = 200
@@ -241,3 +241,21 @@ def runs(session: Session, *, actor: Principal, limit: int = 20) -> list[Pension
     if actor.kind not in ("staff", "system") or not actor.has("person.read"):
         raise Forbidden("无权查看养老金发放批次", code="renshe:pension/run-permission")
     return list(session.scalars(select(PensionRun).order_by(PensionRun.id.desc()).limit(limit)))
+
+
+def run_out(run: PensionRun | RunSummary) -> schemas.RunOut:
+    return schemas.RunOut(kind=run.kind, kind_label=KIND_LABELS[run.kind], province=run.province, period=run.period,
+                          status=run.status, status_label=STATUS_LABELS.get(run.status, run.status), total=run.total,
+                          done=run.done, amount=f"{Decimal(run.amount_fen) / 100:.2f}")
+
+
+def start(*, actor: Principal, data: schemas.RunIn, province: str) -> RunSummary:
+    """Run (or resume) a batch as the API and the page ask for it."""
+    if data.kind == "pay":
+        return run_payments(actor=actor, province=province, month=data.period)
+    if data.kind == "adjust":
+        if not data.period.isdigit() or len(data.period) != 4:
+            raise ValidationFailed([FieldError("period", "renshe:pension/year", "调整年度应为四位数字，如2026")])
+        return run_adjustment(actor=actor, province=province, year=int(data.period))
+    raise ValidationFailed([FieldError("kind", "renshe:pension/run-kind",
+                                       "批次类型应为 pay（按月发放）或 adjust（待遇调整）")])

@@ -381,3 +381,46 @@ def payments_of(session: Session, *, award: PensionAward, limit: int = 50,
 def adjustments_of(session: Session, *, award: PensionAward) -> list[PensionAdjustment]:
     return list(session.scalars(select(PensionAdjustment).where(PensionAdjustment.award_id == award.id)
                                 .order_by(PensionAdjustment.year)))
+
+
+# ---------------------------------------------------------------- outputs (API and pages)
+
+def _yuan(fen: int) -> str:
+    return f"{Decimal(fen) / 100:.2f}"
+
+
+def award_out(session: Session, award: PensionAward) -> schemas.AwardOut:
+    history = adjustments_of(session, award=award)
+    return schemas.AwardOut(
+        public_id=award.public_id, person_name=award.person_name, id_number_masked=award.id_number_masked,
+        application_number=award.application_number, retirement_month=month_text(award.retirement_month),
+        start_month=month_text(award.start_month), kind=award.kind, kind_label=schemas.AWARD_KIND_LABELS[award.kind],
+        age=award.age, months=award.months, deemed_months=award.deemed_months, basic=_yuan(award.basic_fen),
+        account=_yuan(award.account_fen), transitional=_yuan(award.transitional_fen),
+        adjustments=_yuan(award.monthly_fen - award.awarded_fen), monthly=_yuan(award.monthly_fen),
+        status=award.status, status_label=schemas.AWARD_STATUS_LABELS.get(award.status, award.status),
+        trace=[schemas.StepOut(**step) for step in award.trace],
+        parameters=[schemas.ParameterUsedOut(**{k: v for k, v in p.items() if k != "version"})
+                    for p in award.parameters],
+        adjustment_history=[schemas.AdjustmentOut(
+            year=a.year, effective_from=a.effective_from.isoformat(), before=_yuan(a.before_fen),
+            increase=_yuan(a.increase_fen), after=_yuan(a.after_fen), trace=[schemas.StepOut(**s) for s in a.trace])
+            for a in history])
+
+
+def payment_out(payment: PensionPayment) -> schemas.PensionPaymentOut:
+    return schemas.PensionPaymentOut(
+        month=month_text(payment.month), kind=payment.kind, kind_label=schemas.PAYMENT_KIND_LABELS[payment.kind],
+        amount=_yuan(payment.amount_fen), card_status=payment.card_status,
+        card_status_label=schemas.CARD_STATUS_LABELS.get(payment.card_status, payment.card_status),
+        reference=payment.reference, paid_at=payment.paid_at.isoformat())
+
+
+def own_award(session: Session, *, actor: Principal) -> PensionAward:
+    """The signed-in citizen's award (404 when none)."""
+    if actor.kind != "citizen":
+        raise Unauthorized("请使用个人入口登录", code="renshe:auth/wrong-entrance")
+    award = award_of(session, actor=actor, person_public_id=actor.subject)
+    if award is None:
+        raise NotFound("您的养老金核定记录（尚未办理退休）", code="renshe:pension/award-not-found")
+    return award
