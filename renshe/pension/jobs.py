@@ -137,8 +137,8 @@ def _adjust_chunk(session: Session, run: PensionRun, chunk_size: int) -> int:
         session.add(PensionAdjustment(award_id=award.id, year=year, effective_from=scheme.effective_from,
                                       before_fen=before, increase_fen=increase, after_fen=before + increase,
                                       scheme_parameter_id=value.id, trace=[s.as_dict() for s in found.trace]))
-        award.monthly_fen = service.amount_for(session, award=award, month=date.max) + increase
         session.flush()
+        award.monthly_fen = service.amount_for(session, award=award, month=date.max)
         # Months from the date of effect already paid at the old amount: the difference once, as arrears.
         paid = session.scalar(select(func.count()).select_from(PensionPayment).where(
             PensionPayment.award_id == award.id, PensionPayment.kind == "monthly",
