@@ -41,6 +41,7 @@ class SeedReport:
     staff: list[tuple[str, str, str]] = field(default_factory=list)  # username, role, division
     sample_person: tuple[str, str, str] | None = None  # name, id number, division
     sample_employer: tuple[str, str] | None = None  # name, credit code
+    retirees: int = 0  # pensions in payment
 
 
 def org_code(rng: random.Random) -> str:
@@ -201,11 +202,18 @@ def seed(
     seed_hall(session, actor=SYSTEM)
     from renshe.card.service import seed_demo as seed_cards  # sample person + 3,000 others hold an active card
     seed_cards(session, seed_value=seed_value)
+    from renshe.pension import demo_data as pension_demo  # retirees: the wages and rules of earlier years first
+    pension_demo.prepare(session, province=province, today=today)
     from renshe.insurance.demo_data import seed as seed_insurance  # units, contributions, accounts with interest
     seed_insurance(session, province=province,
                    sample_id_number=report.sample_person[1] if report.sample_person else None,
                    employer_codes=[str(row["credit_code"]) for row in employer_rows[:3]], today=today,
                    seed_value=seed_value)
+    retirees = pension_demo.careers(session, province=province, today=today, seed_value=seed_value,
+                                    employer_codes=[str(row["credit_code"]) for row in employer_rows[-1:]])
+    from renshe.hall.demo import retirements  # they apply through the hall and are approved
+    report.retirees = retirements(session, person_public_ids=[r.person_public_id for r in retirees])
+    pension_demo.payments(session, province=province, today=today)  # the months since, paid into the cards
     return report
 
 
