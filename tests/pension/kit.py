@@ -43,7 +43,7 @@ def retiree(session: Session, *, birth: date = date(1965, 1, 10), male: bool = T
     employer = factories.employer(session, name=f"{name}原单位有限公司")
     number = demo_data_id(session, person)
     demo_data.career(session, employer=employer, id_number=number, first=first, last=last,
-                     wages_fen={y: wage_fen for y in range(first.year, last.year + 1)}, today=TODAY,
+                     wages_fen=dict.fromkeys(range(first.year, last.year + 1), wage_fen), today=TODAY,
                      key=f"t-{person.public_id[:10]}")
     if card:
         admin = session.info.get("card_admin") or card_kit.admin(session)

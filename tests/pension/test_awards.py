@@ -32,7 +32,8 @@ def test_refused_before_the_statutory_month_naming_the_rule_and_the_month(sessio
     with pytest.raises(DomainError) as early:
         kit.apply(session, who, retirement_date="2025-01-20")
     assert early.value.code == "renshe:pension/before-statutory-month"
-    assert "2025-02" in early.value.detail and "60岁1个月" in early.value.detail
+    assert "2025-02" in early.value.detail
+    assert "60岁1个月" in early.value.detail
     assert early.value.errors[0].field == "retirement_date"
     assert session.scalar(select(PensionAward)) is None
 
@@ -44,8 +45,11 @@ def test_refused_when_the_minimum_months_are_not_met_with_the_options(session: S
         kit.apply(session, who)
     assert short.value.code == "renshe:pension/minimum-months"
     detail = short.value.detail
-    assert "累计缴费60个月" in detail and "须满180个月" in detail and "还差120个月" in detail
-    assert "继续缴费" in detail and "城乡居民基本养老保险" in detail
+    assert "累计缴费60个月" in detail
+    assert "须满180个月" in detail
+    assert "还差120个月" in detail
+    assert "继续缴费" in detail
+    assert "城乡居民基本养老保险" in detail
     assert "一次性缴费补足" not in detail  # insured only from 2020: the lump-sum rule does not apply
 
 
@@ -70,7 +74,8 @@ def test_approved_with_the_amount_the_trace_and_a_first_payment_into_the_card(se
     assert award is not None
     assert (award.application_number, award.kind, award.age, award.months) == (decided.number, "statutory", "60y1m",
                                                                                 192)
-    assert award.retirement_month == kit.date(2025, 2, 1) and award.start_month == kit.date(2025, 3, 1)
+    assert award.retirement_month == kit.date(2025, 2, 1)
+    assert award.start_month == kit.date(2025, 3, 1)
     # From the ledger: index 8,000 / 10,000, 192 months, balance 192 × 640 yuan, divisor at 60y1m.
     expected = rules.benefit(average_wage=Decimal(10000), index=Decimal("0.8"), contribution_months=192,
                              account_balance=Decimal(192 * 640), age=rules.Age(721))
@@ -81,8 +86,10 @@ def test_approved_with_the_amount_the_trace_and_a_first_payment_into_the_card(se
     assert {"statutory_age", "ledger_months", "ledger_index", "ledger_balance", "basic", "divisor", "account",
             "total"} <= names or {"ledger_months", "basic", "total"} <= names
     used = {p["parameter"]: p for p in award.parameters}
-    assert used["average_wage"]["parameter_id"] and used["average_wage"]["effective_from"] == "2005-01-01"
-    assert "national.retirement" in used and used["national.retirement"]["source"]
+    assert used["average_wage"]["parameter_id"]
+    assert used["average_wage"]["effective_from"] == "2005-01-01"
+    assert "national.retirement" in used
+    assert used["national.retirement"]["source"]
     # the pension insurance relation is closed: 减员 for 退休
     relations = enrolment.relations_of_person(session, person_id=who.person.id)
     assert [(r.end_reason, r.end_date) for r in relations] == [("23", kit.date(2025, 2, 28))]

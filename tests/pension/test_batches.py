@@ -115,7 +115,8 @@ def test_the_adjustment_applies_once_a_year_and_pays_the_months_already_paid_as_
     jobs.run_payments(actor=SYSTEM, province=insurance_kit.BEIJING, month="2026-03")
     assert _paid(session, date(2026, 3, 1)) == {award.id: 1}
     march = session.scalar(select(PensionPayment).where(PensionPayment.month == date(2026, 3, 1)))
-    assert march is not None and march.amount_fen == before + increase
+    assert march is not None
+    assert march.amount_fen == before + increase
     session.commit()
 
     # The citizen sees the award, its components, trace and payments; the clerk sees awards and the runs.
@@ -125,7 +126,8 @@ def test_the_adjustment_applies_once_a_year_and_pays_the_months_already_paid_as_
     assert mine.status_code == 200, mine.text
     body = mine.json()
     assert body["monthly"] == f"{(before + increase) / 100:.2f}"
-    assert body["basic"] == "1440.00" and body["kind_label"] == "按法定退休年龄退休"
+    assert body["basic"] == "1440.00"
+    assert body["kind_label"] == "按法定退休年龄退休"
     assert body["adjustment_history"][0]["increase"] == f"{increase / 100:.2f}"
     assert any(p["parameter"] == "average_wage" and p["parameter_id"] for p in body["parameters"])
     payments = client.get("/api/v1/pension/me/payments", params={"limit": 2})
@@ -137,8 +139,10 @@ def test_the_adjustment_applies_once_a_year_and_pays_the_months_already_paid_as_
         ("2026-02", "按月发放"), ("2026-01", "调整补发"), ("2026-03", "按月发放")]
     page = client.get("/citizen/pension")
     assert page.status_code == 200
-    assert f"{(before + increase) / 100:.2f} 元/月" in page.text and "所用参数及版本" in page.text
-    assert "已入账社会保障卡" in page.text and "2026年调整" in page.text
+    assert f"{(before + increase) / 100:.2f} 元/月" in page.text
+    assert "所用参数及版本" in page.text
+    assert "已入账社会保障卡" in page.text
+    assert "2026年调整" in page.text
     client.cookies.clear()
     clerk, _ = session.info["staff"]
     headers = bearer(clerk)
@@ -157,7 +161,9 @@ def test_the_adjustment_applies_once_a_year_and_pays_the_months_already_paid_as_
     assert (started.json()["done"], started.json()["status_label"]) == (1, "已完成")
     client.cookies.set("renshe_token", issue_token(admin, minutes=10))
     staff_page = client.get("/staff/pension")
-    assert staff_page.status_code == 200 and award.person_name in staff_page.text and "待遇调整" in staff_page.text
+    assert staff_page.status_code == 200
+    assert award.person_name in staff_page.text
+    assert "待遇调整" in staff_page.text
     posted = client.post("/staff/pension/runs", data={"kind": "pay", "period": "2026-13"})
     assert posted.status_code == 422
     assert client.get(f"/staff/pension/awards/{award.public_id}").status_code == 200

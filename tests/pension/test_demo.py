@@ -26,7 +26,8 @@ def test_demo_seeds_retirees_with_pensions_in_payment(client: TestClient, sessio
     today = date.today()
     for award in awards:
         application = session.scalar(select(Application).where(Application.number == award.application_number))
-        assert application is not None and application.decision == "approved"
+        assert application is not None
+        assert application.decision == "approved"
         months = (today.year - award.start_month.year) * 12 + today.month - award.start_month.month + 1
         paid = session.scalar(select(func.count()).select_from(PensionPayment).where(
             PensionPayment.award_id == award.id, PensionPayment.kind == "monthly"))
@@ -42,4 +43,5 @@ def test_demo_seeds_retirees_with_pensions_in_payment(client: TestClient, sessio
     assert admin is not None
     clerk_page = client.get("/staff/pension", headers=factories.bearer(admin))
     assert clerk_page.status_code == 200
-    assert first.person_name in clerk_page.text and "按月发放" in clerk_page.text
+    assert first.person_name in clerk_page.text
+    assert "按月发放" in clerk_page.text
