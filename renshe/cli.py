@@ -147,6 +147,9 @@ def _print_demo_report(report: object) -> None:
                       "at /demo/messages")
     if report.sample_employer:
         console.print(f"sample employer: {report.sample_employer[0]} {report.sample_employer[1]} (password demo)")
+    if report.sample_retiree:
+        console.print(f"sample retiree ({report.retirees} pensions in payment): {report.sample_retiree[0]} "
+                      f"{report.sample_retiree[1]}, see /citizen/pension")
 
 
 @user_app.command("create")

@@ -42,6 +42,7 @@ class SeedReport:
     sample_person: tuple[str, str, str] | None = None  # name, id number, division
     sample_employer: tuple[str, str] | None = None  # name, credit code
     retirees: int = 0  # pensions in payment
+    sample_retiree: tuple[str, str] | None = None  # name, id number
 
 
 def org_code(rng: random.Random) -> str:
@@ -213,6 +214,7 @@ def seed(
                                     employer_codes=[str(row["credit_code"]) for row in employer_rows[-1:]])
     from renshe.hall.demo import retirements  # they apply through the hall and are approved
     report.retirees = retirements(session, person_public_ids=[r.person_public_id for r in retirees])
+    report.sample_retiree = (retirees[0].name, retirees[0].id_number) if retirees else None
     pension_demo.payments(session, province=province, today=today)  # the months since, paid into the cards
     return report
 

@@ -38,6 +38,7 @@ class Retiree:
     person_public_id: str
     id_number: str
     retirement_month: date
+    name: str = ""
 
 
 EARLIER_RULES = (  # the contribution rules before the national defaults' 2019-05-01 values
@@ -150,7 +151,7 @@ def careers(session: Session, *, province: str, employer_codes: list[str], today
                        today=today, key=f"demo-retiree-{person.public_id[:12]}")
             except DomainError:
                 continue
-            found.append(Retiree(person.public_id, id_number, statutory))
+            found.append(Retiree(person.public_id, id_number, statutory, person.name))
             if len(found) >= RETIREES:
                 break
     for year in range(max(FIRST_RATE_YEAR, today.year - CAREER_YEARS - 1), today.year - ledger_years):

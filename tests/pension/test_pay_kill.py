@@ -70,7 +70,8 @@ def test_kill_the_payment_run_and_restart_it(tmp_path: Path) -> None:
             break
         time.sleep(0.02)
     batch.wait(timeout=60)
-    assert killed_at is not None, f"the run ended before it could be killed: {batch.stderr.read() if batch.stderr else ''}"
+    ended = batch.stderr.read() if batch.stderr else b""
+    assert killed_at is not None, f"the run ended before it could be killed: {ended!r}"
     assert batch.returncode == -signal.SIGKILL
     status, partial = _sql(database, f"SELECT status, done FROM pension_runs WHERE period = '{MONTH}'")[0]
     assert status == "running"
