@@ -5,6 +5,7 @@ month paid into the social security card."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -40,7 +41,7 @@ def test_refused_before_the_statutory_month_naming_the_rule_and_the_month(sessio
 
 def test_refused_when_the_minimum_months_are_not_met_with_the_options(session: Session) -> None:
     kit.load_catalog(session)
-    who = kit.retiree(session, first=kit.date(2020, 1, 1))
+    who = kit.retiree(session, first=date(2020, 1, 1))
     with pytest.raises(DomainError) as short:
         kit.apply(session, who)
     assert short.value.code == "renshe:pension/minimum-months"
@@ -55,7 +56,7 @@ def test_refused_when_the_minimum_months_are_not_met_with_the_options(session: S
 
 def test_the_lump_sum_is_offered_to_those_insured_before_july_2011(session: Session) -> None:
     kit.load_catalog(session)
-    who = kit.retiree(session, first=kit.date(2011, 1, 1), last=kit.date(2011, 12, 1))
+    who = kit.retiree(session, first=date(2011, 1, 1), last=date(2011, 12, 1))
     with pytest.raises(DomainError) as short:
         kit.apply(session, who)
     assert "一次性缴费补足" in short.value.detail
@@ -74,8 +75,8 @@ def test_approved_with_the_amount_the_trace_and_a_first_payment_into_the_card(se
     assert award is not None
     assert (award.application_number, award.kind, award.age, award.months) == (decided.number, "statutory", "60y1m",
                                                                                 192)
-    assert award.retirement_month == kit.date(2025, 2, 1)
-    assert award.start_month == kit.date(2025, 3, 1)
+    assert award.retirement_month == date(2025, 2, 1)
+    assert award.start_month == date(2025, 3, 1)
     # From the ledger: index 8,000 / 10,000, 192 months, balance 192 × 640 yuan, divisor at 60y1m.
     expected = rules.benefit(average_wage=Decimal(10000), index=Decimal("0.8"), contribution_months=192,
                              account_balance=Decimal(192 * 640), age=rules.Age(721))
@@ -92,13 +93,34 @@ def test_approved_with_the_amount_the_trace_and_a_first_payment_into_the_card(se
     assert used["national.retirement"]["source"]
     # the pension insurance relation is closed: 减员 for 退休
     relations = enrolment.relations_of_person(session, person_id=who.person.id)
-    assert [(r.end_reason, r.end_date) for r in relations] == [("23", kit.date(2025, 2, 28))]
+    assert [(r.end_reason, r.end_date) for r in relations] == [("23", date(2025, 2, 28))]
     # the first month paid into the card, once
     payments = list(session.scalars(select(PensionPayment)))
     assert [(p.month, p.amount_fen, p.card_status) for p in payments] == [
-        (kit.date(2025, 3, 1), award.monthly_fen, "credited")]
-    assert service.pay_month(session, award=award, month=kit.date(2025, 3, 1), actor=reviewer).id == payments[0].id
+        (date(2025, 3, 1), award.monthly_fen, "credited")]
+    assert service.pay_month(session, award=award, month=date(2025, 3, 1), actor=reviewer).id == payments[0].id
     assert any("基本养老金已核定" in m.body for m in session.scalars(select(OutgoingMessage)))
     with pytest.raises(DomainError) as again:
         kit.decide(session, kit.apply(session, who), clerk, reviewer)
     assert again.value.code == "renshe:pension/already-awarded"
+
+
+def test_flexible_retirement_within_the_rules(session: Session) -> None:
+    kit.load_catalog(session)
+    who = kit.retiree(session)
+    with pytest.raises(DomainError) as below:  # early, but before the old statutory age of 60
+        kit.apply(session, who, retirement_mode="early", retirement_date="2024-12-01")
+    assert below.value.code == "renshe:pension/flexible-below-original-age"
+    with pytest.raises(DomainError) as consent:
+        kit.apply(session, who, retirement_mode="late", retirement_date="2025-08-01")
+    assert consent.value.code == "renshe:pension/flexible-late-consent"
+    assert consent.value.errors[0].field == "employer_agrees"
+    with pytest.raises(DomainError) as beyond:
+        kit.apply(session, who, retirement_mode="late", retirement_date="2028-03-01", employer_agrees=True)
+    assert beyond.value.code == "renshe:pension/flexible-late-limit"
+    clerk, reviewer = kit.staff(session)
+    kit.decide(session, kit.apply(session, who, retirement_mode="late", retirement_date="2025-08-01",
+                                  employer_agrees=True), clerk, reviewer)
+    award = session.scalar(select(PensionAward))
+    assert award is not None
+    assert (award.kind, award.age, award.start_month) == ("late", "60y7m", date(2025, 9, 1))
