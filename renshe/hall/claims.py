@@ -46,8 +46,13 @@ def _on_form(exc: DomainError) -> DomainError:
     return DomainError(exc.code, exc.detail, exc.status, exc.title, errors)
 
 
+def province_of(person: registry.Person) -> str:
+    """The province whose parameters apply: the claimant's residence province (this node's, normally)."""
+    return person.residence_division[:2] + "0000" if person.residence_division else get_settings().province_code
+
+
 def _check(session: Session, *, person: registry.Person, data: Mapping[str, Any]) -> pension.PersonEstimate:
-    province = get_settings().province_code
+    province = province_of(person)
     try:
         requested = date.fromisoformat(str(data.get("retirement_date")))
         original_age = _original_age(person, str(data.get("identity", "")))
@@ -86,7 +91,7 @@ def approve(session: Session, *, actor: Principal, item_code: str, applicant_id:
     if person is None:
         raise DomainError("renshe:hall/applicant-missing", "申请人不在人员基础库中", 409, "无法核定")
     found = _check(session, person=person, data=data)
-    award = pension.grant_award(session, actor=actor, person=person, province=get_settings().province_code,
+    award = pension.grant_award(session, actor=actor, person=person, province=province_of(person),
                                 found=found, application_number=number, today=today)
     return {"pension_award": award.public_id, "monthly_fen": award.monthly_fen,
             "start_month": pension.month_text(award.start_month), **_summary(found)}
