@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from renshe.hall.applications import service as hall
 from renshe.insurance import enrolment
 from renshe.pension import rules, service
 from renshe.pension.models import PensionAward, PensionPayment
+from tests.factories import bearer
 from tests.pension import kit
 
 
@@ -62,7 +64,8 @@ def test_the_lump_sum_is_offered_to_those_insured_before_july_2011(session: Sess
     assert "一次性缴费补足" in short.value.detail
 
 
-def test_approved_with_the_amount_the_trace_and_a_first_payment_into_the_card(session: Session) -> None:
+def test_approved_with_the_amount_the_trace_and_a_first_payment_into_the_card(session: Session,
+                                                                              client: Any) -> None:
     kit.load_catalog(session)
     who = kit.retiree(session)
     clerk, reviewer = kit.staff(session)
@@ -103,6 +106,15 @@ def test_approved_with_the_amount_the_trace_and_a_first_payment_into_the_card(se
     with pytest.raises(DomainError) as again:
         kit.decide(session, kit.apply(session, who), clerk, reviewer)
     assert again.value.code == "renshe:pension/already-awarded"
+    session.commit()
+    # the citizen and the clerk see the check and the award on the application
+    mine = client.get(f"/citizen/applications/{decided.public_id}", headers=bearer(who.citizen))
+    assert mine.status_code == 200
+    assert f"每月{award.monthly_fen / 100:.2f}元，自2025-03起" in mine.text
+    assert "退休条件核验（按个人权益记录）：退休月份2025-02" in mine.text
+    desk = client.get(f"/staff/hall/applications/{decided.public_id}", headers=bearer(reviewer))
+    assert desk.status_code == 200
+    assert f"/staff/pension/awards/{award.public_id}" in desk.text
 
 
 def test_flexible_retirement_within_the_rules(session: Session) -> None:
