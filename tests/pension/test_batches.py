@@ -4,6 +4,7 @@ arrears and never rewrites a past payment; the citizen and the clerk see it all 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -167,3 +168,24 @@ def test_the_adjustment_applies_once_a_year_and_pays_the_months_already_paid_as_
     posted = client.post("/staff/pension/runs", data={"kind": "pay", "period": "2026-13"})
     assert posted.status_code == 422
     assert client.get(f"/staff/pension/awards/{award.public_id}").status_code == 200
+
+
+def test_an_adjustment_scheme_is_checked_as_data(session: Session) -> None:
+    parameters.load_defaults(session)
+    with pytest.raises(DomainError) as bad:
+        parameters.set_value(session, actor=SYSTEM, province=insurance_kit.BEIJING, key="pension_adjustment",
+                             effective_from=date(2026, 1, 1), value={**SCHEME, "proportional": "0.5"}, source="测试")
+    assert bad.value.errors[0].code == "renshe:insurance/parameter-scheme"
+    with pytest.raises(DomainError) as no_date:
+        parameters.set_value(session, actor=SYSTEM, province=insurance_kit.BEIJING, key="pension_adjustment",
+                             effective_from=date(2026, 1, 1), value='{"fixed": "30"}', source="测试")
+    assert "retired_by" in no_date.value.errors[0].message
+    stored = parameters.set_value(session, actor=SYSTEM, province=insurance_kit.BEIJING, key="pension_adjustment",
+                                  effective_from=date(2026, 1, 1), value=json.dumps(SCHEME), source="测试方案")
+    assert stored.value["age_tilts"] == {"65": "20", "70": "40"}
+    _, scheme = jobs.scheme_of(session, province=insurance_kit.BEIJING, year=2026)
+    assert (scheme.fixed, scheme.proportional, scheme.retired_by) == (Decimal(30), Decimal("0.01"), date(2025, 12, 31))
+    assert [(t.from_age, t.amount) for t in scheme.age_tilts] == [(65, Decimal(20)), (70, Decimal(40))]
+    with pytest.raises(DomainError) as other_year:
+        jobs.scheme_of(session, province=insurance_kit.BEIJING, year=2027)
+    assert other_year.value.code == "renshe:pension/no-adjustment-scheme"
