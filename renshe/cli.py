@@ -155,6 +155,9 @@ def _print_demo_report(report: object) -> None:
         console.print(f"sample employer: {report.sample_employer[0]} {report.sample_employer[1]} (password demo)")
     for what, name, number in report.ledger_citizens:
         console.print(f"{what}: {name} {number}")
+    if report.sample_retiree:
+        console.print(f"sample retiree ({report.retirees} pensions in payment): {report.sample_retiree[0]} "
+                      f"{report.sample_retiree[1]}, see /citizen/pension")
 
 
 @user_app.command("create")

@@ -42,6 +42,8 @@ class SeedReport:
     sample_person: tuple[str, str, str] | None = None  # name, id number, division
     sample_employer: tuple[str, str] | None = None  # name, credit code
     ledger_citizens: list[tuple[str, str, str]] = field(default_factory=list)  # what, name, id number
+    retirees: int = 0  # pensions in payment
+    sample_retiree: tuple[str, str] | None = None  # name, id number
 
 
 def org_code(rng: random.Random) -> str:
@@ -202,6 +204,8 @@ def seed(
     seed_hall(session, actor=SYSTEM)
     from renshe.card.service import seed_demo as seed_cards  # sample person + 3,000 others hold an active card
     seed_cards(session, seed_value=seed_value)
+    from renshe.pension import demo_data as pension_demo  # retirees: the wages and rules of earlier years first
+    pension_demo.prepare(session, province=province, today=today)
     from renshe.insurance.demo_data import seed as seed_insurance  # units, contributions, accounts with interest
     ledger = seed_insurance(session, province=province,
                    sample_id_number=report.sample_person[1] if report.sample_person else None,
@@ -210,6 +214,12 @@ def seed(
     report.ledger_citizens = [(what, *who) for what, who in (("灵活就业人员", ledger.flexible_worker),
                                                              ("有视同缴费年限和历史数据的参保人", ledger.deemed_person))
                               if who is not None]
+    retirees = pension_demo.careers(session, province=province, today=today, seed_value=seed_value,
+                                    employer_codes=[str(row["credit_code"]) for row in employer_rows[-1:]])
+    from renshe.hall.demo import retirements  # they apply through the hall and are approved
+    report.retirees = retirements(session, person_public_ids=[r.person_public_id for r in retirees])
+    report.sample_retiree = (retirees[0].name, retirees[0].id_number) if retirees else None
+    pension_demo.payments(session, province=province, today=today)  # the months since, paid into the cards
     return report
 
 

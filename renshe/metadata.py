@@ -11,10 +11,11 @@ from renshe.core.db import Base
 from renshe.federation import models as federation_models
 from renshe.hall import models as hall_models
 from renshe.insurance import models as insurance_models
+from renshe.pension import models as pension_models
 from renshe.registry import models as registry_models
 from renshe.sharing import models as sharing_models
 from renshe.transfer import models as transfer_models
 
 MODEL_MODULES = (core_models, registry_models, sharing_models, federation_models, certs_models, card_models,
-                 hall_models, insurance_models, transfer_models)
+                 hall_models, insurance_models, pension_models, transfer_models)
 metadata: MetaData = Base.metadata

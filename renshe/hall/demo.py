@@ -1,15 +1,16 @@
 """The demo's service hall: the item catalog, then sample applications for the demo province: two
 overdue, one near due, two decided and rated (one 非常满意, one 不满意 with its rectification case), one
 waiting for acceptance. Filed for persons with a phone in the province's first county, through the
-service itself (audited, with events)."""
+service itself (audited, with events). The demo's retirees apply for retirement and are approved
+(`retirements`), so their pensions are in payment."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from renshe.core.auth import Principal
+from renshe.core.auth import SYSTEM, Principal
 from renshe.core.settings import get_settings
 from renshe.hall import clock
 from renshe.hall.applications import service
@@ -62,3 +63,37 @@ def seed(session: Session) -> int:
                  comment="等候时间较长，材料要求没有一次说清")
     session.flush()
     return len(made)
+
+
+RETIREMENT_FORM = {"identity": "male", "retirement_mode": "statutory", "bank": "ICBC",
+                   "bank_account": "6222020200112233445", "pledge": True}
+
+
+def retirements(session: Session, *, person_public_ids: list[str]) -> int:
+    """The demo's retirees apply for retirement (职工正常退休申请) online and are approved through the
+    workflow: the checks run on their ledger and the approval grants the pension (first month paid)."""
+    clerk = Principal(kind="system", subject="demo-clerk", display_name="演示受理员", roles=("system",))
+    checker = Principal(kind="system", subject="demo-reviewer", display_name="演示审核员", roles=("system",))
+    done = 0
+    for public_id in person_public_ids:
+        person = registry.get_person(session, actor=SYSTEM, public_id=public_id)
+        citizen = Principal(kind="citizen", subject=person.public_id, display_name=person.name,
+                            division_code=person.residence_division)
+        identity = "male" if person.sex == "1" else "female_worker"
+        application = service.submit(session, actor=citizen, item_code="retirement", data={
+            **RETIREMENT_FORM, "identity": identity, "retirement_date": _statutory_date(person)})
+        service.act(session, actor=clerk, application=application, action="accept")
+        service.act(session, actor=checker, application=application, action="review")
+        service.act(session, actor=checker, application=application, action="approve", reason="符合退休条件，准予退休")
+        done += 1
+    session.flush()
+    return done
+
+
+def _statutory_date(person: registry.Person) -> str:
+    from renshe.pension import rules as pension_rules
+
+    birth = pension_rules.Month(person.birth_date.year, person.birth_date.month)
+    sex = "male" if person.sex == "1" else "female"
+    due = pension_rules.retirement_age(birth=birth, sex=sex).retirement_month
+    return date(due.year, due.month, 1).isoformat()

@@ -57,7 +57,7 @@ SPECS: dict[str, Spec] = {
     "rate.410.employer": Spec("工伤保险单位缴费比例（行业基准费率）", "ratio", Decimal("0.002"), Decimal("0.019")),
     "rate.310.employer": Spec("职工医疗保险单位缴费比例", "ratio", Decimal(0), Decimal("0.12")),
     "rate.310.individual": Spec("职工医疗保险个人缴费比例", "ratio", Decimal(0), Decimal("0.04")),
-    "late_surcharge_daily_rate": Spec("滞纳金日费率", "ratio", Decimal(0), Decimal("0.001")),
+    "late_surcharge_daily_rate": Spec("滞纳金日费率", "ratio", Decimal(0), Decimal("0.002")),  # 0.2 % before 2011-07
     "payment_due_day": Spec("次月缴费截止日", "integer", Decimal(1), Decimal(28)),
     "interest_rate": Spec("个人账户记账利率（年）", "ratio", Decimal(0), Decimal("0.20")),
     "interest_convention": Spec("当年记账额计息方式（annual/monthly/none）", "choice",
@@ -68,7 +68,10 @@ SPECS: dict[str, Spec] = {
     "flexible_payment_window": Spec("灵活就业人员缴费期限（year-end当年年底前 / due-day次月截止日前）", "choice",
                                     choices=("year-end", "due-day")),
     "account_system_start": Spec("个人账户制度建立月份（视同缴费年限截止，YYYY-MM）", "month"),
+    "pension_adjustment": Spec("基本养老金调整方案（定额、挂钩、高龄倾斜；生效日期即调整起始日）", "scheme"),
 }
+SCHEME_MONEY = ("fixed", "per_contribution_year")
+NOT_ASSESSED = frozenset({"pension_adjustment"})
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,8 @@ def check_value(key: str, raw: Any, *, field: str) -> Any:
             raise ValidationFailed([FieldError(field, "renshe:insurance/parameter-month",
                                                f"{spec.label}应写作YYYY-MM")]) from None
         return f"{year:04d}-{month:02d}"
+    if spec.kind == "scheme":
+        return _check_scheme(spec, raw, field)
     if spec.kind == "choice":
         if str(raw).strip() not in spec.choices:
             raise ValidationFailed([FieldError(field, "renshe:insurance/parameter-choice",
@@ -205,6 +210,35 @@ def check_value(key: str, raw: Any, *, field: str) -> Any:
         raise ValidationFailed([FieldError(field, "renshe:insurance/parameter-range",
                                            f"{spec.label}应在{spec.low}至{spec.high}之间（国家规定范围）")])
     return str(number)
+
+
+def _check_scheme(spec: Spec, raw: Any, field: str) -> dict[str, Any]:
+    """An adjustment scheme: who retired by `retired_by` gets `fixed` + `per_contribution_year` × whole
+    years + `proportional` × pension + the highest `age_tilts` band reached (yuan a month)."""
+    def bad(message: str) -> ValidationFailed:
+        return ValidationFailed([FieldError(field, "renshe:insurance/parameter-scheme", f"{spec.label}：{message}")])
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise bad("应为JSON对象") from None
+    if not isinstance(data, dict):
+        raise bad("应为JSON对象")
+    try:
+        retired_by = date.fromisoformat(str(data.get("retired_by", ""))).isoformat()
+        money = {key: Decimal(str(data.get(key, "0"))) for key in SCHEME_MONEY}
+        proportional = Decimal(str(data.get("proportional", "0")))
+        tilts = {str(int(age)): str(Decimal(str(amount))) for age, amount in (data.get("age_tilts") or {}).items()}
+        national_rate = str(Decimal(str(data["national_rate"]))) if data.get("national_rate") else None
+    except (ValueError, InvalidOperation, TypeError, AttributeError):
+        raise bad("retired_by应为YYYY-MM-DD，金额和比例应为数字，age_tilts为“年龄: 金额”") from None
+    if any(v < 0 or v > 10000 for v in money.values()) or not 0 <= proportional <= Decimal("0.2") \
+            or any(Decimal(v) < 0 for v in tilts.values()):
+        raise bad("金额应在0至10000元之间，比例应在0至0.2之间")
+    clean: dict[str, Any] = {"retired_by": retired_by, **{k: str(v) for k, v in money.items()},
+                             "proportional": str(proportional), "age_tilts": tilts}
+    if national_rate is not None:
+        clean["national_rate"] = national_rate
+    return clean
 
 
 def _check_province(province: str) -> None:
@@ -244,7 +278,9 @@ def set_value(session: Session, *, actor: Principal, province: str, key: str, ef
     if not source or len(source) > 300:
         raise ValidationFailed([FieldError("source", "renshe:insurance/parameter-source",
                                            "请填写依据文件（文号或名称，不超过300字）")])
-    frozen = last_assessed_month(session, province=province)
+    # An adjustment scheme takes effect from 1 January as published mid-year: the pension batch pays the
+    # months already paid as arrears (补发), never rewriting them, so assessed months do not freeze it.
+    frozen = last_assessed_month(session, province=province) if key not in NOT_ASSESSED else None
     if frozen is not None and effective_from <= _month_end(frozen):
         raise Conflict(f"{frozen.strftime('%Y年%m月')}及以前已经核定，新参数只能从之后的日期起生效，不改写已核定的期间",
                        code="renshe:insurance/parameter-frozen")

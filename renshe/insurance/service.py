@@ -313,3 +313,24 @@ def history_out(batch: HistoryImport) -> schemas.HistoryImportOut:
         totals=[schemas.HistoryTotalOut(item=item, file=f, control=c, posted=p)
                 for item, f, c, p in history.summary_rows(batch)],
         conflicts=[schemas.HistoryConflictOut(**c) for c in batch.report["conflicts"]])
+
+
+def retire_relations(session: Session, *, actor: Principal, person_id: int, on: date) -> list[str]:
+    """At a retirement: every open pension insurance relation (110) of the person ends on `on` with the
+    reason 退休 (23), so no month after it is assessed. Returns the relations' public ids."""
+    ended = []
+    for relation in enrolment.relations_of_person(session, person_id=person_id):
+        if relation.insurance_type == "110" and relation.end_date is None:
+            enrolment.end_relation(session, actor=actor, relation=relation, end_date=max(on, relation.start_date),
+                                   reason="23")
+            ended.append(relation.public_id)
+    return ended
+
+
+def insured_since(session: Session, *, person_id: int) -> date | None:
+    """When the person first joined the pension insurance: the earliest relation start or posted month."""
+    starts = [r.start_date for r in enrolment.relations_of_person(session, person_id=person_id)
+              if r.insurance_type == "110"]
+    first = accounts.personal_record(session, person_id=person_id).first_month
+    found = [d for d in (*starts, first) if d is not None]
+    return min(found) if found else None

@@ -7,6 +7,7 @@ citizen's own pension from the insurance ledger."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -14,8 +15,9 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from renshe.core.auth import Principal
-from renshe.core.http import DbSession, require_kind
-from renshe.pension import schemas, service
+from renshe.core.http import DbSession, ReadSession, require_kind
+from renshe.core.settings import get_settings
+from renshe.pension import jobs, schemas, service
 
 router = APIRouter(prefix="/api/v1/pension", tags=["pension 养老保险测算"])
 insurance_calculators = APIRouter(prefix="/api/v1/insurance", tags=["insurance 社会保险测算"])
@@ -93,3 +95,54 @@ def surcharge_get(query: Annotated[schemas.SurchargeIn, Query()]) -> Response:
                             summary="滞纳金测算 Late surcharge (社会保险法第八十六条)")
 def surcharge_post(data: schemas.SurchargeIn) -> Response:
     return _json(schemas.surcharge_answer(data))
+
+
+# ---------------------------------------------------------------- pensions in payment
+
+Staff = Annotated[Principal, require_kind("staff")]
+
+
+@router.get("/me/award", response_model=schemas.AwardOut, summary="我的养老金核定 My pension award, with its trace")
+def my_award(session: DbSession, principal: Citizen) -> Response:
+    return _json(service.award_out(session, service.own_award(session, actor=principal)))
+
+
+@router.get("/me/payments", response_model=schemas.PaymentPage, summary="我的养老金发放记录 My pension payments")
+def my_payments(session: DbSession, principal: Citizen, cursor: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Response:
+    rows, nxt = service.payments_of(session, award=service.own_award(session, actor=principal), limit=limit,
+                                    cursor=cursor)
+    return _json(schemas.PaymentPage(items=[service.payment_out(p) for p in rows], next_cursor=nxt))
+
+
+@router.get("/awards", response_model=schemas.AwardPage, summary="养老金核定记录 Awards in my jurisdiction")
+def awards(session: DbSession, principal: Staff, cursor: str | None = None,
+           limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Response:
+    rows, nxt = service.awards(session, actor=principal, limit=limit, cursor=cursor)
+    return _json(schemas.AwardPage(items=[service.award_out(session, a) for a in rows], next_cursor=nxt))
+
+
+@router.get("/awards/{public_id}", response_model=schemas.AwardOut, summary="养老金核定 One award")
+def award(public_id: str, session: DbSession, principal: Staff) -> Response:
+    return _json(service.award_out(session, service.get_award(session, actor=principal, public_id=public_id)))
+
+
+@router.get("/awards/{public_id}/payments", response_model=schemas.PaymentPage, summary="养老金发放记录 Payments")
+def award_payments(public_id: str, session: DbSession, principal: Staff, cursor: str | None = None,
+                   limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Response:
+    found = service.get_award(session, actor=principal, public_id=public_id)
+    rows, nxt = service.payments_of(session, award=found, limit=limit, cursor=cursor)
+    return _json(schemas.PaymentPage(items=[service.payment_out(p) for p in rows], next_cursor=nxt))
+
+
+@router.get("/runs", response_model=list[schemas.RunOut], summary="养老金发放、调整批次 Payment and adjustment runs")
+def runs(session: ReadSession, principal: Staff) -> Response:
+    body = [jobs.run_out(r).model_dump() for r in jobs.runs(session, actor=principal)]
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+
+@router.post("/runs", response_model=schemas.RunOut, summary="执行（或续跑）养老金发放、调整批次 Run or resume a batch")
+def start_run(data: schemas.RunIn, principal: Staff) -> Response:
+    # The batch commits chunk by chunk in units of work of its own (resumable), as the interest batch.
+    return _json(jobs.run_out(jobs.start(actor=principal, data=data,
+                                         province=data.province or get_settings().province_code)))

@@ -1,20 +1,26 @@
-"""`renshe pension …` calculators: retirement age, divisor, benefit and pooled-fund transfer, with `--json`."""
+"""`renshe pension …` calculators: retirement age, divisor, benefit and pooled-fund transfer, with `--json`;
+the monthly payment run (`pay --month YYYY-MM`) and the yearly adjustment run (`adjust --year YYYY`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from renshe.core import clikit, db
 from renshe.core.clikit import fail_domain
 from renshe.core.errors import DomainError
-from renshe.pension import schemas
+from renshe.core.settings import get_settings
+from renshe.pension import jobs, schemas
 
-pension_app = typer.Typer(help="Enterprise employee pension (企业职工基本养老保险): calculators", no_args_is_help=True)
+pension_app = typer.Typer(help="Enterprise employee pension (企业职工基本养老保险): calculators, payment and "
+                          "adjustment runs", no_args_is_help=True)
 console = Console(soft_wrap=True, highlight=False)
 Json = Annotated[bool, typer.Option("--json", help="Print the answer as JSON")]
 
@@ -115,6 +121,65 @@ def transfer_amount(
         console.print(f"统筹基金转移额 {answer.amount} 元（缴费基数合计 {answer.bases} 元 × {answer.rate}）")
 
     _answer(lambda: schemas.transfer_answer(data), as_json=as_json, render=render)
+
+
+AsUser = Annotated[str | None, typer.Option("--as", help="以该经办人员的身份执行（默认：系统）")]
+Province = Annotated[str, typer.Option(help="省份代码，如110000（默认：本节点）")]
+
+
+def _batch(run: Callable[[Callable[[int, int], None]], jobs.RunSummary], label: str) -> jobs.RunSummary:
+    try:
+        with Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total}笔"),
+                      console=console) as bar:
+            task = bar.add_task(label, total=None)
+            return run(lambda done, total: bar.update(task, completed=done, total=total))
+    except DomainError as exc:
+        raise fail_domain(exc) from None
+
+
+@pension_app.command("pay")
+def pay(
+    month: Annotated[str, typer.Option(help="发放月份 YYYY-MM")],
+    province: Province = "",
+    chunk: Annotated[int, typer.Option(help="每批笔数")] = jobs.CHUNK,
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Pay a month's pension into the social security card of every award in payment; resumes after a kill."""
+    where = province or get_settings().province_code
+    with db.unit_of_work() as session:
+        actor = clikit.acting_as(session, as_user)
+    summary = _batch(lambda progress: jobs.run_payments(actor=actor, province=where, month=month, chunk_size=chunk,
+                                                        progress=progress), "养老金发放")
+    _report(summary, as_json, f"{summary.period}养老金发放{'完成' if summary.status == 'done' else '未完成'}："
+                              f"{summary.done}笔，合计{summary.amount_fen / 100:.2f}元")
+
+
+@pension_app.command("adjust")
+def adjust(
+    year: Annotated[int, typer.Option(help="调整年度")],
+    province: Province = "",
+    chunk: Annotated[int, typer.Option(help="每批笔数")] = jobs.CHUNK,
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Apply the year's adjustment scheme (养老金调整) to every award in payment, once a year; resumable."""
+    where = province or get_settings().province_code
+    with db.unit_of_work() as session:
+        actor = clikit.acting_as(session, as_user)
+    summary = _batch(lambda progress: jobs.run_adjustment(actor=actor, province=where, year=year, chunk_size=chunk,
+                                                          progress=progress), "养老金调整")
+    _report(summary, as_json, f"{summary.period}年养老金调整{'完成' if summary.status == 'done' else '未完成'}："
+                              f"{summary.done}笔，月增加合计{summary.amount_fen / 100:.2f}元")
+
+
+def _report(summary: jobs.RunSummary, as_json: bool, text: str) -> None:
+    if as_json:
+        typer.echo(json.dumps({"kind": summary.kind, "province": summary.province, "period": summary.period,
+                               "status": summary.status, "total": summary.total, "done": summary.done,
+                               "amount": f"{summary.amount_fen / 100:.2f}"}, ensure_ascii=False))
+        return
+    console.print(text)
 
 
 def register(app: typer.Typer) -> None:

@@ -407,3 +407,93 @@ class EstimateOut(BaseModel):
     total: str
     divisor: str
     trace: list[StepOut]
+
+
+# ---------------------------------------------------------------- pensions in payment
+
+AWARD_KIND_LABELS = {"statutory": "按法定退休年龄退休", "early": "弹性提前退休", "late": "弹性延迟退休"}
+AWARD_STATUS_LABELS = {"in_payment": "正常发放", "suspended": "暂停发放", "ended": "终止发放"}
+PAYMENT_KIND_LABELS = {"monthly": "按月发放", "arrears": "调整补发"}
+CARD_STATUS_LABELS = {"credited": "已入账社会保障卡", "held": "暂缓发放（无可用社保卡金融账户）"}
+
+
+class ParameterUsedOut(BaseModel):
+    parameter: str
+    label: str
+    value: Any = None
+    province: str
+    effective_from: str | None = Field(None, description="生效日期（参数版本）")
+    source: str
+    parameter_id: int | None = Field(None, description="参数记录编号（版本）")
+
+
+class AdjustmentOut(BaseModel):
+    year: int
+    effective_from: str
+    before: str
+    increase: str
+    after: str
+    trace: list[StepOut]
+
+
+class AwardOut(BaseModel):
+    public_id: str
+    person_name: str
+    id_number_masked: str
+    application_number: str | None
+    retirement_month: str
+    start_month: str
+    kind: str
+    kind_label: str
+    age: str
+    months: int
+    deemed_months: int
+    basic: str = Field(description="基础养老金（元/月，核定时）")
+    account: str = Field(description="个人账户养老金（元/月）")
+    transitional: str = Field(description="过渡性养老金（元/月）")
+    adjustments: str = Field(description="历年调整增加额合计（元/月）")
+    monthly: str = Field(description="现月基本养老金（元/月）")
+    status: str
+    status_label: str
+    trace: list[StepOut]
+    parameters: list[ParameterUsedOut]
+    adjustment_history: list[AdjustmentOut]
+
+
+class PensionPaymentOut(BaseModel):
+    month: str
+    kind: str
+    kind_label: str
+    amount: str
+    card_status: str
+    card_status_label: str
+    reference: str
+    paid_at: str
+
+
+class AwardPage(BaseModel):
+    items: list[AwardOut]
+    next_cursor: str | None = None
+
+
+class PaymentPage(BaseModel):
+    items: list[PensionPaymentOut]
+    next_cursor: str | None = None
+
+
+class RunIn(BaseModel):
+    kind: str = Field(description="pay（按月发放，period=YYYY-MM）或 adjust（待遇调整，period=YYYY）")
+    period: str = Field(max_length=7)
+    province: str | None = Field(None, max_length=6)
+
+
+class RunOut(BaseModel):
+    kind: str
+    kind_label: str
+    province: str
+    period: str
+    status: str
+    status_label: str
+    total: int
+    done: int
+    amount: str

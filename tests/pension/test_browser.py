@@ -66,3 +66,23 @@ def test_calculator_by_hand(context: Any, live_server: LiveServer, mode: str) ->
     page.click("text=测算退休年龄")
     expect(page.locator("#retirement-result")).to_contain_text("56岁3个月")
     expect(page.locator("#retirement-result")).to_contain_text("2031年1月")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_staff_pension_page(context: Any, live_server: LiveServer, mode: str) -> None:
+    """养老金发放经办: the awards of the demo's retirees and the runs with their progress; the province's
+    administrator runs a month's payment from the page (paid once: it is already done)."""
+    set_elderly(context, live_server, MODES[mode])
+    page = context.new_page()
+    browser.sign_in_staff(page, "admin")
+    page.goto("/staff/pension")
+    expect(page.locator("h1")).to_have_text("养老金发放经办")
+    expect(page.locator("table caption", has_text="批次进度")).to_be_visible()
+    assert_no_axe_violations(page, f"staff pension ({mode})")
+    if MODES[mode]:
+        _check_elderly_measures(page, "staff pension (elderly)")
+        _check_reflow(page, "staff pension (elderly)")
+    page.fill("#pay-period", "2024-01")
+    page.click("text=执行按月发放")
+    expect(page.locator("[role=status]")).to_contain_text("按月发放已完成")
+    _shot(page, f"staff-{mode}")

@@ -23,7 +23,7 @@ from renshe.core.auth import Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, ValidationFailed
 from renshe.core.events import record_event
-from renshe.hall import clock, forms, peers, policy, schemas
+from renshe.hall import claims, clock, forms, peers, policy, schemas
 from renshe.hall.applications import consent
 from renshe.hall.applications.materials import (
     CertificateMatch,
@@ -170,6 +170,7 @@ def create_application(
     errors += material_errors
     if errors:
         raise ValidationFailed(errors, detail=refusal)
+    checked_claim = claims.check_submission(session, item_code=item.code, applicant=applicant, data=clean)
     public_id = secrets.token_hex(16)
     division = division_code or applicant.residence_division
     application = Application(
@@ -193,6 +194,7 @@ def create_application(
     if from_library:
         step["certificates"] = [m.certificate_identifier for m in from_library]
     step.update(details or {})
+    step.update(checked_claim)
     record_transition(session, application, actor=actor, action="submit", from_state=None, to_state="submitted",
                       details=step)
     return application
@@ -306,6 +308,10 @@ def act(
         application.supplement_request = None
     if action == "review":
         application.reviewed_by = actor.subject
+    if action == "approve":
+        details.update(claims.approve(session, actor=actor, item_code=application.item_code,
+                                      applicant_id=application.applicant_id, number=application.number,
+                                      data=form_data(application), today=day))
     if action in ("approve", "refuse"):
         application.decided_at = now
         application.decided_by = actor.subject

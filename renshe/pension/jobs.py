@@ -1,0 +1,261 @@
+"""The monthly pension payment run (养老金按月发放) and the yearly adjustment run (养老金调整): resumable,
+each award paid once a month and adjusted once a year.
+
+As the ledger's interest batch (`renshe/insurance/jobs.py`): each chunk of awards is one unit of work
+that writes the chunk's payments (or adjustments) and moves the run's checkpoint (`last_award_id`) in the
+same commit. Killed between chunks, a restart continues after the checkpoint; killed inside a chunk, the
+chunk rolls back whole. The unique (award, month, kind) payment and (award, year) adjustment, and the
+card payment's unique reference, are the last guards.
+
+An adjustment takes effect from its scheme's date: months from then that were already paid at the old
+amount are never rewritten, the difference is paid once as arrears (调整补发).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session
+
+from renshe.core import audit, db
+from renshe.core.auth import SYSTEM, Principal
+from renshe.core.db import utcnow
+from renshe.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
+from renshe.core.events import record_event
+from renshe.insurance import parameters
+from renshe.pension import policy, rules, schemas, service
+from renshe.pension.models import PensionAdjustment, PensionAward, PensionPayment, PensionRun
+
+CHUNK = 200
+Progress = Callable[[int, int], None]
+KIND_LABELS = {"pay": "按月发放", "adjust": "待遇调整"}
+STATUS_LABELS = {"running": "进行中（可续跑）", "done": "已完成"}
+
+
+class SimulatedCrash(RuntimeError):
+    """Raised by a run with `crash_after_chunks=n` after n committed chunks (tests of the resume)."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    kind: str
+    province: str
+    period: str
+    status: str
+    total: int
+    done: int
+    amount_fen: int
+
+
+def parse_month(text: str) -> date:
+    month = rules.parse_month(text, field_name="month")
+    return date(month.year, month.month, 1)
+
+
+def scheme_of(session: Session, *, province: str, year: int) -> tuple[parameters.Value, rules.AdjustmentScheme]:
+    """The adjustment scheme (调整方案) of `year` in force in the province: the dated parameter
+    `pension_adjustment` whose date of effect falls in the year."""
+    found = parameters.find(session, province=province, key="pension_adjustment", on=date(year, 12, 31))
+    if found is None or found.effective_from.year != year:
+        raise Conflict(f"{parameters.province_name(province)}尚未发布{year}年基本养老金调整方案，请先在参数管理中设置"
+                       "“基本养老金调整方案”", code="renshe:pension/no-adjustment-scheme")
+    data = found.value
+    scheme = rules.AdjustmentScheme(
+        effective_from=found.effective_from, retired_by=date.fromisoformat(data["retired_by"]),
+        fixed=Decimal(data["fixed"]), per_contribution_year=Decimal(data["per_contribution_year"]),
+        proportional=Decimal(data["proportional"]),
+        age_tilts=tuple(rules.AgeTilt(int(age), Decimal(amount)) for age, amount in data["age_tilts"].items()),
+        source=f"{found.source}（{parameters.province_name(found.province)}，{found.effective_from.isoformat()}起，"
+               f"参数版本{found.id}）",
+        national_rate=Decimal(data["national_rate"]) if data.get("national_rate") else None)
+    return found, scheme
+
+
+def _in_scope(province: str, after: int) -> ColumnElement[bool]:
+    return and_(PensionAward.province == province, PensionAward.status == "in_payment", PensionAward.id > after)
+
+
+def _start(session: Session, *, actor: Principal, kind: str, province: str, period: str,
+           detail: dict[str, object] | None, eligible: ColumnElement[bool]) -> PensionRun:
+    run = session.scalar(select(PensionRun).where(PensionRun.kind == kind, PensionRun.province == province,
+                                                  PensionRun.period == period))
+    if run is not None:
+        return run
+    total = session.scalar(select(func.count()).select_from(PensionAward).where(eligible)) or 0
+    run = PensionRun(kind=kind, province=province, period=period, status="running", total=int(total),
+                     last_award_id=0, done=0, amount_fen=0, detail=detail, started_by=actor.subject)
+    session.add(run)
+    session.flush()
+    audit.record(session, actor=actor, action=f"pension.{kind}.start", entity_type="pension_run",
+                 entity_id=f"{province}:{period}", after={"total": run.total, **(detail or {})})
+    return run
+
+
+def _pay_chunk(session: Session, run: PensionRun, chunk_size: int) -> int:
+    month = parse_month(run.period)
+    awards = list(session.scalars(select(PensionAward).where(
+        _in_scope(run.province, run.last_award_id), PensionAward.start_month <= month)
+        .order_by(PensionAward.id).limit(chunk_size)))
+    if not awards:
+        return 0
+    for award in awards:
+        before = session.scalar(select(PensionPayment.id).where(
+            PensionPayment.award_id == award.id, PensionPayment.month == month, PensionPayment.kind == "monthly"))
+        payment = service.pay_month(session, award=award, month=month, actor=SYSTEM)
+        if payment is not None and before is None:
+            run.amount_fen += payment.amount_fen
+        run.done += 1
+    run.last_award_id = awards[-1].id
+    session.flush()
+    return len(awards)
+
+
+def _adjust_chunk(session: Session, run: PensionRun, chunk_size: int) -> int:
+    year = int(run.period)
+    value, scheme = scheme_of(session, province=run.province, year=year)
+    awards = list(session.scalars(select(PensionAward).where(_in_scope(run.province, run.last_award_id))
+                                  .order_by(PensionAward.id).limit(chunk_size)))
+    if not awards:
+        return 0
+    for award in awards:
+        run.done += 1
+        if session.scalar(select(PensionAdjustment.id).where(PensionAdjustment.award_id == award.id,
+                                                             PensionAdjustment.year == year)) is not None:
+            continue
+        before = service.amount_for(session, award=award, month=scheme.effective_from)
+        birth = rules.parse_month(award.birth_month)
+        retired = rules.Month(award.retirement_month.year, award.retirement_month.month)
+        found = rules.adjust(scheme=scheme, pension=Decimal(before) / 100, contribution_months=award.months,
+                             birth=birth, retired=retired)
+        if not found.eligible:
+            continue
+        increase = int(found.increase * 100)
+        session.add(PensionAdjustment(award_id=award.id, year=year, effective_from=scheme.effective_from,
+                                      before_fen=before, increase_fen=increase, after_fen=before + increase,
+                                      scheme_parameter_id=value.id, trace=[s.as_dict() for s in found.trace]))
+        session.flush()
+        award.monthly_fen = service.amount_for(session, award=award, month=date.max)
+        # Months from the date of effect already paid at the old amount: the difference once, as arrears.
+        paid = session.scalar(select(func.count()).select_from(PensionPayment).where(
+            PensionPayment.award_id == award.id, PensionPayment.kind == "monthly",
+            PensionPayment.month >= scheme.effective_from)) or 0
+        if paid and increase:
+            service.pay_month(session, award=award, month=date(year, 1, 1), actor=SYSTEM, kind="arrears",
+                              amount_fen=increase * int(paid), label=f"{year}年基本养老金调整补发（{paid}个月）")
+        run.amount_fen += increase
+    run.last_award_id = awards[-1].id
+    session.flush()
+    return len(awards)
+
+
+CHUNKS = {"pay": _pay_chunk, "adjust": _adjust_chunk}
+
+
+def _run(*, actor: Principal, kind: str, province: str, period: str, chunk_size: int,
+         crash_after_chunks: int | None, progress: Progress | None) -> RunSummary:
+    if not policy.can(actor, f"run.{kind}", division_code=province):
+        raise Forbidden("无权执行养老金发放或调整", code="renshe:pension/run-permission")
+    with db.unit_of_work() as session:
+        if kind == "pay":
+            month = parse_month(period)
+            eligible = and_(_in_scope(province, 0), PensionAward.start_month <= month)
+            _start(session, actor=actor, kind=kind, province=province, period=period, detail=None, eligible=eligible)
+        else:
+            value, scheme = scheme_of(session, province=province, year=int(period))
+            _start(session, actor=actor, kind=kind, province=province, period=period, eligible=_in_scope(province, 0),
+                   detail={"scheme": value.value, "parameter_id": value.id, "source": scheme.source,
+                           "effective_from": scheme.effective_from.isoformat()})
+    chunks = 0
+    while True:
+        with db.unit_of_work() as session:
+            run = session.scalar(select(PensionRun).where(PensionRun.kind == kind, PensionRun.province == province,
+                                                          PensionRun.period == period).with_for_update())
+            if run is None:
+                raise RuntimeError("pension run vanished")
+            if run.status == "done":
+                return summary(run)
+            if CHUNKS[kind](session, run, chunk_size) == 0:
+                run.status = "done"
+                run.finished_at = utcnow()
+                audit.record(session, actor=actor, action=f"pension.{kind}.finish", entity_type="pension_run",
+                             entity_id=f"{province}:{period}", after={"done": run.done, "amount_fen": run.amount_fen})
+                record_event(session, f"pension.{kind}_run_finished", {"province": province, "period": period,
+                                                                         "awards": run.done})
+                session.flush()
+                return summary(run)
+            done, total = run.done, run.total
+        chunks += 1
+        if progress is not None:
+            progress(done, total)
+        if crash_after_chunks is not None and chunks >= crash_after_chunks:
+            raise SimulatedCrash(f"stopped after {chunks} chunks")
+
+
+def run_payments(*, actor: Principal, province: str, month: str, chunk_size: int = CHUNK,
+                 crash_after_chunks: int | None = None, progress: Progress | None = None) -> RunSummary:
+    """Pay `month` (YYYY-MM) to every award in payment in the province, resuming where a run stopped."""
+    period = service.month_text(parse_month(month))
+    return _run(actor=actor, kind="pay", province=province, period=period, chunk_size=chunk_size,
+                crash_after_chunks=crash_after_chunks, progress=progress)
+
+
+def run_adjustment(*, actor: Principal, province: str, year: int, chunk_size: int = CHUNK,
+                   crash_after_chunks: int | None = None, progress: Progress | None = None) -> RunSummary:
+    """Apply `year`'s adjustment scheme to every award in payment in the province, once a year."""
+    if not 1990 <= year <= 2100:
+        raise ValidationFailed([FieldError("year", "renshe:pension/year", "年度应为1990至2100之间的四位数字")])
+    return _run(actor=actor, kind="adjust", province=province, period=str(year), chunk_size=chunk_size,
+                crash_after_chunks=crash_after_chunks, progress=progress)
+
+
+def run_in(session: Session, *, actor: Principal, kind: str, province: str, period: str,
+           chunk_size: int = CHUNK) -> RunSummary:
+    """The same run inside the caller's transaction (the demo seed, which commits once at its end)."""
+    if not policy.can(actor, f"run.{kind}", division_code=province):
+        raise Forbidden("无权执行养老金发放或调整", code="renshe:pension/run-permission")
+    if kind == "pay":
+        eligible = and_(_in_scope(province, 0), PensionAward.start_month <= parse_month(period))
+        run = _start(session, actor=actor, kind=kind, province=province, period=period, detail=None, eligible=eligible)
+    else:
+        value, _ = scheme_of(session, province=province, year=int(period))
+        run = _start(session, actor=actor, kind=kind, province=province, period=period,
+                     detail={"scheme": value.value, "parameter_id": value.id}, eligible=_in_scope(province, 0))
+    while run.status != "done":
+        if CHUNKS[kind](session, run, chunk_size) == 0:
+            run.status = "done"
+            run.finished_at = utcnow()
+    session.flush()
+    return summary(run)
+
+
+def summary(run: PensionRun) -> RunSummary:
+    return RunSummary(run.kind, run.province, run.period, run.status, run.total, run.done, run.amount_fen)
+
+
+def runs(session: Session, *, actor: Principal, limit: int = 20) -> list[PensionRun]:
+    """The latest runs (the clerk's progress view)."""
+    if actor.kind not in ("staff", "system") or not actor.has("person.read"):
+        raise Forbidden("无权查看养老金发放批次", code="renshe:pension/run-permission")
+    return list(session.scalars(select(PensionRun).order_by(PensionRun.id.desc()).limit(limit)))
+
+
+def run_out(run: PensionRun | RunSummary) -> schemas.RunOut:
+    return schemas.RunOut(kind=run.kind, kind_label=KIND_LABELS[run.kind], province=run.province, period=run.period,
+                          status=run.status, status_label=STATUS_LABELS.get(run.status, run.status), total=run.total,
+                          done=run.done, amount=f"{Decimal(run.amount_fen) / 100:.2f}")
+
+
+def start(*, actor: Principal, data: schemas.RunIn, province: str) -> RunSummary:
+    """Run (or resume) a batch as the API and the page ask for it."""
+    if data.kind == "pay":
+        return run_payments(actor=actor, province=province, month=data.period)
+    if data.kind == "adjust":
+        if not data.period.isdigit() or len(data.period) != 4:
+            raise ValidationFailed([FieldError("period", "renshe:pension/year", "调整年度应为四位数字，如2026")])
+        return run_adjustment(actor=actor, province=province, year=int(data.period))
+    raise ValidationFailed([FieldError("kind", "renshe:pension/run-kind",
+                                       "批次类型应为 pay（按月发放）或 adjust（待遇调整）")])

@@ -1,0 +1,47 @@
+"""The demo province has retirees with pensions in payment: approved through the hall's 退休申请, paid
+monthly into their cards since, shown to the citizen and the clerk."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from renshe import demo
+from renshe.core import staff
+from renshe.hall.models import Application
+from renshe.pension.models import PensionAward, PensionPayment
+from tests import factories
+from tests.insurance import kit
+
+
+def test_demo_seeds_retirees_with_pensions_in_payment(client: TestClient, session: Session) -> None:
+    report = demo.seed(session, persons=400, province="110000")
+    session.commit()
+    assert report.retirees >= 1
+    awards = list(session.scalars(select(PensionAward)))
+    assert len(awards) == report.retirees
+    today = date.today()
+    for award in awards:
+        application = session.scalar(select(Application).where(Application.number == award.application_number))
+        assert application is not None
+        assert application.decision == "approved"
+        months = (today.year - award.start_month.year) * 12 + today.month - award.start_month.month + 1
+        paid = session.scalar(select(func.count()).select_from(PensionPayment).where(
+            PensionPayment.award_id == award.id, PensionPayment.kind == "monthly"))
+        assert paid == months >= 2
+        assert award.monthly_fen > 0
+    first = awards[0]
+    page = client.get("/citizen/pension", headers=factories.bearer(kit.citizen_of(first.person_public_id,
+                                                                                   first.person_name)))
+    assert page.status_code == 200
+    assert f"{first.monthly_fen / 100:.2f} 元/月" in page.text
+    assert "已入账社会保障卡" in page.text
+    admin = staff.active_principal(session, "admin")
+    assert admin is not None
+    clerk_page = client.get("/staff/pension", headers=factories.bearer(admin))
+    assert clerk_page.status_code == 200
+    assert first.person_name in clerk_page.text
+    assert "按月发放" in clerk_page.text
