@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
@@ -18,7 +21,7 @@ from starlette.responses import Response
 from renshe.core import db
 from renshe.core.auth import Principal, issue_token
 from renshe.core.db import utcnow
-from renshe.core.errors import Conflict, DomainError, FieldError, Gone, ValidationFailed
+from renshe.core.errors import Conflict, DomainError, Gone
 from renshe.core.http import CurrentPrincipal, DbSession, ReadSession, WriteSession
 from renshe.core.http import if_match as http_if_match
 from renshe.registry import service as registry
@@ -30,13 +33,65 @@ staff_router = APIRouter(prefix="/api/v1/sharing", tags=["sharing 数据共享"]
 TOKEN_MINUTES = 30
 
 
-@router.post("/token", response_model=schemas.ShareToken, summary="获取访问令牌 OAuth2 client credentials")
-def token(session: DbSession, grant_type: Annotated[str, Form()], client_id: Annotated[str, Form()],
-          client_secret: Annotated[str, Form()]) -> schemas.ShareToken:
+def _oauth_error(error: str, detail: str, status: int = 400, *, basic: bool = False) -> DomainError:
+    """An error of the token endpoint as RFC 6749 §5.2 names it (`error`, `error_description`, JSON),
+    keeping the problem members beside them; a failed Basic authentication also says how to retry."""
+    exc = DomainError(f"renshe:sharing/oauth/{error}", detail, status,
+                      "客户端认证失败" if error == "invalid_client" else "令牌请求无效",
+                      members={"error": error, "error_description": detail}, media_type="application/json",
+                      headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    if basic or status == 401:
+        exc.headers["WWW-Authenticate"] = 'Basic realm="renshe-share"'
+    return exc
+
+
+def _basic_credentials(authorization: str) -> tuple[str, str] | None:
+    """client_secret_basic (RFC 6749 §2.3.1): id and secret form-urlencoded, then joined by ":" in Basic."""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise _oauth_error("invalid_client", "Authorization 头的 Basic 凭据格式不正确", 401, basic=True) from None
+    if not sep:
+        raise _oauth_error("invalid_client", "Authorization 头的 Basic 凭据格式不正确", 401, basic=True)
+    return unquote_plus(user), unquote_plus(password)
+
+
+_OAUTH_ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "invalid_request / unsupported_grant_type（RFC 6749 §5.2）", **_OAUTH_ERROR},
+    401: {"description": "invalid_client（RFC 6749 §5.2），带 WWW-Authenticate", **_OAUTH_ERROR}}
+
+
+@router.post("/token", response_model=schemas.ShareToken, summary="获取访问令牌 OAuth2 client credentials",
+             responses=TOKEN_ERRORS)
+def token(response: Response, session: DbSession,
+          grant_type: Annotated[str | None, Form()] = None, client_id: Annotated[str | None, Form()] = None,
+          client_secret: Annotated[str | None, Form()] = None,
+          authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> schemas.ShareToken:
+    """Client authentication by HTTP Basic (client_secret_basic) or in the form (client_secret_post), not
+    both; errors as RFC 6749 §5.2 says, and the answer is never cached (§5.1)."""
+    basic = _basic_credentials(authorization) if authorization else None
+    if basic is not None and (client_secret is not None or (client_id is not None and client_id != basic[0])):
+        raise _oauth_error("invalid_request", "只能使用一种客户端认证方式（Basic 或表单）")
+    if not grant_type:
+        raise _oauth_error("invalid_request", "缺少 grant_type")
     if grant_type != "client_credentials":
-        raise ValidationFailed([FieldError("grant_type", "renshe:sharing/grant-type",
-                                           "grant_type 必须为 client_credentials")])
-    principal = service.authenticate_consumer(session, client_id=client_id, client_secret=client_secret)
+        raise _oauth_error("unsupported_grant_type", "grant_type 必须为 client_credentials")
+    if basic is None and not (client_id and client_secret):
+        raise _oauth_error("invalid_client", "缺少客户端凭据（client_id 与 client_secret，或 HTTP Basic）", 401,
+                           basic=True)
+    cid, secret = basic if basic is not None else (client_id or "", client_secret or "")
+    try:
+        principal = service.authenticate_consumer(session, client_id=cid, client_secret=secret)
+    except DomainError as exc:
+        error = _oauth_error("invalid_client", exc.detail, 401, basic=True)
+        error.audit = exc.audit
+        raise error from None
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
     return schemas.ShareToken(access_token=issue_token(principal, minutes=TOKEN_MINUTES),
                               expires_in=TOKEN_MINUTES * 60)
 

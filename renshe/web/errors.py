@@ -21,20 +21,37 @@ PROBLEM = "application/problem+json"
 ANONYMOUS = Principal(kind="anonymous", subject="-", display_name="")
 
 
+# Paths that machines call: errors there are always problem+json, whatever the Accept header says.
+MACHINE_PREFIXES = ("/api/", "/share/", "/.well-known/", "/certs/status/", "/openapi.json")
+
+
+def accepts_json(accept: str) -> bool:
+    """Whether an Accept header asks for JSON before HTML: application/json, application/problem+json or any
+    other +json type, or only */* (a program: browsers always name text/html)."""
+    media = [part.split(";", 1)[0].strip().lower() for part in accept.split(",") if part.strip()]
+    if any(m == "text/html" or m == "application/xhtml+xml" for m in media):
+        return any(m in ("application/json", "application/problem+json") or m.endswith("+json")
+                   for m in media[:1])
+    return any(m in ("application/json", "application/problem+json") or m.endswith("+json") for m in media)
+
+
 def wants_json(request: Request) -> bool:
-    path = request.url.path
-    return path.startswith(("/api/", "/share/")) or "application/json" in request.headers.get("accept", "")
+    """problem+json for every machine path, and on pages for callers that ask for JSON; HTML otherwise."""
+    return request.url.path.startswith(MACHINE_PREFIXES) or accepts_json(request.headers.get("accept", ""))
 
 
 def problem(request: Request, *, status: int, code: str, title: str, detail: str,
-            errors: list[FieldError] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+            errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+            members: dict[str, Any] | None = None, media_type: str | None = None) -> JSONResponse:
     body: dict[str, Any] = {
         "type": code, "title": title, "status": status, "detail": detail,
         "instance": getattr(request.state, "request_id", "-"),
     }
     if errors:
         body["errors"] = [e.as_dict() for e in errors]
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    if members:
+        body.update(members)
+    return JSONResponse(body, status_code=status, media_type=media_type or PROBLEM, headers=headers)
 
 
 def record_denial(session: Session, request: Request, exc: DomainError) -> None:
@@ -77,7 +94,7 @@ def install(app: FastAPI) -> None:
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
             headers.update(exc.headers)
             return problem(request, status=exc.status, code=exc.code, title=exc.title, detail=exc.detail,
-                           errors=exc.errors, headers=headers)
+                           errors=exc.errors, headers=headers, members=exc.members, media_type=exc.media_type)
         return _page(request, exc.status, exc.title, exc.detail, exc.errors)
 
     @app.exception_handler(RequestValidationError)

@@ -27,6 +27,7 @@ from renshe.core.auth import Principal
 from renshe.core.context import current
 from renshe.core.http import TOKEN_COOKIE, run_write, templates
 from renshe.core.settings import get_settings
+from renshe.web.errors import MACHINE_PREFIXES, accepts_json
 
 log = structlog.get_logger("renshe.security")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -123,7 +124,7 @@ class SecurityMiddleware:
 
 
 def _wants_json(path: str, headers: Headers) -> bool:
-    return path.startswith(("/api/", "/share/", "/.well-known/")) or "json" in headers.get("accept", "")
+    return path.startswith(MACHINE_PREFIXES) or accepts_json(headers.get("accept", ""))
 
 
 def _problem() -> Response:
