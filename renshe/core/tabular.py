@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -316,3 +317,47 @@ def saved_upload(source: IO[bytes], *, filename: str | None, limit: int | None =
         if size == 0:
             raise file_error("renshe:import/empty", "文件是空的：第1行应为表头")
         yield path
+
+
+# ---------------------------------------------------------------- exports (formula injection)
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def csv_text(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting with = + - @, tab or CR gets a leading
+    apostrophe (OWASP's CSV-injection advice), unless it is a plain signed number; other values as given."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+class SafeCsvWriter:
+    """`csv.writer` for every CSV export: each cell passes `csv_text`."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._writer = csv.writer(handle)
+
+    def writerow(self, values: Iterable[object]) -> None:
+        self._writer.writerow([csv_text(v) for v in values])
+
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
+        for values in rows:
+            self.writerow(values)
+
+
+def xlsx_row(sheet: Any, values: Iterable[object]) -> list[object]:
+    """The values of one row for `sheet.append` in every XLSX export: text is written as text, so a value
+    starting with "=" is never stored as a formula (openpyxl would), whatever the sheet's mode."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cells: list[object] = []
+    for value in values:
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells

@@ -24,7 +24,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, divisions
+from renshe.core import audit, divisions, tabular
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from renshe.core.events import record_event
@@ -284,7 +284,8 @@ def export_xlsx(session: Session, *, province: str) -> bytes:
     sheet.append([*HEADERS, "说明"])
     for row in history(session, province=province):
         value = json.dumps(row.value, ensure_ascii=False) if isinstance(row.value, dict) else row.value
-        sheet.append([row.province, row.key, row.effective_from.isoformat(), value, row.source, label(row.key)])
+        sheet.append(tabular.xlsx_row(sheet, [row.province, row.key, row.effective_from.isoformat(), value,
+                                              row.source, label(row.key)]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from renshe.core.http import CurrentPrincipal, DbSession, ReadSession, WriteSess
 from renshe.core.http import if_match as http_if_match
 from renshe.registry import service as registry
 from renshe.sharing import fastpath, gateway, jobs, policy, recorder, schemas, service
+from renshe.sharing.catalog import SHORT_NAME
 from renshe.sharing.models import BatchJob, CallLogEntry
 
 router = APIRouter(prefix="/share/v1", tags=["sharing 数据共享"])
@@ -276,8 +278,12 @@ class SubjectQuery(BaseModel):
     id_number: str
 
 
+# A resource's short name as the catalog allows it: anything else is refused before it reaches the call log.
+ShortName = Annotated[str, PathParam(pattern=SHORT_NAME.pattern, description="资源简称")]
+
+
 @router.post("/query/{short_name}", summary="状态查询 Ask a registered resource about a person")
-def query(short_name: str, data: SubjectQuery, request: Request, session: ReadSession,
+def query(short_name: ShortName, data: SubjectQuery, request: Request, session: ReadSession,
           principal: CurrentPrincipal) -> Response:
     def answer() -> tuple[bytes, str]:
         found = service.query_person(session, short_name=short_name, id_number=data.id_number)

@@ -29,7 +29,7 @@ import structlog
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from renshe.core import db, idcolumns, ids
+from renshe.core import db, idcolumns, ids, tabular
 from renshe.core.db import utcnow
 from renshe.core.errors import FieldError, NotFound, ValidationFailed
 from renshe.core.settings import get_settings
@@ -43,6 +43,7 @@ READ_BYTES = 1 << 21  # upload bytes split and checked per column operation (pla
 HEADERS = {"name": "name", "姓名": "name", "id_number": "id_number", "公民身份号码": "id_number"}
 MAX_REPORTED = 100
 _CONTROL = re.compile(r"[\x00-\x1f]")
+_FORMULA_START = re.compile(r"\n[=+\-@]")  # tab and CR are control characters, refused already
 _wake = threading.Event()  # set when a job is committed, so an idle worker starts it at once
 
 
@@ -239,6 +240,8 @@ def stage_upload(*, upload: IO[bytes], filename: str) -> Staged:
                     errors.append(FieldError(f"row {rows[i]}", code, f"第{rows[i]}行：{detail}"))
                 if errors:
                     continue
+                if _FORMULA_START.search("\n" + "\n".join(names)):  # the result file echoes the names
+                    names = [str(tabular.csv_text(name)) for name in names]
                 joined = "".join(names)
                 if '"' in joined or "," in joined:  # names the csv module quotes
                     writer.writerows(zip(names, checked.numbers, strict=True))
