@@ -293,6 +293,7 @@ def export_xlsx(session: Session, *, province: str) -> bytes:
 
 def _rows(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
+        tabular.check_xlsx(io.BytesIO(data))  # a zip bomb is refused before openpyxl unpacks it
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, OSError, KeyError, ValueError):
         raise ValidationFailed([FieldError("file", "renshe:insurance/xlsx", "文件不是有效的XLSX工作簿")]) from None

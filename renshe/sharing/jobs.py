@@ -7,6 +7,7 @@ plus `result`). Memory stays bounded by the chunk size whatever the file's lengt
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import csv
 import io
@@ -14,8 +15,10 @@ import operator
 import os
 import re
 import secrets
+import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -77,12 +80,30 @@ def _blocks(upload: IO[bytes], filename: str) -> Iterator[_Block]:
     if lower.endswith(".xlsx"):
         from openpyxl import load_workbook
 
-        sheet = load_workbook(upload, read_only=True).worksheets[0]
+        tabular.check_xlsx(upload)  # a zip bomb is refused before openpyxl unpacks anything
+        try:
+            sheet = load_workbook(upload, read_only=True).worksheets[0]
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError):
+            raise ValidationFailed([FieldError("file", "renshe:batch/file-type", "文件不是有效的XLSX工作簿")]) from None
         yield from _record_blocks((["" if v is None else str(v) for v in values]
                                    for values in sheet.iter_rows(values_only=True)), first=1)
         return
     if not lower.endswith(".csv"):
         raise ValidationFailed([FieldError("file", "renshe:batch/file-type", "文件须为 .csv 或 .xlsx")])
+    encoding, _lines = tabular.scan_encoding(upload)  # UTF-8 (BOM or not) or GB18030, else refused
+    if encoding == "gb18030":  # staged as UTF-8, like every other file
+        with tempfile.TemporaryFile() as copy:
+            decoder = codecs.getincrementaldecoder(encoding)()
+            while chunk := upload.read(READ_BYTES):
+                copy.write(decoder.decode(chunk).encode())
+            copy.write(decoder.decode(b"", final=True).encode())
+            copy.seek(0)
+            yield from _csv_blocks(copy)
+        return
+    yield from _csv_blocks(upload)
+
+
+def _csv_blocks(upload: IO[bytes]) -> Iterator[_Block]:
     first_line = upload.readline()
     header = next(csv.reader([first_line.decode("utf-8-sig")]), None) if first_line else None
     if header is None:

@@ -40,6 +40,7 @@ from renshe.sharing import jobs as sharing_jobs
 from renshe.sharing import pages as sharing_pages
 from renshe.sharing import recorder as sharing_recorder
 from renshe.web import admin, auth, calendar_admin, errors
+from renshe.web.bodylimit import BodyLimitMiddleware
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
 from renshe.web.security import SecurityMiddleware
@@ -87,6 +88,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware)  # bodies capped per route before anything reads them
     app.add_middleware(SecurityMiddleware)  # cross-site refusal and security headers, after the request id
     app.add_middleware(RequestContextMiddleware)  # added last, so it runs first and sets the request id
     errors.install(app)

@@ -85,6 +85,14 @@ def _page(request: Request, status: int, title: str, detail: str, errors: list[F
                             detail=detail, errors=errors)
 
 
+def refusal(request: Request, *, status: int, code: str, title: str, detail: str) -> Response:
+    """An answer given before any route runs (a middleware's refusal): problem+json or the error page."""
+    if wants_json(request):
+        return problem(request, status=status, code=code, title=title, detail=detail)
+    return templates.render(request, "error.html", status_code=status, page_title=title, title=title,
+                            detail=detail, errors=[FieldError("file", code, detail)])
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
@@ -115,10 +123,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {404: "页面不存在", 405: "不支持的请求方法"}
+        titles = {404: "页面不存在", 405: "不支持的请求方法", 413: "请求内容过大"}
         title = titles.get(exc.status_code, "请求错误")
+        code = getattr(exc, "code", None) or f"renshe:http/{exc.status_code}"
         if wants_json(request):
-            return problem(request, status=exc.status_code, code=f"renshe:http/{exc.status_code}", title=title,
+            return problem(request, status=exc.status_code, code=code, title=title,
                            detail=str(exc.detail), headers=getattr(exc, "headers", None))
         return _page(request, exc.status_code, title, "您访问的页面不存在或已移动" if exc.status_code == 404
                      else str(exc.detail), [])
