@@ -39,7 +39,7 @@ from renshe.sharing import fastpath as sharing_fastpath
 from renshe.sharing import jobs as sharing_jobs
 from renshe.sharing import pages as sharing_pages
 from renshe.sharing import recorder as sharing_recorder
-from renshe.web import admin, auth, calendar_admin, errors
+from renshe.web import admin, auth, calendar_admin, errors, openapi
 from renshe.web.bodylimit import BodyLimitMiddleware
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
@@ -124,6 +124,7 @@ def create_app() -> FastAPI:
     app.include_router(pension_api.insurance_calculators)
     app.include_router(pension_pages.router)
     _install_core_routes(app)
+    openapi.install(app)  # errors documented as they are answered (problem+json)
     return app
 
 

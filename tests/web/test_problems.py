@@ -40,3 +40,24 @@ def test_pages_answer_html_to_browsers(client: TestClient) -> None:
     response = client.get("/staff/no-such-page", headers={"Accept": BROWSER})
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
+
+
+def test_openapi_documents_every_error_as_a_problem(client: TestClient) -> None:
+    import jsonschema_rs
+
+    spec = client.get("/openapi.json").json()
+    problem = spec["components"]["schemas"]["Problem"]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http", "scheme": "bearer", "description": spec["components"]["securitySchemes"]["bearer"]["description"]}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status in ("401", "403", "404", "422", "429"):
+                answer = operation["responses"][status]
+                assert answer["content"], (method, path, status)
+                media = "application/json" if path == "/share/v1/token" and status == "401" else "application/problem+json"
+                assert answer["content"][media]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    # a real 422 body is what the document says
+    bad = client.post("/api/v1/certs/verify", json={"value": 12})
+    assert bad.status_code == 422
+    jsonschema_rs.validator_for(problem).validate(bad.json())
