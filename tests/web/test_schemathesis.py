@@ -20,10 +20,17 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import schemathesis
     from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import status_code_conformance
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
 
 pytestmark = pytest.mark.skipif(not os.environ.get("RENSHE_FUZZ"), reason="a step of .ci/run: RENSHE_FUZZ=1")
-EXAMPLES = int(os.environ.get("RENSHE_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("RENSHE_FUZZ_EXAMPLES", "6"))
+CHECKS = [not_a_server_error, status_code_conformance]
+if os.environ.get("RENSHE_FUZZ_STRICT"):  # the response bodies and media types too
+    CHECKS += [response_schema_conformance, content_type_conformance]
 
 
 @pytest.fixture
@@ -51,7 +58,7 @@ def _fuzz(operation: Any, signed_in: dict[str, str]) -> None:
               suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
     def run(case: Any) -> None:
         for headers in (signed_in, {}):
-            case.call_and_validate(headers=headers, checks=[not_a_server_error, status_code_conformance])
+            case.call_and_validate(headers=headers, checks=CHECKS)
 
     run()
 
