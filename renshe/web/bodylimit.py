@@ -19,6 +19,8 @@ MIB = 1024 * 1024
 # JSON bodies with base64 materials (a 10 MB file is 13.4 MB of base64)
 MATERIAL_ROUTES = re.compile(r"^/api/v1/hall/(applications(/[^/]+/[^/]+)?|window/applications"
                              r"|bundles/[^/]+/applications|interprovince/.+)$")
+# JSON bodies of up to 20,000 rows (declarations, tax receipts)
+BULK_ROUTES = re.compile(r"^/api/v1/insurance/(units/[^/]+/declarations|receipts)$")
 
 
 class BodyTooLarge(HTTPException):
@@ -33,6 +35,8 @@ def limit_for(path: str, content_type: str, settings: Settings) -> int:
         return settings.max_upload_mb * MIB
     if MATERIAL_ROUTES.match(path):
         return settings.max_material_body_mb * MIB
+    if BULK_ROUTES.match(path):
+        return settings.max_bulk_body_mb * MIB
     return settings.max_body_kb * 1024
 
 
