@@ -201,7 +201,19 @@ def calls(session: DbSession, principal: CurrentPrincipal, filters: CallFilterQu
     return CallPage(items=[call_out(c) for c in rows], next_cursor=next_cursor)
 
 
-@staff_router.get("/calls/export", summary="导出调用日志 Export the matching calls (csv or xlsx)")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _files(*media: str, json_items: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer of a file export, by its real media types (JSON: a list of `json_items`)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    listed = {"schema": {"type": "array", "items": {"$ref": f"#/components/schemas/{json_items}"}}}
+    return {200: {"description": "文件", "content": {m: listed if m == "application/json" else binary
+                                                    for m in media}}}
+
+
+@staff_router.get("/calls/export", summary="导出调用日志 Export the matching calls (csv or xlsx)",
+                  response_class=Response, responses=_files("text/csv", XLSX))
 def export_calls(session: DbSession, principal: CurrentPrincipal, filters: CallFilterQuery,
                  format: str = "csv") -> Response:
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - handed to the response
@@ -263,7 +275,8 @@ def resource_versions(short_name: str, session: DbSession,
                                        replaced_by=v.replaced_by) for v in history]
 
 
-@staff_router.get("/catalog/export", summary="导出本地目录 Export the local catalog (json or xlsx)")
+@staff_router.get("/catalog/export", summary="导出本地目录 Export the local catalog (json or xlsx)",
+                  response_class=Response, responses=_files("application/json", XLSX, json_items="ResourceOut"))
 def export(session: DbSession, principal: CurrentPrincipal, format: str = "json") -> Response:
     policy.require(principal, "export-catalog")
     buffer = io.BytesIO()
@@ -357,7 +370,8 @@ def batch_status(job_id: str, session: DbSession, principal: CurrentPrincipal) -
     return _batch_out(jobs.get_job(session, consumer=principal.subject, job_id=job_id))
 
 
-@router.get("/batch/{job_id}/result", summary="批量核验结果 The result file (CSV)")
+@router.get("/batch/{job_id}/result", summary="批量核验结果 The result file (CSV)", response_class=Response,
+            responses=_files("text/csv"))
 def batch_result(job_id: str, session: DbSession, principal: CurrentPrincipal) -> Response:
     job = jobs.get_job(session, consumer=principal.subject, job_id=job_id)
     if job.status == "expired":

@@ -70,6 +70,6 @@ def test_every_operation(api_schema: Any, credentials: dict[str, dict[str, str]]
     for operation in operations:
         try:
             _fuzz(operation, credentials["consumer" if operation.path.startswith("/share/") else "staff"])
-        except Exception as exc:  # every operation is tried; all that fail are named together
+        except (Exception, BaseExceptionGroup) as exc:  # every operation is tried; all that fail are named
             failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
     assert not failures, f"{len(failures)} operations failed:\n\n" + "\n\n".join(failures)
