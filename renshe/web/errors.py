@@ -27,7 +27,8 @@ MACHINE_PREFIXES = ("/api/", "/share/", "/.well-known/", "/certs/status/", "/ope
 
 def accepts_json(accept: str) -> bool:
     """Whether an Accept header asks for JSON before HTML: application/json, application/problem+json or any
-    other +json type, or only */* (a program: browsers always name text/html)."""
+    other +json type, named first or without text/html (a bare */* keeps the page: machine paths answer JSON
+    to it by their prefix)."""
     media = [part.split(";", 1)[0].strip().lower() for part in accept.split(",") if part.strip()]
     if any(m == "text/html" or m == "application/xhtml+xml" for m in media):
         return any(m in ("application/json", "application/problem+json") or m.endswith("+json")
