@@ -45,8 +45,8 @@ def credentials(session: Session, client: Any) -> dict[str, dict[str, str]]:
                                             grants=["identity-verification", "person-basic"],
                                             purpose="接口测试", legal_basis="依法履职")
     session.commit()
-    token = client.post("/share/v1/token", auth=(consumer.client_id, secret),
-                        data={"grant_type": "client_credentials"}).json()["access_token"]
+    token = client.post("/share/v1/token", data={"grant_type": "client_credentials", "client_id": consumer.client_id,
+                                                 "client_secret": secret}).json()["access_token"]
     return {"staff": factories.bearer(admin), "consumer": {"Authorization": f"Bearer {token}"}}
 
 
