@@ -84,7 +84,7 @@ def create_app() -> FastAPI:
         version=__version__,
         description="人员与单位基础库、经办、认证与审计的接口。Errors are RFC 9457 problem+json.",
         openapi_url="/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by web/openapi.py from the package's own Swagger UI
         redoc_url=None,
     )
     app.add_middleware(IdempotencyMiddleware)

@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -74,3 +76,26 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    _docs_page(app)
+
+
+DOCS_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>renshe 接口文档 API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/api/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/api/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script></body></html>
+"""
+
+
+def _docs_page(app: FastAPI) -> None:
+    """The API docs page works offline: Swagger UI's files come from a package, not a CDN."""
+    import swagger_ui_bundle  # type: ignore[import-untyped]
+
+    assets = str(swagger_ui_bundle.swagger_ui_path)
+    app.mount("/api/docs/assets", StaticFiles(directory=assets), name="api-docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_PAGE)
