@@ -50,24 +50,28 @@ def credentials(session: Session, client: Any) -> dict[str, dict[str, str]]:
     return {"staff": factories.bearer(admin), "consumer": {"Authorization": f"Bearer {token}"}}
 
 
-def _fuzz(operation: Any, signed_in: dict[str, str]) -> None:
+def _fuzz(operation: Any, signed_in: dict[str, str], calls: list[int]) -> None:
     @given(case=operation.as_strategy())
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
     def run(case: Any) -> None:
         for headers in (signed_in, {}):
             case.call_and_validate(headers=headers, checks=CHECKS)
+            calls[0] += 1
 
     run()
 
 
 def test_every_operation(api_schema: Any, credentials: dict[str, dict[str, str]]) -> None:
     failures: list[str] = []
+    calls = [0]
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) > 100
     for operation in operations:
         try:
-            _fuzz(operation, credentials["consumer" if operation.path.startswith("/share/") else "staff"])
+            _fuzz(operation, credentials["consumer" if operation.path.startswith("/share/") else "staff"], calls)
         except (Exception, BaseExceptionGroup) as exc:  # every operation is tried; all that fail are named
             failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
     assert not failures, f"{len(failures)} operations failed:\n\n" + "\n\n".join(failures)
+    assert calls[0] >= 2 * len(operations)  # every operation was called, signed in and not
+    print(f"schemathesis: {len(operations)} operations, {calls[0]} calls")
