@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,9 +52,14 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        limit = limit_for(scope["path"], headers.get("content-type", ""), get_settings())
-        declared = headers.get("content-length")
+        declared: bytes | None = None
+        content_type = b""
+        for key, value in scope["headers"]:  # the raw list: this runs before the hottest route too
+            if key == b"content-length":
+                declared = value
+            elif key == b"content-type":
+                content_type = value
+        limit = limit_for(scope["path"], content_type.decode("latin-1"), get_settings())
         if declared is not None and declared.isdigit():
             if int(declared) <= limit:  # the server holds the body to its declared length
                 await self.app(scope, receive, send)
