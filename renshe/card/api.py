@@ -219,7 +219,7 @@ async def scan(data: schemas.ScanIn,
 
 @router.get("/keys", response_model=schemas.KeySet,
             summary="平台验签公钥 Ed25519 public keys (JWK) for codes and sign-in results")
-def keys(session: DbSession) -> Response:
+def keys(session: WriteSession) -> Response:
     out = service.public_keys(session)
     return _json(out)
 

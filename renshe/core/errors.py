@@ -35,6 +35,10 @@ class DomainError(Exception):
     # The request's unit of work commits what was done before this error instead of rolling it back
     # (a wrong one-time code still counts against the attempts left).
     persist: bool = False
+    # Extension members of the problem body (RFC 9457 §3.2), e.g. OAuth2's `error` (RFC 6749 §5.2), and the
+    # media type where a standard names another than application/problem+json.
+    members: dict[str, Any] = field(default_factory=dict)
+    media_type: str | None = None
 
     def __str__(self) -> str:
         return f"{self.code}: {self.detail}"

@@ -140,6 +140,14 @@ class Settings(BaseSettings):
     hall_auto_notice: bool = True  # the overdue scan issues a notice for each newly overdue application
     hall_peer_delivery: Literal["thread", "manual"] = "thread"  # manual: `renshe hall peer-relay` sends
     # ---------------------------------------------------------------- end of hall
+    # ---------------------------------------------------------------- request bodies and uploads
+    max_body_kb: int = Field(default=1024, ge=16)  # JSON and form bodies (413 past it, before parsing)
+    max_upload_mb: int = Field(default=64, ge=1)  # multipart file uploads (imports, batches, materials)
+    max_material_body_mb: int = Field(default=48, ge=1)  # JSON routes carrying base64 materials (hall)
+    max_bulk_body_mb: int = Field(default=16, ge=1)  # JSON routes of up to 20,000 rows (insurance)
+    upload_max_unzipped_mb: int = Field(default=256, ge=1)  # an XLSX unpacked (zip-bomb guard)
+    upload_max_rows: int = Field(default=1_000_000, ge=1)  # data rows of one import file
+    # ---------------------------------------------------------------- end of request bodies and uploads
 
 
 @lru_cache(maxsize=16)

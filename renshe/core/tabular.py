@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import re
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -20,10 +22,11 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from renshe.core.errors import DomainError, FieldError
+from renshe.core.settings import get_settings
 
 MAX_LISTED_ERRORS = 1000  # errors listed in a rejection report; the total is always counted
 MAX_CELL = 200  # characters in one cell; longer values are reported, never echoed back
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a saved import file; the request itself is capped by RENSHE_MAX_UPLOAD_MB
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 _READ_CHUNK = 1 << 20
 
@@ -143,7 +146,11 @@ class RowStream:
 
     def __iter__(self) -> Iterator[SourceRow]:
         columns = list(self.columns.items())
+        limit = get_settings().upload_max_rows + 1  # the header is row 1
         for number, cells in self._raw:
+            if number > limit:
+                raise upload_error("renshe:upload/too-many-rows",
+                                   f"文件超过{limit - 1}行，请拆分后分批导入", status=413)
             values = {name: _text(cells[index]) if index < len(cells) else "" for name, index in columns}
             if any(values.values()):
                 yield SourceRow(number, values)
@@ -199,29 +206,57 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _csv_encoding(path: Path) -> tuple[str, int]:
-    """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else GB18030; and the line count."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
-    lines = 0
-    last = b""
-    with path.open("rb") as handle:
-        while chunk := handle.read(_READ_CHUNK):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-    if utf8:
+ENCODINGS = "UTF-8（可带BOM）或 GB18030（含GBK）"
+
+
+def encoding_error(found: str) -> DomainError:
+    message = f"文件编码为{found}，无法读取：CSV 文件须为 {ENCODINGS} 编码，请另存后重新上传"
+    return upload_error("renshe:upload/encoding", message)
+
+
+def scan_encoding(handle: IO[bytes]) -> tuple[str, int]:
+    """The encoding of a CSV (`utf-8-sig` when the whole file is UTF-8, with or without BOM, else `gb18030`)
+    and its line count, read in chunks from the current position; anything else is refused, named.
+    Every CSV reader of the platform asks this one function."""
+    start = handle.tell()
+    head = handle.read(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not head.startswith(codecs.BOM_UTF8):
+        raise encoding_error("UTF-16")
+    handle.seek(start)
+    found: str | None = None
+    for encoding in ("utf-8", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        lines, last = 0, b""
         try:
+            while chunk := handle.read(_READ_CHUNK):
+                if b"\x00" in chunk:
+                    raise encoding_error("UTF-16 或二进制")
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+                decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            utf8 = False
+            handle.seek(start)
+            continue
+        found = "utf-8-sig" if encoding == "utf-8" else encoding
+        break
+    handle.seek(start)
+    if found is None:
+        raise encoding_error("其他编码（既不是 UTF-8 也不是 GB18030）")
     if last and last != b"\n":
         lines += 1
-    return ("utf-8-sig" if utf8 else "gb18030"), lines
+    return found, lines
+
+
+def decode_text(content: bytes) -> str:
+    """A small uploaded text file as text, by the same rule as every CSV (`scan_encoding`)."""
+    encoding, _lines = scan_encoding(io.BytesIO(content))
+    return content.decode(encoding)
+
+
+def _csv_encoding(path: Path) -> tuple[str, int]:
+    with path.open("rb") as handle:
+        return scan_encoding(handle)
 
 
 def _csv_records(handle: IO[str]) -> Iterator[tuple[int, Sequence[object]]]:
@@ -263,6 +298,7 @@ def _xlsx_records(sheet: Any) -> Iterator[tuple[int, Sequence[object]]]:
 
 @contextmanager
 def _open_xlsx(path: Path, spec: Spec, sheet_name: str | None = None) -> Iterator[RowStream]:
+    check_xlsx(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
@@ -333,9 +369,92 @@ def saved_upload(source: IO[bytes], *, filename: str | None, limit: int | None =
             while chunk := source.read(_READ_CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise file_error("renshe:import/too-large",
-                                      f"文件超过{limit // (1024 * 1024)}MB，请拆分后分批导入", status=413)
+                    raise upload_error("renshe:upload/too-large",
+                                       f"文件超过{limit // (1024 * 1024)}MB，请拆分后分批导入", status=413)
                 out.write(chunk)
         if size == 0:
             raise file_error("renshe:import/empty", "文件是空的：第1行应为表头")
         yield path
+
+
+# ---------------------------------------------------------------- exports (formula injection)
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def csv_text(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting with = + - @, tab or CR gets a leading
+    apostrophe (OWASP's CSV-injection advice), unless it is a plain signed number; other values as given."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+class SafeCsvWriter:
+    """`csv.writer` for every CSV export: each cell passes `csv_text`."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._writer = csv.writer(handle)
+
+    def writerow(self, values: Iterable[object]) -> None:
+        self._writer.writerow([csv_text(v) for v in values])
+
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
+        for values in rows:
+            self.writerow(values)
+
+
+def xlsx_row(sheet: Any, values: Iterable[object]) -> list[object]:
+    """The values of one row for `sheet.append` in every XLSX export: text is written as text, so a value
+    starting with "=" is never stored as a formula (openpyxl would), whatever the sheet's mode."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cells: list[object] = []
+    for value in values:
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells
+
+
+# ---------------------------------------------------------------- upload guards
+
+ZIP_MAX_MEMBERS = 1000  # an XLSX written by Excel or WPS holds a few dozen
+ZIP_MAX_RATIO = 100  # unpacked / packed, for archives or members past ZIP_RATIO_FLOOR
+ZIP_RATIO_FLOOR = 8 * 1024 * 1024
+
+
+def upload_error(code: str, message: str, status: int = 422) -> DomainError:
+    """A refused upload: `renshe:upload/...` in the API, the message on the page."""
+    return DomainError(code, message, status, "上传文件被拒绝", [FieldError("file", code, message)])
+
+
+def check_xlsx(source: Path | IO[bytes]) -> None:
+    """Refuse a zip bomb before openpyxl opens it: the archive's declared sizes (which bound what zipfile
+    will unpack), member count and compression ratio are checked from the central directory alone.
+    Every XLSX reader calls it first."""
+    start = source.tell() if not isinstance(source, Path) else 0
+    try:
+        with zipfile.ZipFile(source) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return  # not a zip at all: the reader names the bad file its own way
+    finally:
+        if not isinstance(source, Path):
+            source.seek(start)
+    cap = get_settings().upload_max_unzipped_mb * 1024 * 1024
+    unpacked = sum(m.file_size for m in members)
+    packed = sum(m.compress_size for m in members)
+    bomb = (len(members) > ZIP_MAX_MEMBERS or unpacked > cap
+            or (unpacked > ZIP_RATIO_FLOOR and unpacked > ZIP_MAX_RATIO * max(packed, 1))
+            or any(m.file_size > ZIP_RATIO_FLOOR and m.file_size > ZIP_MAX_RATIO * max(m.compress_size, 1)
+                   for m in members))
+    if bomb:
+        raise upload_error("renshe:upload/zip-bomb",
+                           f"该 Excel 文件解压后过大（{unpacked // (1024 * 1024)}MB，{len(members)}个部件，"
+                           f"上限{cap // (1024 * 1024)}MB）或压缩比异常，已拒绝；请确认文件来源，或拆分后重新上传",
+                           status=413)

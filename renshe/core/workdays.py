@@ -438,10 +438,9 @@ CSV_FORMAT = "date,type,name\n2027-01-01,holiday,元旦\n2027-02-20,workday,\n"
 
 
 def _decode(content: bytes) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return content.decode("gb18030", errors="replace")
+    from renshe.core.tabular import decode_text  # the platform's one rule for uploaded text
+
+    return decode_text(content)
 
 
 def _date_or_error(value: object, row: str, field: str, errors: list[FieldError]) -> date | None:

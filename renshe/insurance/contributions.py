@@ -28,7 +28,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import CursorResult, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, ids, labels
+from renshe.core import audit, ids, labels, tabular
 from renshe.core.auth import Principal
 from renshe.core.errors import FieldError, Forbidden, ValidationFailed
 from renshe.core.events import record_event
@@ -103,6 +103,7 @@ COLUMNS = {"id_number": ("身份证号码", "公民身份号码", "id_number"), 
 def read_declaration_xlsx(data: bytes) -> list[DeclarationRow]:
     """The rows of a declaration workbook (first sheet, first row names the columns)."""
     try:
+        tabular.check_xlsx(io.BytesIO(data))  # a zip bomb is refused before openpyxl unpacks it
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, OSError, KeyError, ValueError):
         raise ValidationFailed([FieldError("file", "renshe:insurance/xlsx", "文件不是有效的XLSX工作簿")]) from None
@@ -450,6 +451,7 @@ RECEIPT_COLUMNS = {"receipt_no": ("票据号", "receipt_no"),
 
 def read_receipts_xlsx(data: bytes) -> list[ReceiptRow]:
     try:
+        tabular.check_xlsx(io.BytesIO(data))  # a zip bomb is refused before openpyxl unpacks it
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, OSError, KeyError, ValueError):
         raise ValidationFailed([FieldError("file", "renshe:insurance/xlsx", "文件不是有效的XLSX工作簿")]) from None

@@ -24,7 +24,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, divisions
+from renshe.core import audit, divisions, tabular
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from renshe.core.events import record_event
@@ -332,7 +332,8 @@ def export_xlsx(session: Session, *, province: str) -> bytes:
     sheet.append([*HEADERS, "说明"])
     for row in history(session, province=province):
         value = json.dumps(row.value, ensure_ascii=False) if isinstance(row.value, dict) else row.value
-        sheet.append([row.province, row.key, row.effective_from.isoformat(), value, row.source, label(row.key)])
+        sheet.append(tabular.xlsx_row(sheet, [row.province, row.key, row.effective_from.isoformat(), value,
+                                              row.source, label(row.key)]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -340,6 +341,7 @@ def export_xlsx(session: Session, *, province: str) -> bytes:
 
 def _rows(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
+        tabular.check_xlsx(io.BytesIO(data))  # a zip bomb is refused before openpyxl unpacks it
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, OSError, KeyError, ValueError):
         raise ValidationFailed([FieldError("file", "renshe:insurance/xlsx", "文件不是有效的XLSX工作簿")]) from None

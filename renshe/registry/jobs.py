@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import IO, Any, Generic, Literal, TypeVar
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, crypto, divisions, ids
+from renshe.core import audit, crypto, divisions, ids, tabular
 from renshe.core.auth import Principal
 from renshe.core.errors import Conflict, DomainError
 from renshe.core.events import record_event
@@ -391,15 +390,7 @@ class _Sheet:
         return self._names[code]
 
     def append(self, values: Sequence[object]) -> None:
-        cells: list[object] = []
-        for value in values:
-            if isinstance(value, str) and value.startswith("="):
-                cell = WriteOnlyCell(self._sheet, value=value)
-                cell.data_type = "s"
-                cells.append(cell)
-            else:
-                cells.append(value)
-        self._sheet.append(cells)
+        self._sheet.append(tabular.xlsx_row(self._sheet, values))
 
 
 def export_persons_xlsx(session: Session, *, actor: Principal, out: Path | IO[bytes]) -> int:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -18,11 +22,12 @@ from starlette.responses import Response
 from renshe.core import db
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
-from renshe.core.errors import Conflict, DomainError, FieldError, Gone, ValidationFailed
+from renshe.core.errors import Conflict, DomainError, Gone
 from renshe.core.http import CurrentPrincipal, DbSession, ReadSession, WriteSession
 from renshe.core.http import if_match as http_if_match
 from renshe.registry import service as registry
 from renshe.sharing import fastpath, gateway, jobs, policy, recorder, schemas, service
+from renshe.sharing.catalog import SHORT_NAME
 from renshe.sharing.models import BatchJob, CallLogEntry
 
 router = APIRouter(prefix="/share/v1", tags=["sharing 数据共享"])
@@ -30,13 +35,65 @@ staff_router = APIRouter(prefix="/api/v1/sharing", tags=["sharing 数据共享"]
 TOKEN_MINUTES = service.TOKEN_MINUTES
 
 
-@router.post("/token", response_model=schemas.ShareToken, summary="获取访问令牌 OAuth2 client credentials")
-def token(request: Request, session: DbSession, grant_type: Annotated[str, Form()],
-          client_id: Annotated[str, Form()], client_secret: Annotated[str, Form()]) -> schemas.ShareToken:
+def _oauth_error(error: str, detail: str, status: int = 400, *, basic: bool = False) -> DomainError:
+    """An error of the token endpoint as RFC 6749 §5.2 names it (`error`, `error_description`, JSON),
+    keeping the problem members beside them; a failed Basic authentication also says how to retry."""
+    exc = DomainError(f"renshe:sharing/oauth/{error}", detail, status,
+                      "客户端认证失败" if error == "invalid_client" else "令牌请求无效",
+                      members={"error": error, "error_description": detail}, media_type="application/json",
+                      headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    if basic or status == 401:
+        exc.headers["WWW-Authenticate"] = 'Basic realm="renshe-share"'
+    return exc
+
+
+def _basic_credentials(authorization: str) -> tuple[str, str] | None:
+    """client_secret_basic (RFC 6749 §2.3.1): id and secret form-urlencoded, then joined by ":" in Basic."""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise _oauth_error("invalid_client", "Authorization 头的 Basic 凭据格式不正确", 401, basic=True) from None
+    if not sep:
+        raise _oauth_error("invalid_client", "Authorization 头的 Basic 凭据格式不正确", 401, basic=True)
+    return unquote_plus(user), unquote_plus(password)
+
+
+_OAUTH_ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "invalid_request / unsupported_grant_type（RFC 6749 §5.2）", **_OAUTH_ERROR},
+    401: {"description": "invalid_client（RFC 6749 §5.2），带 WWW-Authenticate", **_OAUTH_ERROR}}
+
+
+@router.post("/token", response_model=schemas.ShareToken, summary="获取访问令牌 OAuth2 client credentials",
+             responses=TOKEN_ERRORS)
+def token(request: Request, response: Response, session: DbSession,
+          grant_type: Annotated[str | None, Form()] = None, client_id: Annotated[str | None, Form()] = None,
+          client_secret: Annotated[str | None, Form()] = None,
+          authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> schemas.ShareToken:
+    """Client authentication by HTTP Basic (client_secret_basic) or in the form (client_secret_post), not
+    both; errors as RFC 6749 §5.2 says, and the answer is never cached (§5.1)."""
+    basic = _basic_credentials(authorization) if authorization else None
+    if basic is not None and (client_secret is not None or (client_id is not None and client_id != basic[0])):
+        raise _oauth_error("invalid_request", "只能使用一种客户端认证方式（Basic 或表单）")
+    if not grant_type:
+        raise _oauth_error("invalid_request", "缺少 grant_type")
     if grant_type != "client_credentials":
-        raise ValidationFailed([FieldError("grant_type", "renshe:sharing/grant-type",
-                                           "grant_type 必须为 client_credentials")])
-    principal = service.authenticate_consumer(session, client_id=client_id, client_secret=client_secret)
+        raise _oauth_error("unsupported_grant_type", "grant_type 必须为 client_credentials")
+    if basic is None and not (client_id and client_secret):
+        raise _oauth_error("invalid_client", "缺少客户端凭据（client_id 与 client_secret，或 HTTP Basic）", 401,
+                           basic=True)
+    cid, secret = basic if basic is not None else (client_id or "", client_secret or "")
+    try:
+        principal = service.authenticate_consumer(session, client_id=cid, client_secret=secret)
+    except DomainError as exc:
+        error = _oauth_error("invalid_client", exc.detail, 401, basic=True)
+        error.audit = exc.audit
+        raise error from None
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
     access_token = service.issue_consumer_token(session, consumer=principal,
                                                 client_addr=request.client.host if request.client else "-")
     return schemas.ShareToken(access_token=access_token, expires_in=TOKEN_MINUTES * 60)
@@ -155,7 +212,19 @@ def calls(session: DbSession, principal: CurrentPrincipal, filters: CallFilterQu
     return CallPage(items=[call_out(c) for c in rows], next_cursor=next_cursor)
 
 
-@staff_router.get("/calls/export", summary="导出调用日志 Export the matching calls (csv or xlsx)")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _files(*media: str, json_items: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer of a file export, by its real media types (JSON: a list of `json_items`)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    listed = {"schema": {"type": "array", "items": {"$ref": f"#/components/schemas/{json_items}"}}}
+    return {200: {"description": "文件", "content": {m: listed if m == "application/json" else binary
+                                                    for m in media}}}
+
+
+@staff_router.get("/calls/export", summary="导出调用日志 Export the matching calls (csv or xlsx)",
+                  response_class=Response, responses=_files("text/csv", XLSX))
 def export_calls(session: DbSession, principal: CurrentPrincipal, filters: CallFilterQuery,
                  format: str = "csv") -> Response:
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - handed to the response
@@ -217,7 +286,8 @@ def resource_versions(short_name: str, session: DbSession,
                                        replaced_by=v.replaced_by) for v in history]
 
 
-@staff_router.get("/catalog/export", summary="导出本地目录 Export the local catalog (json or xlsx)")
+@staff_router.get("/catalog/export", summary="导出本地目录 Export the local catalog (json or xlsx)",
+                  response_class=Response, responses=_files("application/json", XLSX, json_items="ResourceOut"))
 def export(session: DbSession, principal: CurrentPrincipal, format: str = "json") -> Response:
     policy.require(principal, "export-catalog")
     buffer = io.BytesIO()
@@ -232,8 +302,12 @@ class SubjectQuery(BaseModel):
     id_number: str
 
 
+# A resource's short name as the catalog allows it: anything else is refused before it reaches the call log.
+ShortName = Annotated[str, PathParam(pattern=SHORT_NAME.pattern, description="资源简称")]
+
+
 @router.post("/query/{short_name}", summary="状态查询 Ask a registered resource about a person")
-def query(short_name: str, data: SubjectQuery, request: Request, session: ReadSession,
+def query(short_name: ShortName, data: SubjectQuery, request: Request, session: ReadSession,
           principal: CurrentPrincipal) -> Response:
     def answer() -> tuple[bytes, str]:
         found = service.query_person(session, short_name=short_name, id_number=data.id_number)
@@ -307,7 +381,8 @@ def batch_status(job_id: str, session: DbSession, principal: CurrentPrincipal) -
     return _batch_out(jobs.get_job(session, consumer=principal.subject, job_id=job_id))
 
 
-@router.get("/batch/{job_id}/result", summary="批量核验结果 The result file (CSV)")
+@router.get("/batch/{job_id}/result", summary="批量核验结果 The result file (CSV)", response_class=Response,
+            responses=_files("text/csv"))
 def batch_result(job_id: str, session: DbSession, principal: CurrentPrincipal) -> Response:
     job = jobs.get_job(session, consumer=principal.subject, job_id=job_id)
     if job.status == "expired":

@@ -11,7 +11,7 @@ from sqlalchemy import Integer as Integer_
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, ids
+from renshe.core import audit, ids, tabular
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import (
@@ -121,11 +121,10 @@ def export_calls(session: Session, *, actor: Principal, filters: CallFilter, fmt
 
     count = 0
     if fmt == "csv":
-        import csv
         import io
 
         text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
-        writer = csv.writer(text)
+        writer = tabular.SafeCsvWriter(text)
         writer.writerow([label for _key, label in CALL_COLUMNS])
         for entry in session.scalars(stmt):
             writer.writerow(cells(entry))
@@ -138,7 +137,7 @@ def export_calls(session: Session, *, actor: Principal, filters: CallFilter, fmt
     sheet = book.create_sheet("调用日志")
     sheet.append([label for _key, label in CALL_COLUMNS])
     for entry in session.scalars(stmt):
-        sheet.append(cells(entry))
+        sheet.append(tabular.xlsx_row(sheet, cells(entry)))
         count += 1
     book.save(out)
     return count

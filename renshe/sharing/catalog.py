@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, ids
+from renshe.core import audit, ids, tabular
 from renshe.core.auth import Principal
 from renshe.core.errors import (
     Conflict,
@@ -252,6 +252,6 @@ def export_catalog(session: Session, *, fmt: str, out: IO[bytes]) -> int:
             elif key == "local":
                 value = "是" if value else "否"
             values.append(value)
-        sheet.append(values)
+        sheet.append(tabular.xlsx_row(sheet, values))
     book.save(out)
     return len(rows)

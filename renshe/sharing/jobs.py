@@ -7,6 +7,7 @@ plus `result`). Memory stays bounded by the chunk size whatever the file's lengt
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import csv
 import io
@@ -14,8 +15,10 @@ import operator
 import os
 import re
 import secrets
+import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -29,7 +32,7 @@ import structlog
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from renshe.core import db, idcolumns, ids
+from renshe.core import db, idcolumns, ids, tabular
 from renshe.core.db import utcnow
 from renshe.core.errors import FieldError, NotFound, ValidationFailed
 from renshe.core.settings import get_settings
@@ -43,6 +46,7 @@ READ_BYTES = 1 << 21  # upload bytes split and checked per column operation (pla
 HEADERS = {"name": "name", "姓名": "name", "id_number": "id_number", "公民身份号码": "id_number"}
 MAX_REPORTED = 100
 _CONTROL = re.compile(r"[\x00-\x1f]")
+_FORMULA_START = re.compile(r"\n[=+\-@]")  # tab and CR are control characters, refused already
 _wake = threading.Event()  # set when a job is committed, so an idle worker starts it at once
 
 
@@ -76,12 +80,30 @@ def _blocks(upload: IO[bytes], filename: str) -> Iterator[_Block]:
     if lower.endswith(".xlsx"):
         from openpyxl import load_workbook
 
-        sheet = load_workbook(upload, read_only=True).worksheets[0]
+        tabular.check_xlsx(upload)  # a zip bomb is refused before openpyxl unpacks anything
+        try:
+            sheet = load_workbook(upload, read_only=True).worksheets[0]
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError):
+            raise ValidationFailed([FieldError("file", "renshe:batch/file-type", "文件不是有效的XLSX工作簿")]) from None
         yield from _record_blocks((["" if v is None else str(v) for v in values]
                                    for values in sheet.iter_rows(values_only=True)), first=1)
         return
     if not lower.endswith(".csv"):
         raise ValidationFailed([FieldError("file", "renshe:batch/file-type", "文件须为 .csv 或 .xlsx")])
+    encoding, _lines = tabular.scan_encoding(upload)  # UTF-8 (BOM or not) or GB18030, else refused
+    if encoding == "gb18030":  # staged as UTF-8, like every other file
+        with tempfile.TemporaryFile() as copy:
+            decoder = codecs.getincrementaldecoder(encoding)()
+            while chunk := upload.read(READ_BYTES):
+                copy.write(decoder.decode(chunk).encode())
+            copy.write(decoder.decode(b"", final=True).encode())
+            copy.seek(0)
+            yield from _csv_blocks(copy)
+        return
+    yield from _csv_blocks(upload)
+
+
+def _csv_blocks(upload: IO[bytes]) -> Iterator[_Block]:
     first_line = upload.readline()
     header = next(csv.reader([first_line.decode("utf-8-sig")]), None) if first_line else None
     if header is None:
@@ -239,6 +261,8 @@ def stage_upload(*, upload: IO[bytes], filename: str) -> Staged:
                     errors.append(FieldError(f"row {rows[i]}", code, f"第{rows[i]}行：{detail}"))
                 if errors:
                     continue
+                if _FORMULA_START.search("\n" + "\n".join(names)):  # the result file echoes the names
+                    names = [str(tabular.csv_text(name)) for name in names]
                 joined = "".join(names)
                 if '"' in joined or "," in joined:  # names the csv module quotes
                     writer.writerows(zip(names, checked.numbers, strict=True))

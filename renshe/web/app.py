@@ -45,7 +45,8 @@ from renshe.sharing import recorder as sharing_recorder
 from renshe.transfer import api as transfer_api
 from renshe.transfer import pages as transfer_pages
 from renshe.unemployment import api as unemployment_api
-from renshe.web import admin, auth, calendar_admin, errors
+from renshe.web import admin, auth, calendar_admin, errors, openapi
+from renshe.web.bodylimit import BodyLimitMiddleware
 from renshe.web.idempotency import IdempotencyMiddleware
 from renshe.web.observability import RequestContextMiddleware, configure_logging
 from renshe.web.security import SecurityMiddleware
@@ -92,10 +93,11 @@ def create_app() -> FastAPI:
         version=__version__,
         description="人员与单位基础库、经办、认证与审计的接口。Errors are RFC 9457 problem+json.",
         openapi_url="/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by web/openapi.py from the package's own Swagger UI
         redoc_url=None,
     )
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware)  # bodies capped per route before anything reads them
     app.add_middleware(SecurityMiddleware)  # cross-site refusal and security headers, after the request id
     app.add_middleware(RequestContextMiddleware)  # added last, so it runs first and sets the request id
     errors.install(app)
@@ -136,6 +138,7 @@ def create_app() -> FastAPI:
     app.include_router(pooling_pages.router)
     app.include_router(transfer_pages.router)
     _install_core_routes(app)
+    openapi.install(app)  # errors documented as they are answered (problem+json)
     return app
 
 

@@ -21,20 +21,38 @@ PROBLEM = "application/problem+json"
 ANONYMOUS = Principal(kind="anonymous", subject="-", display_name="")
 
 
+# Paths that machines call: errors there are always problem+json, whatever the Accept header says.
+MACHINE_PREFIXES = ("/api/", "/share/", "/.well-known/", "/certs/status/", "/openapi.json")
+
+
+def accepts_json(accept: str) -> bool:
+    """Whether an Accept header asks for JSON before HTML: application/json, application/problem+json or any
+    other +json type, named first or without text/html (a bare */* keeps the page: machine paths answer JSON
+    to it by their prefix)."""
+    media = [part.split(";", 1)[0].strip().lower() for part in accept.split(",") if part.strip()]
+    if any(m == "text/html" or m == "application/xhtml+xml" for m in media):
+        return any(m in ("application/json", "application/problem+json") or m.endswith("+json")
+                   for m in media[:1])
+    return any(m in ("application/json", "application/problem+json") or m.endswith("+json") for m in media)
+
+
 def wants_json(request: Request) -> bool:
-    path = request.url.path
-    return path.startswith(("/api/", "/share/")) or "application/json" in request.headers.get("accept", "")
+    """problem+json for every machine path, and on pages for callers that ask for JSON; HTML otherwise."""
+    return request.url.path.startswith(MACHINE_PREFIXES) or accepts_json(request.headers.get("accept", ""))
 
 
 def problem(request: Request, *, status: int, code: str, title: str, detail: str,
-            errors: list[FieldError] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+            errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+            members: dict[str, Any] | None = None, media_type: str | None = None) -> JSONResponse:
     body: dict[str, Any] = {
         "type": code, "title": title, "status": status, "detail": detail,
         "instance": getattr(request.state, "request_id", "-"),
     }
     if errors:
         body["errors"] = [e.as_dict() for e in errors]
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    if members:
+        body.update(members)
+    return JSONResponse(body, status_code=status, media_type=media_type or PROBLEM, headers=headers)
 
 
 def record_denial(session: Session, request: Request, exc: DomainError) -> None:
@@ -68,6 +86,14 @@ def _page(request: Request, status: int, title: str, detail: str, errors: list[F
                             detail=detail, errors=errors)
 
 
+def refusal(request: Request, *, status: int, code: str, title: str, detail: str) -> Response:
+    """An answer given before any route runs (a middleware's refusal): problem+json or the error page."""
+    if wants_json(request):
+        return problem(request, status=status, code=code, title=title, detail=detail)
+    return templates.render(request, "error.html", status_code=status, page_title=title, title=title,
+                            detail=detail, errors=[FieldError("file", code, detail)])
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
@@ -77,7 +103,7 @@ def install(app: FastAPI) -> None:
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
             headers.update(exc.headers)
             return problem(request, status=exc.status, code=exc.code, title=exc.title, detail=exc.detail,
-                           errors=exc.errors, headers=headers)
+                           errors=exc.errors, headers=headers, members=exc.members, media_type=exc.media_type)
         return _page(request, exc.status, exc.title, exc.detail, exc.errors)
 
     @app.exception_handler(RequestValidationError)
@@ -98,10 +124,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {404: "页面不存在", 405: "不支持的请求方法"}
+        titles = {404: "页面不存在", 405: "不支持的请求方法", 413: "请求内容过大"}
         title = titles.get(exc.status_code, "请求错误")
+        code = getattr(exc, "code", None) or f"renshe:http/{exc.status_code}"
         if wants_json(request):
-            return problem(request, status=exc.status_code, code=f"renshe:http/{exc.status_code}", title=title,
+            return problem(request, status=exc.status_code, code=code, title=title,
                            detail=str(exc.detail), headers=getattr(exc, "headers", None))
         return _page(request, exc.status_code, title, "您访问的页面不存在或已移动" if exc.status_code == 404
                      else str(exc.detail), [])

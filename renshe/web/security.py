@@ -27,6 +27,7 @@ from renshe.core.auth import Principal
 from renshe.core.context import current
 from renshe.core.http import TOKEN_COOKIE, run_write, templates
 from renshe.core.settings import get_settings
+from renshe.web.errors import MACHINE_PREFIXES, accepts_json
 
 log = structlog.get_logger("renshe.security")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -41,9 +42,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 # FastAPI's Swagger UI page loads its assets from a CDN and starts with an inline script; until those
 # assets are served from the package (issue 9, item 11) the docs page alone gets this policy.
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-            "https://fastapi.tiangolo.com; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'")  # Swagger UI from the package
 DOCS_PATHS = frozenset({"/api/docs", "/api/docs/oauth2-redirect"})
 
 
@@ -123,7 +123,7 @@ class SecurityMiddleware:
 
 
 def _wants_json(path: str, headers: Headers) -> bool:
-    return path.startswith(("/api/", "/share/", "/.well-known/")) or "json" in headers.get("accept", "")
+    return path.startswith(MACHINE_PREFIXES) or accepts_json(headers.get("accept", ""))
 
 
 def _problem() -> Response:

@@ -372,7 +372,7 @@ def test_api_upload_size_limit(client: TestClient, session: Session, monkeypatch
     response = client.post("/api/v1/imports/employers", headers=factories.bearer(clerk),
                            files={"file": ("big.csv", big)})
     assert response.status_code == 413
-    assert response.json()["type"] == "renshe:import/too-large"
+    assert response.json()["type"] == "renshe:upload/too-large"
 
 
 def test_staff_import_page_shows_every_bad_row_and_imports_nothing(client: TestClient, session: Session,

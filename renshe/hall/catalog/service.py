@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from renshe.certs import service as certs
-from renshe.core import audit
+from renshe.core import audit, tabular
 from renshe.core.auth import Principal
 from renshe.core.errors import FieldError, NotFound, ValidationFailed
 from renshe.core.events import record_event
@@ -382,6 +382,6 @@ def export_xlsx(session: Session, *, actor: Principal, out: Path) -> int:
             elif isinstance(value, bool):
                 value = "是" if value else "否"
             cells.append(value)
-        sheet.append(cells)
+        sheet.append(tabular.xlsx_row(sheet, cells))
     book.save(out)
     return len(rows)

@@ -35,6 +35,12 @@ def forward(data: ForwardIn, session: DbSession, principal: CurrentPrincipal) ->
     return reading.application_out(session, application, actor=principal)
 
 
+# The signed routes read their body themselves (the signature covers its bytes); the document still names it.
+SIGNED_BODY: dict[str, Any] = {"requestBody": {
+    "required": True, "description": "节点间JSON报文（HMAC签名覆盖原始字节）",
+    "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
 async def _signed(request: Request, session: DbSession) -> tuple[Any, dict[str, Any]]:
     body = await request.body()
     peer = peers.verify(session, node=request.headers.get(peers.NODE_HEADER),
@@ -48,7 +54,7 @@ async def _signed(request: Request, session: DbSession) -> tuple[Any, dict[str, 
     return peer, payload
 
 
-@router.post("/interprovince/applications",
+@router.post("/interprovince/applications", openapi_extra=SIGNED_BODY,
              summary="节点间接口：接收外省转来的申请（HMAC签名，按来源办件编号幂等） Receive a forwarded application")
 async def receive(request: Request, session: DbSession, response: Response) -> dict[str, Any]:
     peer, payload = await _signed(request, session)
@@ -62,7 +68,7 @@ async def receive(request: Request, session: DbSession, response: Response) -> d
     return out
 
 
-@router.post("/interprovince/status",
+@router.post("/interprovince/status", openapi_extra=SIGNED_BODY,
              summary="节点间接口：办理省回传办件状态（HMAC签名，按序号幂等） Status callback from the handler")
 async def status_callback(request: Request, session: DbSession) -> dict[str, Any]:
     peer, payload = await _signed(request, session)

@@ -1,7 +1,7 @@
 """pension awards and payments
 
 Revision ID: 0023
-Revises: 0018
+Revises: 0022
 Create Date: 2026-12-02 16:27:34.603869
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0023'
-down_revision = '0024'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -4,8 +4,8 @@ Historical contribution months and their import files with the reconciliation re
 contribution periods (视同缴费年限), and the statement certificate issued per ledger state (reused while the
 ledger is unchanged).
 
-Revision ID: 0022
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-02 16:29:42.497457
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0022'
-down_revision = '0021'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

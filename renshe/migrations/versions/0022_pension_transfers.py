@@ -1,7 +1,7 @@
 """transfer: cross-province pension transfer cases (转移接续); peer messages of no hall application
 
-Revision ID: 0024
-Revises: 0018
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-02 17:00:00
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import renshe.core.db
 
-revision = '0024'
-down_revision = '0019'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
