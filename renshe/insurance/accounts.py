@@ -87,7 +87,7 @@ class MonthLine:
     employer_fen: int
     account_fen: int
     posted: bool
-    source: str = "ledger"  # ledger | history (历史数据入库)
+    source: str = "ledger"  # ledger | history (历史数据入库) | transfer (转移接续转入)
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,18 @@ def personal_record(session: Session, *, person_id: int) -> PersonalRecord:
                         h.individual_fen, True, "history")
               for h in session.scalars(select(HistoryMonth).where(HistoryMonth.person_id == person_id,
                                                                   HistoryMonth.insurance_type == PENSION))]
+    # Months brought here by a transfer from another province (转移接续): paid there, counted here; their account
+    # part is in the transfer-in entry's amount.
+    here = {line.month for line in lines if line.posted}
+    for moved in session.scalars(select(AccountEntry).where(AccountEntry.person_id == person_id,
+                                                            AccountEntry.kind == "transfer_in")):
+        origin = str((moved.detail or {}).get("from_province", ""))
+        for item in (moved.detail or {}).get("months", []):
+            month = date.fromisoformat(f"{item['month']}-01")
+            if month not in here:
+                here.add(month)
+                lines.append(MonthLine(month, f"转入（{origin}）" if origin else "转入", int(item["base_fen"]), 0, 0, 0,
+                                       True, "transfer"))
     lines.sort(key=lambda line: line.month)
     paid_months = sorted({line.month for line in lines if line.posted})
     entries = list(session.scalars(select(AccountEntry).where(AccountEntry.person_id == person_id)

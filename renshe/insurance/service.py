@@ -51,7 +51,7 @@ post_transfer_in = transfers.post_transfer_in
 FundFigures = funds.FundFigures
 fund_figures = funds.figures
 STATEMENT_TYPE = "insurance-statement"
-SOURCE_LABELS = {"ledger": "本系统记录", "history": "历史数据入库"}
+SOURCE_LABELS = {"ledger": "本系统记录", "history": "历史数据入库", "transfer": "转移接续转入"}
 
 
 def own_person(session: Session, *, actor: Principal) -> PersonRef:

@@ -130,6 +130,12 @@ def test_the_new_place_applies_takes_over_once_and_shows_the_steps(client: TestC
                                          end=date(clock.today().year, 12, 31))
     assert received.income_fen == 576000 + 864000  # 转移收入
     assert insurance.participation(session, person_id=mover.id).months[0].month == "2024-01"
+    # the months brought here count here: in the record, for the pension rules and on the citizen's page
+    record = accounts.personal_record(session, person_id=mover.id)
+    assert record.months == 12
+    assert accounts.months_contributed(session, person_id=mover.id) == 12
+    assert {line.source for line in record.lines} == {"transfer"}
+    assert "转移接续转入" in client.get("/citizen/insurance", headers=headers).text
     page = client.get("/citizen/pension-transfers", headers=headers)
     assert page.status_code == 200
     assert "已办结" in page.text
