@@ -430,3 +430,14 @@ def own_award(session: Session, *, actor: Principal) -> PensionAward:
     if award is None:
         raise NotFound("您的养老金核定记录（尚未办理退休）", code="renshe:pension/award-not-found")
     return award
+
+
+def pensions_paid(session: Session, *, province: str, since: date | None, end: date) -> int:
+    """Pensions paid into cards (monthly and arrears) for months from `since` (or ever) to `end`, in fen: the
+    fund's benefit expenditure (养老金支出) for the fund report."""
+    stmt = (select(func.coalesce(func.sum(PensionPayment.amount_fen), 0))
+            .join(PensionAward, PensionAward.id == PensionPayment.award_id)
+            .where(PensionAward.province == province, PensionPayment.month <= end))
+    if since is not None:
+        stmt = stmt.where(PensionPayment.month >= since)
+    return int(session.scalar(stmt) or 0)

@@ -21,6 +21,7 @@ from renshe.core.settings import get_settings
 from renshe.federation import service as federation
 from renshe.hall.interprovince.service import province_name
 from renshe.insurance import service as insurance
+from renshe.pension import service as pension
 from renshe.pooling import rules
 
 TOPIC = "pooling.fund_reported"
@@ -43,8 +44,12 @@ def province_figures(session: Session, *, period: str) -> rules.Figures:
     found = insurance.fund_figures(session, start=start, end=end)
     wage = insurance.parameter(session, province=province, key="average_wage",
                                on=datetime(end.year, end.month, end.day))
-    return rules.Figures(province, period, found.income_fen, found.expenditure_fen, found.balance_fen, found.insured,
-                         found.retired, rules.fen(wage.decimal * 100 * 12))
+    # benefit expenditure: the pensions paid into cards (the ledger's figures hold the transfers out)
+    paid_now = pension.pensions_paid(session, province=province, since=start, end=end)
+    paid_ever = pension.pensions_paid(session, province=province, since=None, end=end)
+    return rules.Figures(province, period, found.income_fen, found.expenditure_fen + paid_now,
+                         found.balance_fen - paid_ever, found.insured, found.retired,
+                         rules.fen(wage.decimal * 100 * 12))
 
 
 def report(session: Session, *, actor: Principal, period: str) -> rules.Figures:

@@ -102,6 +102,12 @@ def test_approved_with_the_amount_the_trace_and_a_first_payment_into_the_card(se
     assert [(p.month, p.amount_fen, p.card_status) for p in payments] == [
         (date(2025, 3, 1), award.monthly_fen, "credited")]
     assert service.pay_month(session, award=award, month=date(2025, 3, 1), actor=reviewer).id == payments[0].id
+    # the fund report counts it as benefit expenditure (养老金支出) of its month, and of no other
+    assert service.pensions_paid(session, province=award.province, since=date(2025, 3, 1),
+                                 end=date(2025, 3, 31)) == award.monthly_fen
+    assert service.pensions_paid(session, province=award.province, since=date(2025, 4, 1),
+                                 end=date(2025, 4, 30)) == 0
+    assert service.pensions_paid(session, province="440000", since=None, end=date(2025, 12, 31)) == 0
     assert any("基本养老金已核定" in m.body for m in session.scalars(select(OutgoingMessage)))
     with pytest.raises(DomainError) as again:
         kit.decide(session, kit.apply(session, who), clerk, reviewer)
