@@ -20,6 +20,7 @@ from renshe.core import crypto
 from renshe.core.auth import SYSTEM
 from renshe.core.errors import DomainError
 from renshe.insurance import accounts, contributions, enrolment, parameters, rules
+from renshe.insurance import demo_data as ledger_demo
 from renshe.pension import jobs as pension_jobs
 from renshe.pension import rules as pension_rules
 from renshe.pension import service
@@ -74,7 +75,8 @@ def prepare(session: Session, *, province: str, today: date, ledger_years: int =
     parameters.load_defaults(session)
     first = today.year - CAREER_YEARS - 4
     earlier_rules(session, province=province, since=date(first, 1, 1))
-    last = today.year - ledger_years - 2
+    # the ledger demo sets its own average wages from its historical data's first year on
+    last = min(today.year - ledger_years - 2, ledger_demo.HISTORY_FROM - 1)
     for i, year in enumerate(range(first, last + 1)):
         parameters.set_value(session, actor=SYSTEM, province=province, key="average_wage",
                              effective_from=date(year, 1, 1), value=str(4000 + 280 * i), source=DEMO_SOURCE)
