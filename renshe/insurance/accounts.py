@@ -158,9 +158,11 @@ def personal_record(session: Session, *, person_id: int) -> PersonalRecord:
         entry[side] += int(amount)
         entry["account"] += int(account)
         entry["base"] = max(entry["base"], int(base))
-    posted_relations_months = {(e.entry_date, int(e.source.split(":")[2])) for e in session.scalars(
-        select(AccountEntry).where(AccountEntry.person_id == person_id, AccountEntry.kind == "contribution"))
-        if e.source.count(":") == 2}
+    # the person's account entries, read once: postings, transfers in, and the yearly history below
+    entries = list(session.scalars(select(AccountEntry).where(AccountEntry.person_id == person_id)
+                                   .order_by(AccountEntry.entry_date, AccountEntry.id)))
+    posted_relations_months = {(e.entry_date, int(e.source.split(":")[2])) for e in entries
+                               if e.kind == "contribution" and e.source.count(":") == 2}
     lines = [MonthLine(month, unit_of.get(rid, ""), v["base"], v["individual"], v["employer"], v["account"],
                        (month, rid) in posted_relations_months)
              for (month, rid), v in sorted(sums.items()) if v["individual"] + v["employer"] > 0]
@@ -172,8 +174,7 @@ def personal_record(session: Session, *, person_id: int) -> PersonalRecord:
     # Months brought here by a transfer from another province (转移接续): paid there, counted here; their account
     # part is in the transfer-in entry's amount.
     here = {line.month for line in lines if line.posted}
-    for moved in session.scalars(select(AccountEntry).where(AccountEntry.person_id == person_id,
-                                                            AccountEntry.kind == "transfer_in")):
+    for moved in (e for e in entries if e.kind == "transfer_in"):
         origin = str((moved.detail or {}).get("from_province", ""))
         for item in (moved.detail or {}).get("months", []):
             month = date.fromisoformat(f"{item['month']}-01")
@@ -183,8 +184,6 @@ def personal_record(session: Session, *, person_id: int) -> PersonalRecord:
                                        True, "transfer"))
     lines.sort(key=lambda line: line.month)
     paid_months = sorted({line.month for line in lines if line.posted})
-    entries = list(session.scalars(select(AccountEntry).where(AccountEntry.person_id == person_id)
-                                   .order_by(AccountEntry.entry_date, AccountEntry.id)))
     years: list[YearLine] = []
     running = 0
     by_year: dict[int, list[AccountEntry]] = defaultdict(list)
