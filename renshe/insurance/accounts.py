@@ -33,7 +33,7 @@ INSERT INTO ins_account_entries (person_id, kind, entry_date, year, amount_fen, 
 SELECT d.person_id, 'contribution', :month, :year, SUM(d.account_fen),
        'due:' || CAST(d.assessment_id AS VARCHAR(20)) || ':' || CAST(d.relation_id AS VARCHAR(20)), :now
 FROM ins_dues d
-WHERE {scope} AND d.month = :month AND d.insurance_type = '110'
+WHERE {scope} AND d.month = :month AND d.insurance_type = '110' AND d.account_fen <> 0
   AND NOT EXISTS (SELECT 1 FROM ins_account_entries e WHERE e.source =
                   'due:' || CAST(d.assessment_id AS VARCHAR(20)) || ':' || CAST(d.relation_id AS VARCHAR(20)))
 GROUP BY d.person_id, d.assessment_id, d.relation_id
