@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, Field
 
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.trace import Step
+from renshe.core.trace import StepOut
 from renshe.insurance import rules as contribution_rules
 from renshe.pension import rules
 
@@ -34,19 +34,6 @@ def _as_text(value: Any) -> Any:
 
 
 Text = Annotated[str | None, BeforeValidator(_as_text)]
-
-
-class StepOut(BaseModel):
-    name: str = Field(description="Step name (English)")
-    label: str = Field(description="步骤（中文）")
-    formula: str
-    inputs: dict[str, str]
-    value: str
-    source: str = Field(description="参数来源文件")
-
-    @classmethod
-    def of(cls, step: Step) -> StepOut:
-        return cls(**step.as_dict())
 
 
 # ---------------------------------------------------------------- reading fields

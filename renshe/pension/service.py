@@ -24,7 +24,7 @@ from renshe.core.auth import SYSTEM, Principal
 from renshe.core.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
 from renshe.core.events import record_event
 from renshe.core.settings import get_settings
-from renshe.core.trace import Step, show
+from renshe.core.trace import Step, StepOut, show
 from renshe.insurance import accounts, parameters
 from renshe.insurance import service as insurance
 from renshe.pension import policy, rules, schemas
@@ -161,7 +161,7 @@ def estimate_out(found: PersonEstimate) -> schemas.EstimateOut:
         average_wage=str(rules.money(found.average_wage)), basic=str(found.benefit.basic),
         account=str(found.benefit.account), transitional=str(found.benefit.transitional),
         total=str(found.benefit.total), divisor=str(found.benefit.divisor),
-        trace=[schemas.StepOut.of(step) for step in found.trace])
+        trace=[StepOut.of(step) for step in found.trace])
 
 
 def check_retirement(session: Session, *, person: PersonLike, province: str, month: rules.Month,
@@ -405,12 +405,12 @@ def award_out(session: Session, award: PensionAward) -> schemas.AwardOut:
         account=_yuan(award.account_fen), transitional=_yuan(award.transitional_fen),
         adjustments=_yuan(award.monthly_fen - award.awarded_fen), monthly=_yuan(award.monthly_fen),
         status=award.status, status_label=schemas.AWARD_STATUS_LABELS.get(award.status, award.status),
-        trace=[schemas.StepOut(**step) for step in award.trace],
+        trace=[StepOut(**step) for step in award.trace],
         parameters=[schemas.ParameterUsedOut(**{k: v for k, v in p.items() if k != "version"})
                     for p in award.parameters],
         adjustment_history=[schemas.AdjustmentOut(
             year=a.year, effective_from=a.effective_from.isoformat(), before=_yuan(a.before_fen),
-            increase=_yuan(a.increase_fen), after=_yuan(a.after_fen), trace=[schemas.StepOut(**s) for s in a.trace])
+            increase=_yuan(a.increase_fen), after=_yuan(a.after_fen), trace=[StepOut(**s) for s in a.trace])
             for a in history])
 
 
