@@ -200,7 +200,8 @@ def history_report(public_id: str, session: DbSession, principal: Staff) -> Resp
     return _json(service.history_out(history.get_import(session, actor=principal, public_id=public_id)))
 
 
-@router.get("/history-imports/{public_id}/report.xlsx", summary="对账报告（XLSX） The report as a workbook")
+@router.get("/history-imports/{public_id}/report.xlsx", summary="对账报告（XLSX） The report as a workbook",
+            response_class=Response, responses={200: {"description": "对账报告", "content": {XLSX: {}}}})
 def history_report_xlsx(public_id: str, session: DbSession, principal: Staff) -> Response:
     batch = history.get_import(session, actor=principal, public_id=public_id)
     return Response(history.report_xlsx(batch), media_type=XLSX, headers={

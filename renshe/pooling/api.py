@@ -32,7 +32,8 @@ def national(session: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
     return service.as_dict(service.national(session, actor=principal, on=clock.today()))
 
 
-@router.get("/national.xlsx", summary="全国基金监测（XLSX） National position as XLSX")
+@router.get("/national.xlsx", summary="全国基金监测（XLSX） National position as XLSX", response_class=Response,
+            responses={200: {"description": "全国基金监测表", "content": {XLSX: {}}}})
 def national_xlsx(session: DbSession, principal: CurrentPrincipal) -> Response:
     data = service.xlsx(service.national(session, actor=principal, on=clock.today()))
     return Response(data, media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="pooling.xlsx"'})
