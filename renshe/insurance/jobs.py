@@ -75,7 +75,7 @@ def _start(session: Session, *, actor: Principal, province: str, year: int) -> I
     return run
 
 
-def _half_up(numerator: ColumnElement[Any], denominator: int) -> ColumnElement[Any]:
+def half_up(numerator: ColumnElement[Any], denominator: int) -> ColumnElement[Any]:
     """numerator / denominator rounded half away from zero, in integer SQL arithmetic (as `rules.round_fen`)."""
     return case((numerator >= 0, (numerator * 2 + denominator) // (2 * denominator)),
                 else_=-((-numerator * 2 + denominator) // (2 * denominator)))
@@ -110,11 +110,11 @@ def _credit_statement(session: Session, run: InterestRun, *, hi: int, ppm: int, 
             .group_by(e.c.person_id)
             .having(func.sum(case((and_(e.c.kind == "interest", e.c.year == run.year), 1), else_=0)) == 0)
             .subquery("s"))
-    on_balance = _half_up(sums.c.opening * ppm, PPM)
+    on_balance = half_up(sums.c.opening * ppm, PPM)
     if convention == "annual":  # × 1.083 × ½
-        on_postings: ColumnElement[Any] = _half_up(sums.c.posted * ppm * 1083, PPM * 2000)
+        on_postings: ColumnElement[Any] = half_up(sums.c.posted * ppm * 1083, PPM * 2000)
     elif convention == "monthly":  # Σ amount × (12 − month) × rate ÷ 12
-        on_postings = _half_up(sums.c.weighted * ppm, PPM * 12)
+        on_postings = half_up(sums.c.weighted * ppm, PPM * 12)
     else:
         on_postings = literal(0, BigInteger)
     amounts = select(sums.c.person_id, sums.c.opening, sums.c.posted, sums.c.weighted,

@@ -415,6 +415,11 @@ def import_xlsx(session: Session, *, actor: Principal, data: bytes) -> int:
     return added
 
 
+def value_of(session: Session, *, parameter_id: int) -> Value:
+    """One parameter version by its id, with where it came from (a batch's trace names the version it used)."""
+    return _as_value(get(session, parameter_id=parameter_id))
+
+
 def get(session: Session, *, parameter_id: int) -> InsuranceParameter:
     row = session.get(InsuranceParameter, parameter_id)
     if row is None:

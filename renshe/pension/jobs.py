@@ -15,17 +15,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from renshe.core import audit, db
 from renshe.core.auth import SYSTEM, Principal
-from renshe.core.db import utcnow
+from renshe.core.db import UTCDateTime, utcnow
 from renshe.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from renshe.core.events import record_event
+from renshe.insurance import jobs as insurance_jobs
 from renshe.insurance import parameters
 from renshe.pension import policy, rules, schemas, service
 from renshe.pension.models import PensionAdjustment, PensionAward, PensionPayment, PensionRun
@@ -63,16 +80,7 @@ def scheme_of(session: Session, *, province: str, year: int) -> tuple[parameters
     if found is None or found.effective_from.year != year:
         raise Conflict(f"{parameters.province_name(province)}尚未发布{year}年基本养老金调整方案，请先在参数管理中设置"
                        "“基本养老金调整方案”", code="renshe:pension/no-adjustment-scheme")
-    data = found.value
-    scheme = rules.AdjustmentScheme(
-        effective_from=found.effective_from, retired_by=date.fromisoformat(data["retired_by"]),
-        fixed=Decimal(data["fixed"]), per_contribution_year=Decimal(data["per_contribution_year"]),
-        proportional=Decimal(data["proportional"]),
-        age_tilts=tuple(rules.AgeTilt(int(age), Decimal(amount)) for age, amount in data["age_tilts"].items()),
-        source=f"{found.source}（{parameters.province_name(found.province)}，{found.effective_from.isoformat()}起，"
-               f"参数版本{found.id}）",
-        national_rate=Decimal(data["national_rate"]) if data.get("national_rate") else None)
-    return found, scheme
+    return found, service.scheme_from(found)
 
 
 def _in_scope(province: str, after: int) -> ColumnElement[bool]:
@@ -114,42 +122,94 @@ def _pay_chunk(session: Session, run: PensionRun, chunk_size: int) -> int:
     return len(awards)
 
 
+def _scaled(value: Decimal) -> tuple[int, int]:
+    """`value` as numerator / 10**k in integers, exactly (the batch computes in integer SQL)."""
+    exponent = int(value.normalize().as_tuple().exponent)
+    scale = 10 ** max(0, -exponent)
+    return int(value * scale), scale
+
+
+def _fen(value: Decimal) -> int:
+    return int(rules.money(value) * 100)
+
+
+def adjust_statement(session: Session, run: PensionRun, *, hi: int, value: parameters.Value,
+                     scheme: rules.AdjustmentScheme, now: datetime) -> Insert:
+    """One INSERT … SELECT adjusting every award (last, hi] of the run's province in payment and retired by the
+    scheme's cutoff, with the integer formulas of `rules.adjust` (each amount half-up to the fen); awards
+    already adjusted this year are skipped. The row keeps what the trace is rebuilt from (`service.adjustment_of`)."""
+    a = PensionAward.__table__.alias("a")
+    adj = PensionAdjustment.__table__.alias("adj")
+    eff = scheme.effective_from
+    earlier = (select(func.coalesce(func.sum(adj.c.increase_fen), 0))
+               .where(adj.c.award_id == a.c.id, adj.c.effective_from <= eff).scalar_subquery())
+    done = exists().where(adj.c.award_id == a.c.id, adj.c.year == int(run.period))
+    cutoff = date(scheme.retired_by.year, scheme.retired_by.month, 1)
+    base = (select(a.c.id.label("award_id"), cast(a.c.awarded_fen + earlier, BigInteger).label("before"),
+                   (a.c.months // 12).label("years"),
+                   (literal(eff.year) - cast(func.substr(a.c.birth_month, 1, 4), Integer)).label("age"))
+            .where(a.c.province == run.province, a.c.status == "in_payment", a.c.id > run.last_award_id,
+                   a.c.id <= hi, a.c.retirement_month <= cutoff, ~done)
+            .subquery("b"))
+    per_year, per_year_scale = _scaled(scheme.per_contribution_year * 100)
+    share, share_scale = _scaled(scheme.proportional)
+    tilts = sorted(scheme.age_tilts, key=lambda t: t.from_age, reverse=True)
+    tilt: ColumnElement[Any] = (case(*[(base.c.age >= t.from_age, literal(_fen(t.amount))) for t in tilts],
+                                     else_=literal(0)) if tilts else literal(0))
+    parts = select(base.c.award_id, base.c.before, base.c.years, base.c.age,
+                   insurance_jobs.half_up(base.c.years * per_year, per_year_scale).label("linked_years"),
+                   insurance_jobs.half_up(base.c.before * share, share_scale).label("linked_share"),
+                   tilt.label("tilt")).subquery("p")
+    increase = literal(_fen(scheme.fixed)) + parts.c.linked_years + parts.c.linked_share + parts.c.tilt
+    json_object = func.json_build_object if session.get_bind().dialect.name == "postgresql" else func.json_object
+    detail = json_object("parameter", value.id, "years", parts.c.years, "age", parts.c.age)
+    rows = select(parts.c.award_id, literal(int(run.period)), literal(eff, Date), parts.c.before, increase,
+                  parts.c.before + increase, literal(value.id), detail, literal(now, UTCDateTime))
+    return insert(PensionAdjustment).from_select(
+        ["award_id", "year", "effective_from", "before_fen", "increase_fen", "after_fen", "scheme_parameter_id",
+         "trace", "created_at"], rows)
+
+
 def _adjust_chunk(session: Session, run: PensionRun, chunk_size: int) -> int:
+    """Adjust the next chunk of awards set-based; the months already paid from the date of effect are paid
+    once as arrears (调整补发) through the card, award by award (only those awards)."""
     year = int(run.period)
     value, scheme = scheme_of(session, province=run.province, year=year)
-    awards = list(session.scalars(select(PensionAward).where(_in_scope(run.province, run.last_award_id))
-                                  .order_by(PensionAward.id).limit(chunk_size)))
-    if not awards:
+    ids = select(PensionAward.id).where(_in_scope(run.province, run.last_award_id)).order_by(PensionAward.id) \
+        .limit(chunk_size).subquery("ids")
+    seen, hi = session.execute(select(func.count(), func.max(ids.c.id))).one()
+    if not seen:
         return 0
-    for award in awards:
-        run.done += 1
-        if session.scalar(select(PensionAdjustment.id).where(PensionAdjustment.award_id == award.id,
-                                                             PensionAdjustment.year == year)) is not None:
-            continue
-        before = service.amount_for(session, award=award, month=scheme.effective_from)
-        birth = rules.parse_month(award.birth_month)
-        retired = rules.Month(award.retirement_month.year, award.retirement_month.month)
-        found = rules.adjust(scheme=scheme, pension=Decimal(before) / 100, contribution_months=award.months,
-                             birth=birth, retired=retired)
-        if not found.eligible:
-            continue
-        increase = int(found.increase * 100)
-        session.add(PensionAdjustment(award_id=award.id, year=year, effective_from=scheme.effective_from,
-                                      before_fen=before, increase_fen=increase, after_fen=before + increase,
-                                      scheme_parameter_id=value.id, trace=[s.as_dict() for s in found.trace]))
-        session.flush()
-        award.monthly_fen = service.amount_for(session, award=award, month=date.max)
-        # Months from the date of effect already paid at the old amount: the difference once, as arrears.
-        paid = session.scalar(select(func.count()).select_from(PensionPayment).where(
-            PensionPayment.award_id == award.id, PensionPayment.kind == "monthly",
-            PensionPayment.month >= scheme.effective_from)) or 0
-        if paid and increase:
-            service.pay_month(session, award=award, month=date(year, 1, 1), actor=SYSTEM, kind="arrears",
-                              amount_fen=increase * int(paid), label=f"{year}年基本养老金调整补发（{paid}个月）")
-        run.amount_fen += increase
-    run.last_award_id = awards[-1].id
+    session.execute(adjust_statement(session, run, hi=hi, value=value, scheme=scheme, now=utcnow()))
+    in_chunk = and_(PensionAdjustment.year == year, PensionAdjustment.award_id > run.last_award_id,
+                    PensionAdjustment.award_id <= hi)
+    added = session.scalar(select(cast(func.coalesce(func.sum(PensionAdjustment.increase_fen), 0), BigInteger))
+                           .where(in_chunk)) or 0
+    total = (select(cast(func.coalesce(func.sum(PensionAdjustment.increase_fen), 0), BigInteger))
+             .where(PensionAdjustment.award_id == PensionAward.id).scalar_subquery())
+    session.execute(update(PensionAward).where(PensionAward.id.in_(select(PensionAdjustment.award_id).where(in_chunk)))
+                    .values(monthly_fen=PensionAward.awarded_fen + total)
+                    .execution_options(synchronize_session=False))
+    for held in list(session.identity_map.values()):  # the caller's session may hold some of these awards
+        if isinstance(held, PensionAward):
+            session.expire(held, ["monthly_fen"])
+    paid = (select(PensionAdjustment.award_id, PensionAdjustment.increase_fen, func.count(PensionPayment.id))
+            .join(PensionPayment, and_(PensionPayment.award_id == PensionAdjustment.award_id,
+                                       PensionPayment.kind == "monthly",
+                                       PensionPayment.month >= PensionAdjustment.effective_from))
+            .where(in_chunk, PensionAdjustment.increase_fen != 0)
+            .group_by(PensionAdjustment.award_id, PensionAdjustment.increase_fen))
+    for award_id, increase, months in session.execute(paid).all():
+        award = session.get(PensionAward, award_id)
+        if award is None:
+            raise RuntimeError("pension award vanished")
+        service.pay_month(session, award=award, month=date(year, 1, 1), actor=SYSTEM, kind="arrears",
+                          amount_fen=int(increase) * int(months), label=f"{year}年基本养老金调整补发（{months}个月）")
+    run.amount_fen += int(added)
+    run.done += int(seen)
+    run.last_award_id = int(hi)
     session.flush()
-    return len(awards)
+    return int(seen)
 
 
 CHUNKS = {"pay": _pay_chunk, "adjust": _adjust_chunk}

@@ -384,6 +384,28 @@ def payments_of(session: Session, *, award: PensionAward, limit: int = 50,
     return rows[:limit], paging.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
 
 
+def scheme_from(found: parameters.Value) -> rules.AdjustmentScheme:
+    """The scheme one version of the `pension_adjustment` parameter holds."""
+    data = found.value
+    return rules.AdjustmentScheme(
+        effective_from=found.effective_from, retired_by=date.fromisoformat(data["retired_by"]),
+        fixed=Decimal(data["fixed"]), per_contribution_year=Decimal(data["per_contribution_year"]),
+        proportional=Decimal(data["proportional"]),
+        age_tilts=tuple(rules.AgeTilt(int(age), Decimal(amount)) for age, amount in data["age_tilts"].items()),
+        source=f"{found.source}（{parameters.province_name(found.province)}，{found.effective_from.isoformat()}起，"
+               f"参数版本{found.id}）",
+        national_rate=Decimal(data["national_rate"]) if data.get("national_rate") else None)
+
+
+def adjustment_of(session: Session, adjustment: PensionAdjustment, award: PensionAward) -> rules.Adjustment:
+    """The computation behind an adjustment, with its trace, rebuilt from the award, the amount before and the
+    scheme version the batch used (the same rules the batch's SQL computes in integers)."""
+    scheme = scheme_from(parameters.value_of(session, parameter_id=adjustment.scheme_parameter_id))
+    return rules.adjust(scheme=scheme, pension=Decimal(adjustment.before_fen) / 100,
+                        contribution_months=award.months, birth=rules.parse_month(award.birth_month),
+                        retired=rules.Month(award.retirement_month.year, award.retirement_month.month))
+
+
 def adjustments_of(session: Session, *, award: PensionAward) -> list[PensionAdjustment]:
     return list(session.scalars(select(PensionAdjustment).where(PensionAdjustment.award_id == award.id)
                                 .order_by(PensionAdjustment.year)))
@@ -410,7 +432,7 @@ def award_out(session: Session, award: PensionAward) -> schemas.AwardOut:
                     for p in award.parameters],
         adjustment_history=[schemas.AdjustmentOut(
             year=a.year, effective_from=a.effective_from.isoformat(), before=_yuan(a.before_fen),
-            increase=_yuan(a.increase_fen), after=_yuan(a.after_fen), trace=[StepOut(**s) for s in a.trace])
+            increase=_yuan(a.increase_fen), after=_yuan(a.after_fen), trace=[StepOut.of(s) for s in adjustment_of(session, a, award).trace])
             for a in history])
 
 

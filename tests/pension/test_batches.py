@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from renshe.core.auth import SYSTEM, issue_token
 from renshe.core.errors import DomainError
 from renshe.insurance import parameters
-from renshe.pension import jobs, rules
+from renshe.pension import jobs, rules, service
 from renshe.pension.models import PensionAdjustment, PensionAward, PensionPayment, PensionRun
 from tests import factories
 from tests.factories import bearer
@@ -105,7 +105,9 @@ def test_the_adjustment_applies_once_a_year_and_pays_the_months_already_paid_as_
     adjustment = session.scalar(select(PensionAdjustment))
     assert adjustment is not None
     assert (adjustment.year, adjustment.before_fen, adjustment.after_fen) == (2026, before, before + increase)
-    assert any("测试：2026年调整方案" in step["source"] for step in adjustment.trace)
+    rebuilt = service.adjustment_of(session, adjustment, award)  # the trace, from what the batch kept
+    assert int(rebuilt.increase * 100) == adjustment.increase_fen == increase
+    assert any("测试：2026年调整方案" in step.source for step in rebuilt.trace)
     # the months already paid are never rewritten: the difference is paid once, as arrears
     paid = {(p.month, p.kind): p.amount_fen for p in session.scalars(select(PensionPayment))}
     assert paid[(date(2026, 1, 1), "monthly")] == paid[(date(2026, 2, 1), "monthly")] == before
