@@ -48,6 +48,7 @@ from renshe.pension import policy, rules, schemas, service
 from renshe.pension.models import PensionAdjustment, PensionAward, PensionPayment, PensionRun
 
 CHUNK = 200
+ADJUST_CHUNK = 20_000  # awards per set-based adjustment chunk (one INSERT … SELECT each)
 Progress = Callable[[int, int], None]
 KIND_LABELS = {"pay": "按月发放", "adjust": "待遇调整"}
 STATUS_LABELS = {"running": "进行中（可续跑）", "done": "已完成"}
@@ -263,7 +264,7 @@ def run_payments(*, actor: Principal, province: str, month: str, chunk_size: int
                 crash_after_chunks=crash_after_chunks, progress=progress)
 
 
-def run_adjustment(*, actor: Principal, province: str, year: int, chunk_size: int = CHUNK,
+def run_adjustment(*, actor: Principal, province: str, year: int, chunk_size: int = ADJUST_CHUNK,
                    crash_after_chunks: int | None = None, progress: Progress | None = None) -> RunSummary:
     """Apply `year`'s adjustment scheme to every award in payment in the province, once a year."""
     if not 1990 <= year <= 2100:
