@@ -87,13 +87,19 @@ def run_measured(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cw
     """Run a child to completion and return its wall time and its own peak RSS (wait4 rusage).
 
     wait4 reports the resource usage of exactly this child (and the grandchildren it waited for),
-    unlike RUSAGE_CHILDREN, which keeps the maximum over every child this process ever had.
+    unlike RUSAGE_CHILDREN, which keeps the maximum over every child this process ever had. The command
+    runs under a small launcher that forks it and reports its rusage: Linux counts the peak of the memory
+    a process had before `exec` in its peak RSS, so a command forked straight from this process would be
+    charged with this process's own peak (a benchmark that read a million rows for its anchor).
     Output goes to `log_path` so no pipe can fill up and stall the child.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    usage_path = log_path.with_suffix(".rusage.json")
+    usage_path.unlink(missing_ok=True)
     with log_path.open("wb") as log:
         started = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), env=dict(env) if env is not None else None, cwd=cwd,
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(usage_path), *cmd],
+                                env=dict(env) if env is not None else None, cwd=cwd,
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
         try:
@@ -110,8 +116,25 @@ def run_measured(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cw
         except BaseException:
             kill_group(proc)
             raise
-    return ChildRun(returncode=proc.returncode, wall_seconds=wall, user_seconds=usage.ru_utime,
-                    system_seconds=usage.ru_stime, peak_rss_bytes=usage.ru_maxrss * 1024)
+    try:
+        own = json.loads(usage_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise BenchmarkError(f"{cmd[0]}: the launcher left no resource usage ({exc})") from exc
+    usage_path.unlink()
+    return ChildRun(returncode=proc.returncode, wall_seconds=wall, user_seconds=own["utime"],
+                    system_seconds=own["stime"], peak_rss_bytes=own["maxrss"] * 1024)
+
+
+_LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"maxrss": usage.ru_maxrss, "utime": usage.ru_utime, "stime": usage.ru_stime}, out)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 def kill_group(proc: subprocess.Popen[Any], *, grace: float = 10.0) -> None:

@@ -339,7 +339,8 @@ def main() -> None:
           f"share {renshe_rate / numpy_rate:.2f}, same amounts: {same}", flush=True)
     if not same:
         raise benchlib.BenchmarkError("renshe's interest differs from the numpy computation")
-    run_db.unlink()
+    for leftover in (run_db, run_db.with_name(run_db.name + "-wal"), run_db.with_name(run_db.name + "-shm")):
+        leftover.unlink(missing_ok=True)
     target = benchlib.write_result(args.output, result)
     print(textwrap.dedent(f"wrote {target}"))
 
