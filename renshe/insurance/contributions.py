@@ -294,10 +294,7 @@ SELECT t.assessment_id, t.unit_id, t.relation_id, t.person_id, t.insurance_type,
 FROM (
   SELECT a.id AS assessment_id, r.unit_id, r.id AS relation_id, r.person_id, r.insurance_type, b.base_fen,
          (b.base_fen * :ppm + 500000) / 1000000 AS amount, (b.base_fen * :account_ppm + 500000) / 1000000 AS account,
-         (SELECT SUM(x.amount_fen) FROM ins_dues x
-          WHERE x.relation_id = r.id AND x.month = :month AND x.side = :side) AS prior_amount,
-         (SELECT SUM(x.account_fen) FROM ins_dues x
-          WHERE x.relation_id = r.id AND x.month = :month AND x.side = :side) AS prior_account
+         {prior_amount} AS prior_amount, {prior_account} AS prior_account
   FROM ins_relations r
   JOIN ins_assessments a ON {assessment}
   JOIN ins_declared_bases b ON b.relation_id = r.id
@@ -307,6 +304,10 @@ FROM (
 ) t
 WHERE t.amount <> COALESCE(t.prior_amount, 0) OR t.account <> COALESCE(t.prior_account, 0)
 """)
+
+# What the relation already owes for the month and side under earlier assessments (a correction pays the
+# difference); a first assessment of the month has none, and skips the lookups.
+_PRIOR = "(SELECT SUM(x.{column}) FROM ins_dues x WHERE x.relation_id = r.id AND x.month = :month AND x.side = :side)"
 
 # Relations assessed before that no longer owe the month (ended earlier, or their base withdrawn): reverse.
 REVERSE_SQL = text("""
@@ -329,16 +330,20 @@ HAVING SUM(d.amount_fen) <> 0 OR SUM(d.account_fen) <> 0
 
 
 def assess_dues(session: Session, *, sides: dict[str, tuple[int, int]], month: date, scope: str,
-                assessment: str, values: dict[str, Any]) -> int:
+                assessment: str, values: dict[str, Any], first: bool = False) -> int:
     """Write the month's dues (and reversals) for the relations in `scope` under the assessments picked by
-    `assessment` (SQL conditions on `r` and `a`, with their values); returns the rows written."""
+    `assessment` (SQL conditions on `r` and `a`, with their values); returns the rows written. `first`: the
+    caller knows no relation in scope has dues for the month yet (no earlier assessment of it), so there is
+    nothing owed before to subtract and nothing to reverse."""
     rows = 0
+    prior = ("0", "0") if first else (_PRIOR.format(column="amount_fen"), _PRIOR.format(column="account_fen"))
     for side, (ppm, account_ppm) in sides.items():
         bound = {**values, "month": month, "month_end": month_end(month), "side": side, "ppm": ppm,
                  "account_ppm": account_ppm, "year": month.year, "month_no": month.month}
-        for statement in (ASSESS_SQL, REVERSE_SQL):
-            done = session.execute(text(statement.text.replace("{scope}", scope)
-                                        .replace("{assessment}", assessment)), bound)
+        for statement in (ASSESS_SQL,) if first else (ASSESS_SQL, REVERSE_SQL):
+            done = session.execute(text(statement.text.replace("{scope}", scope).replace("{assessment}", assessment)
+                                        .replace("{prior_amount}", prior[0]).replace("{prior_account}", prior[1])),
+                                   bound)
             rows += cast("CursorResult[Any]", done).rowcount or 0
     return rows
 

@@ -48,6 +48,14 @@ WHERE NOT EXISTS (SELECT 1 FROM ins_assessments a WHERE a.owner = 'unit:' || CAS
                   AND a.month = :month AND a.basis = x.basis)
 """
 
+# An assessment of the month made before this run for a unit of the province and type (dues exist only under
+# assessments, and a unit relation's dues only under its unit's).
+_EARLIER = """
+SELECT 1 FROM ins_assessments a JOIN ins_units u ON u.id = a.unit_id
+WHERE a.month = :month AND a.id <= :before AND u.province = :province AND u.insurance_type = :insurance_type
+LIMIT 1
+"""
+
 _COUNT_ROWS = text("""
 UPDATE ins_assessments SET rows = (SELECT COUNT(*) FROM ins_dues d WHERE d.assessment_id = ins_assessments.id)
 WHERE id > :before AND month = :month
@@ -88,12 +96,20 @@ def assess_province(session: Session, *, actor: Principal, province: str, month:
             .bindparams(bindparam("parameters", type_=JSON)),
             {"month": month, "year": month.year, "province": province, "insurance_type": insurance_type,
              "parameters": used, "actor": actor.subject, "now": now})
-        units += made.rowcount or 0  # type: ignore[attr-defined]
+        created = made.rowcount or 0  # type: ignore[attr-defined]
+        units += created
+        if not created:
+            # Dues are written only under assessments made by this run (`a.id > :before`): with none made for
+            # this type, every unit is assessed at its current declaration and there is nothing to write.
+            continue
+        values = {"province": province, "insurance_type": insurance_type, "before": before, "month": month}
+        # The province's first assessment of the month for this type (the usual monthly run): no unit has dues
+        # for it yet, so no earlier amounts to subtract and nothing to reverse.
+        first = session.execute(text(_EARLIER), values).first() is None
         rows += contributions.assess_dues(
-            session, sides=sides, month=month,
+            session, sides=sides, month=month, first=first,
             scope="r.province = :province AND r.insurance_type = :insurance_type AND r.unit_id IS NOT NULL",
-            assessment="a.unit_id = r.unit_id AND a.month = :month AND a.id > :before",
-            values={"province": province, "insurance_type": insurance_type, "before": before})
+            assessment="a.unit_id = r.unit_id AND a.month = :month AND a.id > :before", values=values)
     session.execute(_COUNT_ROWS, {"before": before, "month": month})
     return units, rows
 
