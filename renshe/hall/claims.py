@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
 from renshe.core.settings import get_settings
+from renshe.hall import clock
 from renshe.hall.models import Application
 from renshe.pension import rules as pension_rules
 from renshe.pension import service as pension
@@ -137,14 +138,26 @@ def _separation(data: Mapping[str, Any]) -> date:
 
 def _unemployment_check(session: Session, *, item_code: str, person: registry.Person, data: Mapping[str, Any],
                         number: str | None, today: date | None = None) -> dict[str, Any]:
-    today = today or unemployment.today()
+    """On submission (and again at the decision): one open application at a time, no separation date in the
+    future, no employment relation still open, an involuntary reason, no benefit already in payment. The
+    contribution months, and so the months and the amount, are the decision's: they are shown on the
+    submission when they already qualify, and a shortfall is refused at the decision with its rule."""
+    today = today or clock.today()
     _open_elsewhere(session, item_code=item_code, person=person, number=number)
     if item_code == unemployment.REGISTRATION_ITEM:
         form = unemployment.registration_form(person, dict(data), today, number)
         unemployment.check_registration(session, person=person, data=form)
         return {"unemployment_check": {"division_code": form.division_code, "job_intention": form.job_intention}}
-    found = unemployment.check_claim(session, person=person, separation_date=_separation(data),
-                                     separation_reason=str(data.get("separation_reason", "")), today=today)
+    separation, reason = _separation(data), str(data.get("separation_reason", ""))
+    unemployment.check_separation(session, person=person, separation_date=separation, separation_reason=reason,
+                                  today=today)
+    try:
+        found = unemployment.check_claim(session, person=person, separation_date=separation,
+                                         separation_reason=reason, today=today)
+    except DomainError as exc:
+        if exc.code != "renshe:unemployment/contribution-months":
+            raise
+        return {"unemployment_check": {"contribution_rule": exc.detail}}
     return {"unemployment_check": {"contribution_months": found.contribution_months, "months": found.months,
                                    "carried_months": found.carried_months, "monthly_fen": found.monthly_fen,
                                    "monthly": f"{found.monthly_fen // 100}.{found.monthly_fen % 100:02d}"}}
@@ -152,7 +165,8 @@ def _unemployment_check(session: Session, *, item_code: str, person: registry.Pe
 
 def _unemployment_approve(session: Session, *, actor: Principal, item_code: str, person: registry.Person,
                           number: str, data: Mapping[str, Any], today: date) -> dict[str, Any]:
-    checked = _unemployment_check(session, item_code=item_code, person=person, data=data, number=number, today=today)
+    checked = _unemployment_check(session, item_code=item_code, person=person, data=data, number=number,
+                                  today=today)
     if item_code == unemployment.REGISTRATION_ITEM:
         row = unemployment.registration_of_application(session, actor=actor, person=person, data=dict(data),
                                                        number=number, on=today)

@@ -78,10 +78,10 @@ def earlier_unused(session: Session, *, person_id: int) -> tuple[int, date | Non
     return max(0, last.months - int(paid)), last.stopped_on or last.end_month
 
 
-def check_claim(session: Session, *, person: registry.Person, separation_date: date, separation_reason: str,
-                today: date) -> Decision:
-    """The claim's conditions (《失业保险条例》第十四条), then the months and the amount. A broken rule comes back
-    as `renshe:unemployment/<rule>` beside the form field it concerns."""
+def check_separation(session: Session, *, person: registry.Person, separation_date: date, separation_reason: str,
+                     today: date) -> None:
+    """The separation's conditions: not in the future, involuntary, reported ended by the employer (no open
+    employment relation), and no benefit already in payment."""
     if separation_date > today:
         raise _fail("separation-in-future", "separation_date",
                     f"终止或解除劳动关系日期{separation_date.isoformat()}晚于今天，请在劳动关系终止后再申请")
@@ -97,6 +97,14 @@ def check_claim(session: Session, *, person: registry.Person, separation_date: d
     if current is not None:
         raise _fail("benefit-in-payment", "separation_date",
                     f"您正在领取失业保险金（{codes.BENEFIT_STATUS[current.status]}），不能重复申领")
+
+
+def check_claim(session: Session, *, person: registry.Person, separation_date: date, separation_reason: str,
+                today: date) -> Decision:
+    """The claim's conditions (《失业保险条例》第十四条), then the months and the amount. A broken rule comes back
+    as `renshe:unemployment/<rule>` beside the form field it concerns."""
+    check_separation(session, person=person, separation_date=separation_date, separation_reason=separation_reason,
+                     today=today)
     unused, earlier_end = earlier_unused(session, person_id=person.id)
     paid = insurance.months_paid_of_type(session, person_id=person.id, insurance_type=UNEMPLOYMENT_INSURANCE,
                                          on=today)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from renshe.core import crypto
+from renshe.core import crypto, ids
 from renshe.core.auth import SYSTEM
 from renshe.core.errors import DomainError
 from renshe.insurance import contributions, enrolment, rules
@@ -64,12 +64,31 @@ def insured_career(session: Session, *, employer: Any, id_number: str, first: da
     return relation
 
 
-def seed(session: Session, *, province: str, employer_codes: list[str], today: date) -> Seeded:
-    """Recipients paid from four months ago to this month, and registered people with service records."""
+def _employer(session: Session, *, division: str, index: int) -> Any:
+    """A demo employer of its own for each insured person (one 210 unit and one declaration a year each)."""
+    first17 = f"91{division}MAUN{index:04d}0"[:17]
+    return registry.register_employer(session, actor=SYSTEM, data=registry_schemas.EmployerIn(
+        credit_code=first17 + ids.credit_code_check_character(first17), name=f"演示失业保险参保单位{index + 1}有限公司",
+        division_code=division, legal_representative="演示法人"))
+
+
+def seed(session: Session, *, province: str, today: date, sample_id_number: str | None = None) -> Seeded:
+    """Recipients paid from four months ago to this month, registered people with service records, and the demo
+    citizen (SAMPLE_ID_NUMBER) with two years of unemployment insurance contributions and a separation reported
+    by the employer, so that they can apply for 失业保险金 online and be approved."""
     done = Seeded([], [])
-    if not employer_codes:
-        return done
-    employer = registry.find_employer(session, actor=SYSTEM, credit_code=employer_codes[0])
+    index = 0
+    if sample_id_number is not None:
+        sample = registry.find_by_id_number(session, id_number=sample_id_number)
+        if sample is not None and not service.open_employments(session, person=sample):
+            employer = _employer(session, division=sample.residence_division, index=index)
+            index += 1
+            last = unemployment_rules.add_months(unemployment_rules.month_start(today), -3)
+            relation = insured_career(session, employer=employer, id_number=sample_id_number,
+                                      first=unemployment_rules.add_months(last, -23), last=last, wage_fen=600000,
+                                      today=today, key=f"demo-unemp-{sample.public_id[:12]}")
+            registry.end_employment(session, actor=SYSTEM, employer=employer, relation_id=relation.public_id,
+                                    end_date=date(last.year, last.month, 28))
     granted_on = unemployment_rules.add_months(unemployment_rules.month_start(today), -4)
     for person_id, _ in registry.active_person_divisions(session, limit=3001):  # the demo's card holders
         if len(done.recipients) >= RECIPIENTS and len(done.registered) >= REGISTERED:
@@ -79,16 +98,22 @@ def seed(session: Session, *, province: str, employer_codes: list[str], today: d
                 or service.open_employments(session, person=person) or service.open_of(session, person_id=person.id):
             continue
         id_number = crypto.cipher().decrypt(person.id_number_encrypted, purpose=registry.ID_PURPOSE)
+        if id_number == sample_id_number:
+            continue
         try:
-            if len(done.recipients) < RECIPIENTS:
-                _recipient(session, employer=employer, person=person, id_number=id_number, granted_on=granted_on,
-                           months=24 + 30 * len(done.recipients), today=today)
-                done.recipients.append((person.name, id_number))
-            else:
-                _registered(session, person=person, today=today, index=len(done.registered))
-                done.registered.append((person.name, id_number))
+            with session.begin_nested():  # a person the rules refuse leaves nothing behind
+                if len(done.recipients) < RECIPIENTS:
+                    employer = _employer(session, division=person.residence_division, index=index)
+                    _recipient(session, employer=employer, person=person, id_number=id_number,
+                               granted_on=granted_on, months=24 + 30 * len(done.recipients), today=today)
+                    done.recipients.append((person.name, id_number))
+                else:
+                    _registered(session, person=person, today=today, index=len(done.registered))
+                    done.registered.append((person.name, id_number))
         except DomainError:
             continue
+        finally:
+            index += 1
     month = granted_on
     while month <= today:
         jobs.run_in(session, actor=SYSTEM, province=province, month=f"{month:%Y-%m}")

@@ -30,6 +30,7 @@ from renshe.unemployment.benefit import (
     benefits,
     benefits_of,
     check_claim,
+    check_separation,
     grant,
     medical_of,
     pay_month,
@@ -63,7 +64,8 @@ REGISTRATION_ITEM = "unemployment-registration"
 
 __all__ = [
     "BENEFIT_ITEM", "REGISTRATION_ITEM", "Decision", "NewRegistration", "add_service", "benefits", "benefits_of",
-    "check_claim", "check_registration", "exit_registration", "get_benefit", "get_registration", "grant",
+    "check_claim", "check_registration", "check_separation",
+    "exit_registration", "get_benefit", "get_registration", "grant",
     "medical_of", "open_employments", "open_of", "pay_month", "payments_of", "register", "registrations",
     "registrations_of", "resume", "services_of", "stop", "suspend", "today",
 ]

@@ -135,5 +135,5 @@ def payment_statuses(session: Session, *, references: list[str]) -> dict[str, st
     if not references:
         return {}
     rows = session.execute(select(BenefitPayment.reference, BenefitPayment.status)
-                           .where(BenefitPayment.reference.in_(references))).tuples().all()
-    return dict(rows)
+                           .where(BenefitPayment.reference.in_(references))).all()
+    return {str(row[0]): str(row[1]) for row in rows}
