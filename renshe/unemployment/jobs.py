@@ -97,19 +97,18 @@ def _pay_chunk(session: Session, run: BenefitRun, chunk_size: int, actor: Princi
     p = BenefitPaymentRow.__table__.alias("p")
     unpaid = ~exists().where(p.c.benefit_id == UnemploymentBenefit.id, p.c.month == month)
     reference = literal("unemployment:") + UnemploymentBenefit.public_id + literal(f":{run.period}")
-    written = session.execute(insert(BenefitPaymentRow).from_select(
+    session.execute(insert(BenefitPaymentRow.__table__).from_select(
         ["benefit_id", "person_id", "month", "amount_fen", "reference", "run_id", "paid_by", "paid_at"],
         select(UnemploymentBenefit.id, UnemploymentBenefit.person_id, literal(month), UnemploymentBenefit.monthly_fen,
                cast(reference, String(64)), literal(run.id, Integer), literal(actor.subject),
                literal(now, UTCDateTime)).where(in_chunk, unpaid)))
-    paid_now = int(getattr(written, "rowcount", 0) or 0)
     m = MedicalContribution.__table__.alias("m")
     json_object = func.json_build_object if session.get_bind().dialect.name == "postgresql" else func.json_object
     trace = (func.json_build_array if session.get_bind().dialect.name == "postgresql" else func.json_array)(
         json_object("name", "medical", "label", "代缴职工基本医疗保险费", "formula", "核定时确定的月代缴额",
                     "inputs", json_object("benefit", UnemploymentBenefit.public_id, "month", run.period),
                     "value", cast(UnemploymentBenefit.medical_fen, String), "source", benefit.MEDICAL_SOURCE))
-    session.execute(insert(MedicalContribution).from_select(
+    session.execute(insert(MedicalContribution.__table__).from_select(
         ["benefit_id", "person_id", "month", "amount_fen", "payer", "trace", "created_at"],
         select(UnemploymentBenefit.id, UnemploymentBenefit.person_id, literal(month), UnemploymentBenefit.medical_fen,
                literal("unemployment_fund"), trace, literal(now, UTCDateTime))
@@ -122,15 +121,17 @@ def _pay_chunk(session: Session, run: BenefitRun, chunk_size: int, actor: Princi
         BenefitPaymentRow.benefit_id <= int(hi))
     card.credit_benefits_from(session, actor=actor, programme="unemployment", rows=this_run,
                               batch=f"unemployment:{run.province}:{run.period}:{run.last_benefit_id}")
-    added = session.scalar(select(cast(func.coalesce(func.sum(BenefitPaymentRow.amount_fen), 0), BigInteger)).where(
+    # what this run wrote in the chunk, counted (a driver's rowcount for INSERT … SELECT is not relied on)
+    paid_now, added = session.execute(select(func.count(), cast(func.coalesce(func.sum(
+        BenefitPaymentRow.amount_fen), 0), BigInteger)).where(
         BenefitPaymentRow.run_id == run.id, BenefitPaymentRow.benefit_id > run.last_benefit_id,
-        BenefitPaymentRow.benefit_id <= int(hi))) or 0
+        BenefitPaymentRow.benefit_id <= int(hi))).one()
     session.execute(update(UnemploymentBenefit).where(in_chunk, UnemploymentBenefit.end_month == month)
                     .values(status="ended", open_key=None).execution_options(synchronize_session=False))
     for held in list(session.identity_map.values()):
         if isinstance(held, UnemploymentBenefit):
             session.expire(held, ["status", "open_key"])
-    run.paid += paid_now
+    run.paid += int(paid_now)
     run.amount_fen += int(added)
     run.done += int(seen)
     run.last_benefit_id = int(hi)

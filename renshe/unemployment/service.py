@@ -89,15 +89,19 @@ def _person_pk(session: Session, event: OutboxEvent) -> int | None:
 
 
 def on_hire(session: Session, event: OutboxEvent) -> None:
-    """An employer reported a hire: the person is employed, their registration exits and their benefit stops."""
+    """An employer reported a hire: the person is employed, their registration exits and their benefit stops.
+
+    Only while that employment is still open when the event is handled: delivery is at least once and may lag,
+    and a hire the employer has since reported ended does not make the person employed now."""
     person_pk = _person_pk(session, event)
-    if person_pk is None:
+    person = registry.person_by_pk(session, person_pk) if person_pk is not None else None
+    if person_pk is None or person is None:
         return
-    person = registry.person_by_pk(session, person_pk)
     relation = str((event.payload or {}).get("relation", ""))
-    start = next((r.start_date for r in registry.person_employments(session, person=person)
-                  if r.public_id == relation), None) if person is not None else None
-    on = start or today()
+    found = next((r for r in registry.person_employments(session, person=person) if r.public_id == relation), None)
+    if found is None or found.end_date is not None:
+        return
+    on = found.start_date
     employer = str((event.payload or {}).get("employer", ""))
     registration.exit_person(session, person_id=person_pk, reason="employed", on=on,
                              note=f"单位报告用工（{employer}），系统自动注销")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, insert, literal, literal_column, select
+from sqlalchemy import Select, and_, case, exists, func, insert, literal, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -119,10 +119,13 @@ def credit_benefits_from(session: Session, *, actor: Principal, programme: str, 
                      case((usable, card.c.bank_account_masked)), literal(actor.subject), literal(common.clock()))
               .select_from(src.outerjoin(card, card.c.live_person_id == src.c.person_id))
               .where(~exists().where(paid.c.reference == src.c.reference)))
-    result = session.execute(insert(BenefitPayment).from_select(
+    # Counted, not read from the cursor's rowcount (the PostgreSQL driver may not report it for INSERT … SELECT).
+    existing = select(func.count()).select_from(paid).where(paid.c.reference.in_(select(src.c.reference)))
+    before = int(session.scalar(existing) or 0)
+    session.execute(insert(BenefitPayment.__table__).from_select(
         ["public_id", "reference", "person_id", "card_id", "programme", "amount_fen", "period", "description",
          "status", "bank_account_masked", "posted_by", "created_at"], chosen))
-    written = int(getattr(result, "rowcount", 0) or 0)
+    written = int(session.scalar(existing) or 0) - before
     if written:
         audit.record(session, actor=actor, action="card.payment_batch", entity_type="card_payment_batch",
                      entity_id=batch, after={"programme": programme, "payments": written})
