@@ -97,7 +97,7 @@ def _pay_chunk(session: Session, run: BenefitRun, chunk_size: int, actor: Princi
     p = BenefitPaymentRow.__table__.alias("p")
     unpaid = ~exists().where(p.c.benefit_id == UnemploymentBenefit.id, p.c.month == month)
     reference = literal("unemployment:") + UnemploymentBenefit.public_id + literal(f":{run.period}")
-    session.execute(insert(BenefitPaymentRow.__table__).from_select(
+    session.execute(insert(BenefitPaymentRow).from_select(
         ["benefit_id", "person_id", "month", "amount_fen", "reference", "run_id", "paid_by", "paid_at"],
         select(UnemploymentBenefit.id, UnemploymentBenefit.person_id, literal(month), UnemploymentBenefit.monthly_fen,
                cast(reference, String(64)), literal(run.id, Integer), literal(actor.subject),
@@ -108,7 +108,7 @@ def _pay_chunk(session: Session, run: BenefitRun, chunk_size: int, actor: Princi
         json_object("name", "medical", "label", "代缴职工基本医疗保险费", "formula", "核定时确定的月代缴额",
                     "inputs", json_object("benefit", UnemploymentBenefit.public_id, "month", run.period),
                     "value", cast(UnemploymentBenefit.medical_fen, String), "source", benefit.MEDICAL_SOURCE))
-    session.execute(insert(MedicalContribution.__table__).from_select(
+    session.execute(insert(MedicalContribution).from_select(
         ["benefit_id", "person_id", "month", "amount_fen", "payer", "trace", "created_at"],
         select(UnemploymentBenefit.id, UnemploymentBenefit.person_id, literal(month), UnemploymentBenefit.medical_fen,
                literal("unemployment_fund"), trace, literal(now, UTCDateTime))

@@ -122,7 +122,7 @@ def credit_benefits_from(session: Session, *, actor: Principal, programme: str, 
     # Counted, not read from the cursor's rowcount (the PostgreSQL driver may not report it for INSERT … SELECT).
     existing = select(func.count()).select_from(paid).where(paid.c.reference.in_(select(src.c.reference)))
     before = int(session.scalar(existing) or 0)
-    session.execute(insert(BenefitPayment.__table__).from_select(
+    session.execute(insert(BenefitPayment).from_select(
         ["public_id", "reference", "person_id", "card_id", "programme", "amount_fen", "period", "description",
          "status", "bank_account_masked", "posted_by", "created_at"], chosen))
     written = int(session.scalar(existing) or 0) - before
