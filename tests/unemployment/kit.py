@@ -5,8 +5,12 @@ and the staff who decide."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -110,3 +114,41 @@ def deliver(session: Session) -> int:
         event.dispatched_at = event.created_at
     session.flush()
     return len(pending)
+
+
+INSURE_ON_SERVER = """
+import sys
+from datetime import date
+from renshe.core import db, ids
+from renshe.core.auth import SYSTEM
+from renshe.registry import schemas, service as registry
+from renshe.unemployment import demo_data
+
+number = sys.argv[1]
+with db.unit_of_work() as session:
+    person = registry.find_by_id_number(session, id_number=number)
+    first17 = "91" + person.residence_division + "MAUT00010"
+    employer = registry.register_employer(session, actor=SYSTEM, data=schemas.EmployerIn(
+        credit_code=first17 + ids.credit_code_check_character(first17), name="浏览器测试原单位有限公司",
+        division_code=person.residence_division, legal_representative="测试法人"))
+    relation = demo_data.insured_career(session, employer=employer, id_number=number, first=date(2024, 1, 1),
+                                        last=date(2024, 12, 1), wage_fen=600000, today=date.today(),
+                                        key="browser-" + person.public_id[:12])
+    registry.end_employment(session, actor=SYSTEM, employer=employer, relation_id=relation.public_id,
+                            end_date=date(2024, 12, 31))
+print("insured")
+"""
+
+
+def insure_on_server(*, log_file: Path, database_url: str, id_number: str) -> None:
+    """Give a person of a live test server (tests/browser/conftest.py `serve_demo`) 12 months of 210 contributions
+    and a separation reported by the employer, in the server's own database (a child process with its settings)."""
+    from tests.browser.conftest import _renshe_command, _server_environment
+
+    env = _server_environment(log_file.parent, database_url)
+    python = str(Path(_renshe_command()[0]).with_name("python")) if Path(_renshe_command()[0]).exists() \
+        else sys.executable
+    done = subprocess.run([python, "-c", INSURE_ON_SERVER, id_number], env={**env, "PYTHONPATH": os.getcwd()},
+                          cwd=log_file.parent, capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0 or "insured" not in done.stdout:
+        raise AssertionError(f"could not insure {id_number} on the server: {done.stdout}\n{done.stderr}")
