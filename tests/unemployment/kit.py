@@ -136,19 +136,26 @@ with db.unit_of_work() as session:
                                         key="browser-" + person.public_id[:12])
     registry.end_employment(session, actor=SYSTEM, employer=employer, relation_id=relation.public_id,
                             end_date=date(2024, 12, 31))
+    if len(sys.argv) > 2 and sys.argv[2] == "grant":
+        from renshe.unemployment import service
+        decision = service.check_claim(session, person=person, separation_date=date(2024, 12, 31),
+                                       separation_reason="contract_expired", today=date.today())
+        service.grant(session, actor=SYSTEM, person=person, decision=decision, separation_date=date(2024, 12, 31),
+                      separation_reason="contract_expired", former_employer=employer.name,
+                      application_number=None, today=date.today())
 print("insured")
 """
 
 
-def insure_on_server(*, log_file: Path, database_url: str, id_number: str) -> None:
+def insure_on_server(*, log_file: Path, database_url: str, id_number: str, grant: bool = False) -> None:
     """Give a person of a live test server (tests/browser/conftest.py `serve_demo`) 12 months of 210 contributions
-    and a separation reported by the employer, in the server's own database (a child process with its settings)."""
-    from tests.browser.conftest import _renshe_command, _server_environment
+    and a separation reported by the employer, in the server's own database (a child process with its settings);
+    with GRANT, also the benefit (its first month paid)."""
+    from tests.browser.conftest import _server_environment
 
     env = _server_environment(log_file.parent, database_url)
-    python = str(Path(_renshe_command()[0]).with_name("python")) if Path(_renshe_command()[0]).exists() \
-        else sys.executable
-    done = subprocess.run([python, "-c", INSURE_ON_SERVER, id_number], env={**env, "PYTHONPATH": os.getcwd()},
-                          cwd=log_file.parent, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run([sys.executable, "-c", INSURE_ON_SERVER, id_number, "grant" if grant else "-"],
+                          env={**env, "PYTHONPATH": os.getcwd()}, cwd=log_file.parent, capture_output=True,
+                          text=True, timeout=300, check=False)
     if done.returncode != 0 or "insured" not in done.stdout:
         raise AssertionError(f"could not insure {id_number} on the server: {done.stdout}\n{done.stderr}")
