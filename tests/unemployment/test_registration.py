@@ -115,3 +115,26 @@ def test_hall_registration_item_and_the_exit_when_a_pension_starts(session: Sess
     session.refresh(registration)
     assert (registration.status, registration.exit_reason, registration.exited_on, registration.exited_by) == (
         "exited", "pension", date(2026, 12, 2), SYSTEM.subject)  # the pension's month, not before the registration
+
+
+def test_another_province_queries_the_registration_through_the_gateway(session: Session, client: Any) -> None:
+    who = kit.unemployed(session, card=False, ended=True)
+    service.register(session, actor=SYSTEM, person=who.person, data=service.NewRegistration(
+        place="residence", division_code="110105", channel="window", registered_on=kit.TODAY,
+        job_intention="仓储管理"))
+    consumer, secret = sharing.add_consumer(session, actor=SYSTEM, name="浙江省杭州市人力资源和社会保障局",
+                                            grants=["unemployment-registration"], purpose="跨省核验失业登记",
+                                            legal_basis="《就业服务与就业管理规定》")
+    session.commit()
+    token = client.post("/share/v1/token", data={"grant_type": "client_credentials",
+                                                 "client_id": consumer.client_id, "client_secret": secret})
+    assert token.status_code == 200, token.text
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    answer = client.post("/share/v1/query/unemployment-registration", headers=headers,
+                         json={"id_number": who.id_number})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["found"], body["registered"], body["registration"]["registered_on"]) == (True, True, "2026-12-02")
+    assert body["registration"]["division_name"]
+    refused = client.post("/share/v1/query/person-basic", headers=headers, json={"id_number": who.id_number})
+    assert refused.status_code == 403  # only the granted resource
