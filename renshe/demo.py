@@ -220,6 +220,9 @@ def seed(
     report.retirees = retirements(session, person_public_ids=[r.person_public_id for r in retirees])
     report.sample_retiree = (retirees[0].name, retirees[0].id_number) if retirees else None
     pension_demo.payments(session, province=province, today=today)  # the months since, paid into the cards
+    from renshe.unemployment.demo_data import seed as seed_unemployment  # registered unemployed, benefits paid
+    seed_unemployment(session, province=province, today=today,
+                      sample_id_number=report.sample_person[1] if report.sample_person else None)
     return report
 
 

@@ -63,7 +63,13 @@ from renshe.card.lifecycle.service import (
     person_of,
     replace_card,
 )
-from renshe.card.payments.service import credit_benefit, payment_out, payments_of
+from renshe.card.payments.service import (
+    credit_benefit,
+    credit_benefits_from,
+    payment_out,
+    payment_statuses,
+    payments_of,
+)
 from renshe.card.production.service import (
     batch_cards,
     batch_out,
@@ -101,9 +107,11 @@ __all__ = [
     "SIGN_IN_MINUTES", "IssuedCode", "ScanOutcome", "ScanTerminal", "app_out", "app_sign_in_request",
     "apply_for_card", "authenticate_app", "authenticate_terminal", "batch_cards", "batch_out", "card_out",
     "card_status_answer", "cards_of", "citizen_person", "code_seconds", "create_batch", "credit_benefit",
-    "decide_sign_in", "essc_of", "essc_out", "get_batch", "get_card", "issue_code", "issue_essc", "last_scans",
+    "credit_benefits_from", "decide_sign_in", "essc_of", "essc_out", "get_batch", "get_card", "issue_code",
+    "issue_essc", "last_scans",
     "list_apps", "list_batches", "list_cards", "list_terminals", "live_card", "luhn_digit", "mark_batch_produced",
-    "mask_card_number", "move", "my_card", "my_essc", "pairwise_subject", "payment_out", "payments_of",
+    "mask_card_number", "move", "my_card", "my_essc", "pairwise_subject", "payment_out",
+    "payment_statuses", "payments_of",
     "pending_sign_in", "person_of", "public_keys", "purge_used_nonces", "qr_svg_data_uri", "refusal",
     "register_app", "register_terminal", "replace_card", "rotate_key", "scan", "scan_at_terminal", "scan_history",
     "scenario_allowed",

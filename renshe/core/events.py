@@ -36,6 +36,11 @@ def subscribe(topic: str, handler: Handler) -> None:
     _subscribers[topic].append(handler)
 
 
+def subscribers_of(topic: str) -> list[Handler]:
+    """The handlers an event of `topic` is delivered to (its own, then the `*` ones)."""
+    return [*_subscribers.get(topic, []), *_subscribers.get("*", [])]
+
+
 def unsubscribe(topic: str, handler: Handler) -> None:
     _subscribers[topic].remove(handler)
 
@@ -54,7 +59,7 @@ def dispatch_pending(limit: int = 500) -> int:
                 current = session.get(OutboxEvent, event_id)
                 if current is None or current.dispatched_at is not None:
                     continue
-                for handler in [*_subscribers.get(current.topic, []), *_subscribers.get("*", [])]:
+                for handler in subscribers_of(current.topic):
                     handler(session, current)
                 current.dispatched_at = db.utcnow()
                 current.attempts += 1

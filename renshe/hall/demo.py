@@ -19,8 +19,11 @@ from renshe.hall.catalog import service as catalog
 from renshe.hall.reviews import service as reviews
 from renshe.registry import service as registry
 
-FORM = {"former_employer": "演示科技有限公司", "separation_date": "2026-10-31", "separation_reason": "contract_expired",
-        "bank": "ICBC", "bank_account": "6222020200112233445", "pledge": True}
+# 创业补贴申领: a workflow item without checks against the records (失业保险金申领 checks the applicant's
+# employment and contributions, which these sample applicants do not have: the unemployment demo shows it).
+FORM = {"business_name": "演示便民早餐店", "business_credit_code": "92110105MA01ABCD0W", "registered_on": "2026-06-01",
+        "business_type": "individual", "applicant_category": "unemployed", "bank": "ICBC",
+        "bank_account": "6222020200112233445", "pledge": True}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -46,8 +49,8 @@ def seed(session: Session) -> int:
     for person in persons:
         citizen = Principal(kind="citizen", subject=person.public_id, display_name=person.name,
                             division_code=person.residence_division)
-        made.append((citizen, service.submit(session, actor=citizen, item_code="unemployment-benefit",
-                                             data=FORM, uploads=[Upload("separation_proof", "证明.pdf",
+        made.append((citizen, service.submit(session, actor=citizen, item_code="startup-subsidy",
+                                             data=FORM, uploads=[Upload("business_licence", "营业执照.pdf",
                                                                                 PDF)])))
     for _, application in made[:5]:
         service.act(session, actor=clerk, application=application, action="accept")

@@ -230,3 +230,21 @@ def average_contribution_index(session: Session, *, person_id: int, province: st
             return None
         indices.append(Decimal(sum(bases)) / len(bases) / (wage.decimal * 100))
     return sum(indices, Decimal(0)) / len(indices) if indices else None
+
+
+def months_paid_of_type(session: Session, *, person_id: int, insurance_type: str, on: date) -> list[date]:
+    """The months of one insurance type (e.g. 210 失业保险) the person contributed for and whose unit month was
+    paid in full by `on` (reconciled against the tax bureau's receipts), with the history months of that type
+    (历史缴费记录). Sorted, each month once."""
+    found: set[date] = set(session.scalars(select(HistoryMonth.month).where(
+        HistoryMonth.person_id == person_id, HistoryMonth.insurance_type == insurance_type)))
+    rows = session.execute(select(Due.unit_id, Due.month).where(
+        Due.person_id == person_id, Due.insurance_type == insurance_type, Due.unit_id.is_not(None))
+        .group_by(Due.unit_id, Due.month).having(func.sum(Due.amount_fen) > 0)).all()
+    units = {u.id: u for u in session.scalars(select(InsuredUnit).where(InsuredUnit.id.in_({r[0] for r in rows})))}
+    for unit_id, month in rows:
+        if unit_id is None or month in found:
+            continue
+        if contributions.position(session, unit=units[unit_id], month=month, on=on).status == "paid":
+            found.add(month)
+    return sorted(found)

@@ -68,10 +68,17 @@ SPECS: dict[str, Spec] = {
     "flexible_payment_window": Spec("灵活就业人员缴费期限（year-end当年年底前 / due-day次月截止日前）", "choice",
                                     choices=("year-end", "due-day")),
     "account_system_start": Spec("个人账户制度建立月份（视同缴费年限截止，YYYY-MM）", "month"),
+    "minimum_wage": Spec("月最低工资标准（元/月）", "money", Decimal(1), Decimal(100_000)),
+    "subsistence_line": Spec("城市居民最低生活保障标准（元/月）", "money", Decimal(1), Decimal(100_000)),
+    "unemployment.benefit_monthly": Spec("失业保险金月标准（元/月，低于最低工资、高于低保标准）", "money",
+                                         Decimal(1), Decimal(100_000)),
+    "unemployment.medical_monthly": Spec("失业保险基金为领取人代缴职工医疗保险费（元/月）", "money", Decimal(0),
+                                         Decimal(100_000)),
     "pension_adjustment": Spec("基本养老金调整方案（定额、挂钩、高龄倾斜；生效日期即调整起始日）", "scheme"),
 }
 SCHEME_MONEY = ("fixed", "per_contribution_year")
-NOT_ASSESSED = frozenset({"pension_adjustment"})
+NOT_ASSESSED = frozenset({"pension_adjustment", "minimum_wage", "subsistence_line", "unemployment.benefit_monthly",
+                          "unemployment.medical_monthly"})
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,11 @@ def months_contributed(session: Session, *, person_id: int) -> int:
     return accounts.months_contributed(session, person_id=person_id)
 
 
+def months_paid_of_type(session: Session, *, person_id: int, insurance_type: str, on: date) -> list[date]:
+    """Months of one insurance type paid in full by `on` (失业保险 210 for the unemployment benefit)."""
+    return accounts.months_paid_of_type(session, person_id=person_id, insurance_type=insurance_type, on=on)
+
+
 def deemed_months(session: Session, *, person_id: int) -> int:
     """视同缴费月数 recognised in the ledger (deemed periods before the individual account system)."""
     return accounts.deemed_months(session, person_id=person_id)

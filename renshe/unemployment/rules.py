@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from renshe.core.errors import DomainError, FieldError
 from renshe.core.trace import Step
@@ -89,3 +90,40 @@ def check_monthly_amount(*, amount_fen: int, subsistence_fen: int, minimum_wage_
     if not subsistence_fen < amount_fen < minimum_wage_fen:
         raise UnemploymentRuleError("amount", "amount",
                                     "失业保险金标准应低于当地最低工资标准、高于城市居民最低生活保障标准")
+
+
+def month_start(day: date) -> date:
+    return date(day.year, day.month, 1)
+
+
+def add_months(month: date, count: int) -> date:
+    """The first day of the month `count` months after `month`'s (count may be negative)."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(first: date, last: date) -> int:
+    """How many months from `first`'s to `last`'s, both counted (0 when last is before first)."""
+    return max(0, (last.year * 12 + last.month) - (first.year * 12 + first.month) + 1)
+
+
+@dataclass(frozen=True)
+class MonthlyAmount:
+    monthly_fen: int
+    trace: list[Step]
+
+
+def monthly_amount(*, amount_fen: int, subsistence_fen: int, minimum_wage_fen: int, sources: dict[str, str],
+                   province: str) -> MonthlyAmount:
+    """The province's monthly benefit, checked inside its band (art. 18), with its trace."""
+    check_monthly_amount(amount_fen=amount_fen, subsistence_fen=subsistence_fen, minimum_wage_fen=minimum_wage_fen)
+    trace = [Step("monthly_amount", "失业保险金月标准",
+                  "按省级人民政府确定的标准；低于最低工资标准、高于城市居民最低生活保障标准",
+                  {"province": province, "minimum_wage": _yuan(minimum_wage_fen),
+                   "subsistence_line": _yuan(subsistence_fen)}, _yuan(amount_fen),
+                  f"{AMOUNT_SOURCE}；{sources.get('amount', '')}")]
+    return MonthlyAmount(amount_fen, trace)
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field
@@ -68,3 +69,148 @@ def benefit_months_answer(data: BenefitMonthsIn) -> BenefitMonthsOut:
     return BenefitMonthsOut(contribution_months=found.contribution_months, unused_months=found.unused_months,
                             entitled_months=found.entitled_months, months=found.months,
                             trace=[StepOut.of(s) for s in found.trace])
+
+
+# ---------------------------------------------------------------- registrations, benefits, payments
+
+class RegistrationIn(BaseModel):
+    """A registration at the window (窗口办理失业登记) for a person in the person base."""
+
+    id_number: str = Field(description="公民身份号码", examples=["110105198005170019"])
+    place: str = Field(default="residence", description="登记地类型：residence 常住地 / workplace 常住就业地")
+    division_code: str | None = Field(default=None, description="登记地行政区划代码（默认：本人居住地）")
+    separation_date: date | None = Field(default=None, description="失业日期")
+    former_employer: str | None = Field(default=None, max_length=200)
+    job_intention: str = Field(description="求职意向", examples=["仓储管理"])
+
+
+class ServiceIn(BaseModel):
+    kind: str = Field(description="服务类型：job_recommendation / training_referral / counselling / startup / "
+                                  "public_post / follow_up", examples=["job_recommendation"])
+    served_on: date = Field(description="服务日期")
+    detail: str = Field(description="服务内容", examples=["推荐某物流公司仓管员岗位"])
+    outcome: str | None = Field(default=None, description="服务结果")
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(description="原因代码（见 reason 列表）", examples=["other"])
+    on: date = Field(description="生效日期")
+    note: str | None = Field(default=None, max_length=300, description="说明（原因为“其他”时必填）")
+
+
+class ResumeIn(BaseModel):
+    on: date = Field(description="恢复发放日期")
+
+
+class ServiceOut(BaseModel):
+    public_id: str
+    kind: str
+    kind_label: str
+    served_on: str
+    detail: str
+    outcome: str | None
+    served_by: str
+
+
+class RegistrationOut(BaseModel):
+    public_id: str
+    person_name: str
+    id_number_masked: str
+    division_code: str
+    place: str
+    place_label: str
+    channel: str
+    channel_label: str
+    registered_on: str
+    separation_date: str | None
+    former_employer: str | None
+    job_intention: str
+    status: str
+    status_label: str
+    exit_reason: str | None
+    exit_reason_label: str | None
+    exit_note: str | None
+    exited_on: str | None
+    services: list[ServiceOut] = Field(default_factory=list)
+
+
+class RegistrationPage(BaseModel):
+    items: list[RegistrationOut]
+    next_cursor: str | None
+
+
+class BenefitOut(BaseModel):
+    public_id: str
+    person_name: str
+    id_number_masked: str
+    application_number: str | None
+    separation_date: str
+    separation_reason: str
+    separation_reason_label: str
+    contribution_months: int
+    carried_months: int
+    months: int
+    months_paid: int
+    monthly: str = Field(description="月标准（元）", examples=["1800.00"])
+    monthly_fen: int
+    medical_monthly: str
+    start_month: str
+    end_month: str
+    first_payment_on: str
+    status: str
+    status_label: str
+    stop_reason: str | None
+    stop_reason_label: str | None
+    stop_note: str | None
+    stopped_on: str | None
+    trace: list[StepOut]
+
+
+class BenefitPage(BaseModel):
+    items: list[BenefitOut]
+    next_cursor: str | None
+
+
+class PaymentOut(BaseModel):
+    month: str
+    amount: str
+    amount_fen: int
+    reference: str
+    card_status: str
+    card_status_label: str
+    paid_at: str
+
+
+class PaymentPage(BaseModel):
+    items: list[PaymentOut]
+    next_cursor: str | None
+
+
+class MedicalOut(BaseModel):
+    month: str
+    amount: str
+    payer: str
+    payer_label: str
+    trace: list[StepOut]
+
+
+class MineOut(BaseModel):
+    registrations: list[RegistrationOut]
+    benefits: list[BenefitOut]
+    payments: list[PaymentOut]
+    medical: list[MedicalOut]
+
+
+class RunIn(BaseModel):
+    month: str = Field(description="发放月份 YYYY-MM", examples=["2026-12"])
+
+
+class RunOut(BaseModel):
+    province: str
+    period: str
+    status: str
+    status_label: str
+    total: int
+    done: int
+    paid: int
+    amount: str

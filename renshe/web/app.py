@@ -50,6 +50,7 @@ from renshe.sharing import recorder as sharing_recorder
 from renshe.transfer import api as transfer_api
 from renshe.transfer import pages as transfer_pages
 from renshe.unemployment import api as unemployment_api
+from renshe.unemployment import pages as unemployment_pages
 from renshe.web import admin, auth, calendar_admin, errors, openapi
 from renshe.web.bodylimit import BodyLimitMiddleware
 from renshe.web.idempotency import IdempotencyMiddleware
@@ -58,7 +59,8 @@ from renshe.web.security import SecurityMiddleware
 
 _FAVICON = (files("renshe.web") / "static" / "favicon.ico").read_bytes()
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
-           "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling")
+           "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling",
+           "renshe.unemployment")
 
 
 def create_app() -> FastAPI:
@@ -138,6 +140,7 @@ def create_app() -> FastAPI:
     app.include_router(pension_api.insurance_calculators)
     app.include_router(pension_pages.router)
     app.include_router(unemployment_api.router)
+    app.include_router(unemployment_pages.router)
     app.include_router(transfer_api.router)
     app.include_router(pooling_api.router)
     app.include_router(pooling_pages.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,14 @@ def citizen_of(person: Person) -> Principal:
 
 @pytest.fixture
 def applicant(session: Session) -> Person:
-    return factories.person(session, county=COUNTY, name="王秀英", phone="13912345678")
+    """王秀英: a year of unemployment insurance contributions, her employer reported the separation (so her
+    失业保险金申领, the sample item of these tests, passes the claim's checks and can be approved)."""
+    from tests.unemployment import kit as unemployment_kit
+
+    person = factories.person(session, county=COUNTY, name="王秀英", phone="13912345678")
+    unemployment_kit.insure(session, person, first=date(2025, 1, 1), last=date(2025, 12, 1), ended=True,
+                            separated=date(2026, 1, 31))
+    return person
 
 
 @pytest.fixture

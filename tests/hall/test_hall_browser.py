@@ -42,6 +42,11 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def test_citizen_applies_clerk_accepts_other_reviewer_approves_citizen_sees_result(
         page: Any, chromium: Any, live_server: LiveServer) -> None:
     own = live_server.own
+    # 失业保险金申领 is checked against the records: a year of unemployment insurance contributions and a
+    # separation reported by the employer, in the server's own database, so that the approval can pass.
+    from tests.unemployment import kit as unemployment_kit
+    unemployment_kit.insure_on_server(log_file=live_server.log_file, database_url=live_server.database_url,
+                                      id_number=own.id_number)
     sign_in_citizen(page, own.id_number, own.phone)
     page.click("a:has-text('办事服务')")
     page.wait_for_url("**/citizen/hall")

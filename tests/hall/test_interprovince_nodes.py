@@ -1,7 +1,9 @@
 """跨省通办 between two real nodes: two `uvicorn renshe.web.app:create_app --factory` servers with their own
 SQLite files and province codes (浙江 330000 and 北京 110000), configured as each other's peers with a
 shared secret. A citizen of 浙江 applies for 失业保险金 to be handled in 北京 (代收代办); the application
-appears in 北京朝阳区's queue, is accepted and approved there, and the 浙江 applicant sees the result."""
+appears in 北京朝阳区's queue, is accepted there, the approval is refused by the claim's checks against 北京's
+records (no unemployment insurance contributions there, the rule named), 北京 decides 不予办理 with the reason,
+and the 浙江 applicant sees the result."""
 
 from __future__ import annotations
 
@@ -183,27 +185,34 @@ def test_filed_in_zhejiang_handled_in_beijing_status_flows_back(nodes: tuple[Nod
                           params={"limit": 200}).json()["items"]
     assert origin_id not in {r["public_id"] for r in own_queue}
 
-    # 北京 accepts, reviews and approves.
+    # 北京 accepts and reviews; the approval runs the claim's checks on 北京's records and is refused with the
+    # rule named (no unemployment insurance contributions there), so 北京 decides 不予办理 with the reason.
     accepted = httpx.post(f"{handler.base}/api/v1/hall/applications/{remote['public_id']}/accept", headers=clerk,
                           json={})
     assert accepted.status_code == 200, accepted.text
     reviewer = handler.staff(f"reviewer-{HANDLER_COUNTY}")
-    for action, body in (("review", {}), ("approve", {"reason": "材料齐全，符合申领条件"})):
-        done = httpx.post(f"{handler.base}/api/v1/hall/applications/{remote['public_id']}/{action}",
-                          headers=reviewer, json=body)
-        assert done.status_code == 200, done.text
+    reviewed = httpx.post(f"{handler.base}/api/v1/hall/applications/{remote['public_id']}/review",
+                          headers=reviewer, json={})
+    assert reviewed.status_code == 200, reviewed.text
+    approve = httpx.post(f"{handler.base}/api/v1/hall/applications/{remote['public_id']}/approve",
+                         headers=reviewer, json={"reason": "材料齐全，符合申领条件"})
+    assert approve.status_code == 422, approve.text
+    assert approve.json()["type"] == "renshe:unemployment/contribution-months"
+    refused = httpx.post(f"{handler.base}/api/v1/hall/applications/{remote['public_id']}/refuse",
+                         headers=reviewer, json={"reason": "本地无失业保险缴费记录，不符合领取条件"})
+    assert refused.status_code == 200, refused.text
 
     # The applicant in 浙江 sees the result.
     def decided() -> Any:
         mine = httpx.get(f"{origin.base}/api/v1/hall/applications/{origin_id}", headers=citizen).json()
-        return mine if mine["state"] == "approved" else None
+        return mine if mine["state"] == "refused" else None
 
     mine = _until(decided, "the decision to flow back to the origin", logs)
-    assert mine["state_label"] == "已办结（准予）"
-    assert mine["decision"] == "approved"
+    assert mine["state_label"] == "已办结（不予办理）"
+    assert mine["decision"] == "refused"
     assert any(t["action"] == "remote_status" for t in mine["timeline"])
     page = httpx.get(f"{origin.base}/citizen/applications/{origin_id}", headers=citizen).text
-    assert "已办结（准予）" in page
+    assert "已办结（不予办理）" in page
     assert "北京市" in page
 
     # Node-to-node calls are signed: unsigned or wrongly signed calls are refused; a replay has no new effect.

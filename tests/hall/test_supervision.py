@@ -150,8 +150,12 @@ def test_scan_command_is_idempotent(session: Session, submitted: Application, cl
 def test_statistics_and_pages(
         client: TestClient, session: Session, catalog: int, clerk: Principal, reviewer: Principal,
         supervisor: Principal, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.unemployment import kit as unemployment_kit
+
     people = [factories.person(session, county="110105", name=f"张{n}", phone="13912345678") for n in "一二三"]
     for i, person in enumerate(people):
+        unemployment_kit.insure(session, person, first=date(2025, 1, 1), last=date(2025, 12, 1), ended=True,
+                                separated=date(2026, 1, 31))  # the claim's checks pass: it can be approved
         application = service.submit(session, actor=citizen_of(person), item_code="unemployment-benefit",
                                      data=benefit_form(), uploads=benefit_uploads())
         _accepted(session, monkeypatch, application, clerk)

@@ -3,13 +3,15 @@ person has no usable card account."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, and_, case, exists, func, insert, literal, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from renshe.card import common, policy, rules, schemas
 from renshe.card.lifecycle import service as lifecycle
-from renshe.card.models import BenefitPayment
+from renshe.card.models import BenefitPayment, Card
 from renshe.core import audit, paging
 from renshe.core.auth import Principal
 from renshe.core.errors import FieldError, ValidationFailed
@@ -94,3 +96,47 @@ def payments_of(
                                          BenefitPayment.id > paging.decode_cursor(cursor))
             .order_by(BenefitPayment.id).limit(limit + 1))
     return common.page(list(session.scalars(stmt)), limit)
+
+
+def credit_benefits_from(session: Session, *, actor: Principal, programme: str, rows: Select[Any],
+                         batch: str) -> int:
+    """Pay many benefits into cards in one INSERT … SELECT (待遇批量进卡), for a payer's monthly run.
+
+    ROWS selects (reference, person_id, amount_fen, period, description); a reference already paid is
+    skipped (idempotent as `credit_benefit`), a person without a usable card account gets a held row.
+    One audit entry and one event name the batch. Returns how many payments were written."""
+    if programme not in common.PROGRAMMES:
+        raise ValidationFailed([FieldError("programme", "renshe:card/programme", "未知的待遇项目")])
+    src = rows.subquery("src")
+    card = Card.__table__.alias("c")
+    usable = and_(card.c.status.in_(("active", "lost", "issued")), card.c.bank_account_encrypted.is_not(None))
+    public_id = ("replace(CAST(gen_random_uuid() AS VARCHAR(36)), '-', '')"
+                 if session.get_bind().dialect.name == "postgresql" else "lower(hex(randomblob(16)))")
+    paid = BenefitPayment.__table__.alias("p")
+    chosen = (select(literal_column(public_id), src.c.reference, src.c.person_id, case((usable, card.c.id)),
+                     literal(programme), src.c.amount_fen, src.c.period, src.c.description,
+                     case((usable, literal("credited")), else_=literal("held")),
+                     case((usable, card.c.bank_account_masked)), literal(actor.subject), literal(common.clock()))
+              .select_from(src.outerjoin(card, card.c.live_person_id == src.c.person_id))
+              .where(~exists().where(paid.c.reference == src.c.reference)))
+    # Counted, not read from the cursor's rowcount (the PostgreSQL driver may not report it for INSERT … SELECT).
+    existing = select(func.count()).select_from(paid).where(paid.c.reference.in_(select(src.c.reference)))
+    before = int(session.scalar(existing) or 0)
+    session.execute(insert(BenefitPayment).from_select(
+        ["public_id", "reference", "person_id", "card_id", "programme", "amount_fen", "period", "description",
+         "status", "bank_account_masked", "posted_by", "created_at"], chosen))
+    written = int(session.scalar(existing) or 0) - before
+    if written:
+        audit.record(session, actor=actor, action="card.payment_batch", entity_type="card_payment_batch",
+                     entity_id=batch, after={"programme": programme, "payments": written})
+        record_event(session, "card.payment_batch", {"batch": batch, "programme": programme, "payments": written})
+    return written
+
+
+def payment_statuses(session: Session, *, references: list[str]) -> dict[str, str]:
+    """The card status (credited | held) of each payer reference found (for the payer's own pages)."""
+    if not references:
+        return {}
+    rows = session.execute(select(BenefitPayment.reference, BenefitPayment.status)
+                           .where(BenefitPayment.reference.in_(references))).all()
+    return {str(row[0]): str(row[1]) for row in rows}
