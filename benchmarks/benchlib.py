@@ -105,7 +105,7 @@ def run_measured(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cw
         try:
             deadline = started + timeout
             while True:
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
                 if pid == proc.pid:
                     break
                 if time.perf_counter() > deadline:

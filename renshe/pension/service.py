@@ -432,7 +432,8 @@ def award_out(session: Session, award: PensionAward) -> schemas.AwardOut:
                     for p in award.parameters],
         adjustment_history=[schemas.AdjustmentOut(
             year=a.year, effective_from=a.effective_from.isoformat(), before=_yuan(a.before_fen),
-            increase=_yuan(a.increase_fen), after=_yuan(a.after_fen), trace=[StepOut.of(s) for s in adjustment_of(session, a, award).trace])
+            increase=_yuan(a.increase_fen), after=_yuan(a.after_fen),
+            trace=[StepOut.of(s) for s in adjustment_of(session, a, award).trace])
             for a in history])
 
 

@@ -66,7 +66,8 @@ def test_the_batch_adjusts_what_the_rules_compute(session: Session, awards: list
                                                   scheme: rules.AdjustmentScheme) -> None:
     session.execute(delete(PensionAdjustment))
     for row, (awarded, months, birth_year, retired, earlier) in zip(awards, rows, strict=True):
-        row.awarded_fen, row.months, row.birth_month, row.retirement_month = awarded, months, f"{birth_year}-03", retired
+        row.awarded_fen, row.months, row.retirement_month = awarded, months, retired
+        row.birth_month = f"{birth_year}-03"
         if earlier is not None:
             session.add(PensionAdjustment(award_id=row.id, year=YEAR - 1, effective_from=date(YEAR - 1, 1, 1),
                                           before_fen=awarded, increase_fen=earlier, after_fen=awarded + earlier,
