@@ -68,6 +68,7 @@ from renshe.card.payments.service import (
     credit_benefits_from,
     payment_out,
     payment_statuses,
+    payments_by_reference,
     payments_of,
 )
 from renshe.card.production.service import (
@@ -111,7 +112,7 @@ __all__ = [
     "issue_essc", "last_scans",
     "list_apps", "list_batches", "list_cards", "list_terminals", "live_card", "luhn_digit", "mark_batch_produced",
     "mask_card_number", "move", "my_card", "my_essc", "pairwise_subject", "payment_out",
-    "payment_statuses", "payments_of",
+    "payment_statuses", "payments_by_reference", "payments_of",
     "pending_sign_in", "person_of", "public_keys", "purge_used_nonces", "qr_svg_data_uri", "refusal",
     "register_app", "register_terminal", "replace_card", "rotate_key", "scan", "scan_at_terminal", "scan_history",
     "scenario_allowed",

@@ -159,7 +159,7 @@ def pay(
 def adjust(
     year: Annotated[int, typer.Option(help="调整年度")],
     province: Province = "",
-    chunk: Annotated[int, typer.Option(help="每批笔数")] = jobs.ADJUST_CHUNK,
+    chunk: Annotated[int, typer.Option(help="每批笔数")] = jobs.CHUNK,
     as_user: AsUser = None,
     as_json: Json = False,
 ) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
+    String,
     and_,
     case,
     cast,
@@ -37,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
+from renshe.card import service as card
 from renshe.core import audit, db
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.db import UTCDateTime, utcnow
@@ -47,8 +49,7 @@ from renshe.insurance import parameters
 from renshe.pension import policy, rules, schemas, service
 from renshe.pension.models import PensionAdjustment, PensionAward, PensionPayment, PensionRun
 
-CHUNK = 200
-ADJUST_CHUNK = 20_000  # awards per set-based adjustment chunk (one INSERT … SELECT each)
+CHUNK = 20_000  # awards per set-based chunk of a payment or adjustment run
 Progress = Callable[[int, int], None]
 KIND_LABELS = {"pay": "按月发放", "adjust": "待遇调整"}
 STATUS_LABELS = {"running": "进行中（可续跑）", "done": "已完成"}
@@ -105,22 +106,46 @@ def _start(session: Session, *, actor: Principal, kind: str, province: str, peri
 
 
 def _pay_chunk(session: Session, run: PensionRun, chunk_size: int) -> int:
+    """Pay the month to the next chunk of awards set-based: the amount in force (award + adjustments effective
+    by the month), one card payment per award in one INSERT … SELECT (`card.credit_benefits_from`, idempotent
+    by the reference `pension-monthly:<award>:<month>`, held without a usable card account), then the award's
+    payment row with what the card did. Awards already paid for the month are skipped."""
     month = parse_month(run.period)
-    awards = list(session.scalars(select(PensionAward).where(
-        _in_scope(run.province, run.last_award_id), PensionAward.start_month <= month)
-        .order_by(PensionAward.id).limit(chunk_size)))
-    if not awards:
+    ids = (select(PensionAward.id).where(_in_scope(run.province, run.last_award_id), PensionAward.start_month <= month)
+           .order_by(PensionAward.id).limit(chunk_size).subquery("ids"))
+    seen, hi = session.execute(select(func.count(), func.max(ids.c.id))).one()
+    if not seen:
         return 0
-    for award in awards:
-        before = session.scalar(select(PensionPayment.id).where(
-            PensionPayment.award_id == award.id, PensionPayment.month == month, PensionPayment.kind == "monthly"))
-        payment = service.pay_month(session, award=award, month=month, actor=SYSTEM)
-        if payment is not None and before is None:
-            run.amount_fen += payment.amount_fen
-        run.done += 1
-    run.last_award_id = awards[-1].id
+    a = PensionAward.__table__.alias("a")
+    adj = PensionAdjustment.__table__.alias("adj")
+    paid = PensionPayment.__table__.alias("paid")
+    increases = (select(func.coalesce(func.sum(adj.c.increase_fen), 0))
+                 .where(adj.c.award_id == a.c.id, adj.c.effective_from <= month).scalar_subquery())
+    due = (select(a.c.id.label("award_id"), a.c.person_id, cast(a.c.awarded_fen + increases, BigInteger)
+                  .label("amount_fen"),
+                  cast(literal("pension-monthly:") + a.c.public_id + literal(f":{run.period}"), String(64))
+                  .label("reference"))
+           .where(a.c.province == run.province, a.c.status == "in_payment", a.c.start_month <= month,
+                  a.c.id > run.last_award_id, a.c.id <= hi,
+                  ~exists().where(paid.c.award_id == a.c.id, paid.c.month == month, paid.c.kind == "monthly"))
+           .subquery("due"))
+    payable = due.c.amount_fen > 0
+    added = session.scalar(select(cast(func.coalesce(func.sum(due.c.amount_fen), 0), BigInteger)).where(payable))
+    card.credit_benefits_from(
+        session, actor=SYSTEM, programme="pension", batch=f"pension:{run.province}:{run.period}:{run.last_award_id}",
+        rows=select(due.c.reference, due.c.person_id, due.c.amount_fen, literal(run.period).label("period"),
+                    literal(f"基本养老金（{month:%Y年%m月}）").label("description")).where(payable))
+    made = card.payments_by_reference(select(due.c.reference).where(payable))
+    session.execute(insert(PensionPayment).from_select(
+        ["award_id", "month", "kind", "amount_fen", "reference", "card_status", "card_payment", "paid_by", "paid_at"],
+        select(due.c.award_id, literal(month, Date), literal("monthly"), due.c.amount_fen, due.c.reference,
+               made.c.status, made.c.public_id, literal(SYSTEM.subject), literal(utcnow(), UTCDateTime))
+        .select_from(due.join(made, made.c.reference == due.c.reference)).where(payable)))
+    run.amount_fen += int(added or 0)
+    run.done += int(seen)
+    run.last_award_id = int(hi)
     session.flush()
-    return len(awards)
+    return int(seen)
 
 
 def _scaled(value: Decimal) -> tuple[int, int]:
@@ -264,7 +289,7 @@ def run_payments(*, actor: Principal, province: str, month: str, chunk_size: int
                 crash_after_chunks=crash_after_chunks, progress=progress)
 
 
-def run_adjustment(*, actor: Principal, province: str, year: int, chunk_size: int = ADJUST_CHUNK,
+def run_adjustment(*, actor: Principal, province: str, year: int, chunk_size: int = CHUNK,
                    crash_after_chunks: int | None = None, progress: Progress | None = None) -> RunSummary:
     """Apply `year`'s adjustment scheme to every award in payment in the province, once a year."""
     if not 1990 <= year <= 2100:

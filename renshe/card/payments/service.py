@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, exists, func, insert, literal, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from renshe.card import common, policy, rules, schemas
 from renshe.card.lifecycle import service as lifecycle
@@ -131,6 +132,14 @@ def credit_benefits_from(session: Session, *, actor: Principal, programme: str, 
                      entity_id=batch, after={"programme": programme, "payments": written})
         record_event(session, "card.payment_batch", {"batch": batch, "programme": programme, "payments": written})
     return written
+
+
+def payments_by_reference(references: Select[Any]) -> Subquery:
+    """(reference, status, public_id) of the card payments whose payer references REFERENCES selects: what a
+    payer's batch records of each payment it made through `credit_benefits_from`, set-based."""
+    paid = BenefitPayment.__table__.alias("card_paid")
+    return (select(paid.c.reference, paid.c.status, paid.c.public_id)
+            .where(paid.c.reference.in_(references)).subquery("card_paid"))
 
 
 def payment_statuses(session: Session, *, references: list[str]) -> dict[str, str]:
