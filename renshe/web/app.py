@@ -47,6 +47,8 @@ from renshe.sharing import fastpath as sharing_fastpath
 from renshe.sharing import jobs as sharing_jobs
 from renshe.sharing import pages as sharing_pages
 from renshe.sharing import recorder as sharing_recorder
+from renshe.subsidies import api as subsidies_api
+from renshe.subsidies import pages as subsidies_pages
 from renshe.transfer import api as transfer_api
 from renshe.transfer import pages as transfer_pages
 from renshe.unemployment import api as unemployment_api
@@ -60,7 +62,7 @@ from renshe.web.security import SecurityMiddleware
 _FAVICON = (files("renshe.web") / "static" / "favicon.ico").read_bytes()
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
            "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling",
-           "renshe.unemployment")
+           "renshe.unemployment", "renshe.subsidies")
 
 
 def create_app() -> FastAPI:
@@ -141,6 +143,8 @@ def create_app() -> FastAPI:
     app.include_router(pension_pages.router)
     app.include_router(unemployment_api.router)
     app.include_router(unemployment_pages.router)
+    app.include_router(subsidies_api.router)
+    app.include_router(subsidies_pages.router)
     app.include_router(transfer_api.router)
     app.include_router(pooling_api.router)
     app.include_router(pooling_pages.router)
