@@ -72,7 +72,9 @@ def test_an_ineligible_person_is_refused_with_the_rule_named_and_an_eligible_one
     mine = client.get("/api/v1/subsidies/applications", headers=bearer(citizen)).json()["items"]
     assert [(a["policy"], a["state"]) for a in mine] == [("startup", "paid")]
     page = client.get("/citizen/subsidies", headers=bearer(citizen))
-    assert page.status_code == 200 and "一次性创业补贴" in page.text and "已发放" in page.text
+    assert page.status_code == 200
+    assert "一次性创业补贴" in page.text
+    assert "已发放" in page.text
 
 
 def test_the_approval_checks_again_and_refuses_a_person_who_died_since(session: Session) -> None:
@@ -85,8 +87,10 @@ def test_the_approval_checks_again_and_refuses_a_person_who_died_since(session: 
     person.status = "deceased"
     session.flush()
     decided = service.approve(session, actor=clerk, public_id=row.public_id)
-    assert decided.state == "refused" and decided.grant_key is None
-    assert decided.reason is not None and "人员状态正常" in decided.reason
+    assert decided.state == "refused"
+    assert decided.grant_key is None
+    assert decided.reason is not None
+    assert "人员状态正常" in decided.reason
     assert _card_payments(session, f"subsidy:startup:{person.public_id}") == 0
     assert session.scalar(select(func.count()).select_from(SubsidyApplication)) == 1
 
