@@ -130,3 +130,21 @@ def chromium() -> Iterator[Any]:
     from tests.browser.conftest import launch_chromium
 
     yield from launch_chromium()
+
+
+@pytest.fixture
+def call_log_inline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The app shares the test's one connection: the gateway's call log must be written in each call's own
+    short transaction (RENSHE_CALL_LOG_FLUSH_MS=0), not by the background writer thread, which would use that
+    connection at the same moment as a request (a savepoint lost under the request: flaky failures)."""
+    from renshe.core import settings
+    from renshe.sharing import fastpath, gateway
+
+    monkeypatch.setenv("RENSHE_CALL_LOG_FLUSH_MS", "0")
+    settings.get_settings.cache_clear()
+    gateway.reset()
+    fastpath.tokens.clear()
+    yield
+    monkeypatch.delenv("RENSHE_CALL_LOG_FLUSH_MS")
+    settings.get_settings.cache_clear()
+    gateway.reset()

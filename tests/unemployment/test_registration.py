@@ -24,6 +24,8 @@ from renshe.unemployment.models import UnemploymentRegistration
 from tests.factories import bearer
 from tests.unemployment import kit
 
+pytestmark = pytest.mark.usefixtures("call_log_inline")  # the app shares the test connection
+
 
 @pytest.fixture(autouse=True)
 def _today(monkeypatch: pytest.MonkeyPatch) -> None:

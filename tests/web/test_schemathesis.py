@@ -26,7 +26,8 @@ with warnings.catch_warnings():
         status_code_conformance,
     )
 
-pytestmark = pytest.mark.skipif(not os.environ.get("RENSHE_FUZZ"), reason="a step of .ci/run: RENSHE_FUZZ=1")
+pytestmark = [pytest.mark.skipif(not os.environ.get("RENSHE_FUZZ"), reason="a step of .ci/run: RENSHE_FUZZ=1"),
+              pytest.mark.usefixtures("call_log_inline")]  # the app shares the test connection
 EXAMPLES = int(os.environ.get("RENSHE_FUZZ_EXAMPLES", "6"))
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
 

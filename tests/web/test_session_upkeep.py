@@ -19,6 +19,8 @@ from renshe.registry import service as registry
 from renshe.sharing import fastpath, service
 from tests import factories
 
+pytestmark = pytest.mark.usefixtures("call_log_inline")  # the app shares the test connection
+
 
 def _consumer(session: Session) -> tuple[str, str]:
     consumer, secret = service.add_consumer(session, actor=SYSTEM, name="某市市场监管局",

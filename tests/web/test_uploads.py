@@ -17,6 +17,8 @@ from renshe.registry import service as registry
 from tests import factories
 from tests.sharing.test_batch import _headers
 
+pytestmark = pytest.mark.usefixtures("call_log_inline")  # the app shares the test connection
+
 BROWSER = "text/html,application/xhtml+xml,*/*;q=0.8"
 
 
