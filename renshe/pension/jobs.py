@@ -105,24 +105,35 @@ def _start(session: Session, *, actor: Principal, kind: str, province: str, peri
     return run
 
 
+def _bounds(session: Session, run: PensionRun, chunk_size: int, *more: ColumnElement[bool]) -> tuple[int, int]:
+    """How many awards in scope the next chunk holds, and the last id in it (0, 0 when none is left)."""
+    ids = (select(PensionAward.id).where(_in_scope(run.province, run.last_award_id), *more)
+           .order_by(PensionAward.id).limit(chunk_size).subquery("ids"))
+    seen, hi = session.execute(select(func.count(), func.max(ids.c.id))).one()
+    return int(seen or 0), int(hi or 0)
+
+
+def _in_force(award: Any, on: date) -> ColumnElement[Any]:
+    """The monthly amount in force on `on` as SQL over the awards table `award`: the award plus every adjustment
+    effective by then (what `service.amount_for` computes for one award)."""
+    adj = PensionAdjustment.__table__.alias("adj_in_force")
+    increases = (select(func.coalesce(func.sum(adj.c.increase_fen), 0))
+                 .where(adj.c.award_id == award.c.id, adj.c.effective_from <= on).scalar_subquery())
+    return cast(award.c.awarded_fen + increases, BigInteger)
+
+
 def _pay_chunk(session: Session, run: PensionRun, chunk_size: int) -> int:
     """Pay the month to the next chunk of awards set-based: the amount in force (award + adjustments effective
     by the month), one card payment per award in one INSERT … SELECT (`card.credit_benefits_from`, idempotent
     by the reference `pension-monthly:<award>:<month>`, held without a usable card account), then the award's
     payment row with what the card did. Awards already paid for the month are skipped."""
     month = parse_month(run.period)
-    ids = (select(PensionAward.id).where(_in_scope(run.province, run.last_award_id), PensionAward.start_month <= month)
-           .order_by(PensionAward.id).limit(chunk_size).subquery("ids"))
-    seen, hi = session.execute(select(func.count(), func.max(ids.c.id))).one()
+    seen, hi = _bounds(session, run, chunk_size, PensionAward.start_month <= month)
     if not seen:
         return 0
     a = PensionAward.__table__.alias("a")
-    adj = PensionAdjustment.__table__.alias("adj")
     paid = PensionPayment.__table__.alias("paid")
-    increases = (select(func.coalesce(func.sum(adj.c.increase_fen), 0))
-                 .where(adj.c.award_id == a.c.id, adj.c.effective_from <= month).scalar_subquery())
-    due = (select(a.c.id.label("award_id"), a.c.person_id, cast(a.c.awarded_fen + increases, BigInteger)
-                  .label("amount_fen"),
+    due = (select(a.c.id.label("award_id"), a.c.person_id, _in_force(a, month).label("amount_fen"),
                   cast(literal("pension-monthly:") + a.c.public_id + literal(f":{run.period}"), String(64))
                   .label("reference"))
            .where(a.c.province == run.province, a.c.status == "in_payment", a.c.start_month <= month,
@@ -142,10 +153,10 @@ def _pay_chunk(session: Session, run: PensionRun, chunk_size: int) -> int:
                made.c.status, made.c.public_id, literal(SYSTEM.subject), literal(utcnow(), UTCDateTime))
         .select_from(due.join(made, made.c.reference == due.c.reference)).where(payable)))
     run.amount_fen += int(added or 0)
-    run.done += int(seen)
-    run.last_award_id = int(hi)
+    run.done += seen
+    run.last_award_id = hi
     session.flush()
-    return int(seen)
+    return seen
 
 
 def _scaled(value: Decimal) -> tuple[int, int]:
@@ -167,11 +178,9 @@ def adjust_statement(session: Session, run: PensionRun, *, hi: int, value: param
     a = PensionAward.__table__.alias("a")
     adj = PensionAdjustment.__table__.alias("adj")
     eff = scheme.effective_from
-    earlier = (select(func.coalesce(func.sum(adj.c.increase_fen), 0))
-               .where(adj.c.award_id == a.c.id, adj.c.effective_from <= eff).scalar_subquery())
     done = exists().where(adj.c.award_id == a.c.id, adj.c.year == int(run.period))
     cutoff = date(scheme.retired_by.year, scheme.retired_by.month, 1)
-    base = (select(a.c.id.label("award_id"), cast(a.c.awarded_fen + earlier, BigInteger).label("before"),
+    base = (select(a.c.id.label("award_id"), _in_force(a, eff).label("before"),
                    (a.c.months // 12).label("years"),
                    (literal(eff.year) - cast(func.substr(a.c.birth_month, 1, 4), Integer)).label("age"))
             .where(a.c.province == run.province, a.c.status == "in_payment", a.c.id > run.last_award_id,
@@ -201,9 +210,7 @@ def _adjust_chunk(session: Session, run: PensionRun, chunk_size: int) -> int:
     once as arrears (调整补发) through the card, award by award (only those awards)."""
     year = int(run.period)
     value, scheme = scheme_of(session, province=run.province, year=year)
-    ids = select(PensionAward.id).where(_in_scope(run.province, run.last_award_id)).order_by(PensionAward.id) \
-        .limit(chunk_size).subquery("ids")
-    seen, hi = session.execute(select(func.count(), func.max(ids.c.id))).one()
+    seen, hi = _bounds(session, run, chunk_size)
     if not seen:
         return 0
     session.execute(adjust_statement(session, run, hi=hi, value=value, scheme=scheme, now=utcnow()))
@@ -211,10 +218,8 @@ def _adjust_chunk(session: Session, run: PensionRun, chunk_size: int) -> int:
                     PensionAdjustment.award_id <= hi)
     added = session.scalar(select(cast(func.coalesce(func.sum(PensionAdjustment.increase_fen), 0), BigInteger))
                            .where(in_chunk)) or 0
-    total = (select(cast(func.coalesce(func.sum(PensionAdjustment.increase_fen), 0), BigInteger))
-             .where(PensionAdjustment.award_id == PensionAward.id).scalar_subquery())
     session.execute(update(PensionAward).where(PensionAward.id.in_(select(PensionAdjustment.award_id).where(in_chunk)))
-                    .values(monthly_fen=PensionAward.awarded_fen + total)
+                    .values(monthly_fen=_in_force(PensionAward.__table__, date.max))
                     .execution_options(synchronize_session=False))
     for held in list(session.identity_map.values()):  # the caller's session may hold some of these awards
         if isinstance(held, PensionAward):
@@ -232,10 +237,10 @@ def _adjust_chunk(session: Session, run: PensionRun, chunk_size: int) -> int:
         service.pay_month(session, award=award, month=date(year, 1, 1), actor=SYSTEM, kind="arrears",
                           amount_fen=int(increase) * int(months), label=f"{year}年基本养老金调整补发（{months}个月）")
     run.amount_fen += int(added)
-    run.done += int(seen)
-    run.last_award_id = int(hi)
+    run.done += seen
+    run.last_award_id = hi
     session.flush()
-    return int(seen)
+    return seen
 
 
 CHUNKS = {"pay": _pay_chunk, "adjust": _adjust_chunk}
