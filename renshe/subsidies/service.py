@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from renshe.card import service as card
-from renshe.core import audit, labels, paging
+from renshe.core import audit, divisions, labels, paging
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound
@@ -220,10 +220,8 @@ def worklist(session: Session, *, actor: Principal, state: str | None = None, cu
         stmt = stmt.where(SubsidyApplication.id < after)
     if state:
         stmt = stmt.where(SubsidyApplication.state == state)
-    if actor.division_code and not actor.division_code.endswith("0000"):
-        prefix = actor.division_code[:4] if actor.division_code.endswith("00") else actor.division_code
-        stmt = stmt.where(SubsidyApplication.division_code.startswith(prefix, autoescape=True))
-    rows = [r for r in session.scalars(stmt.limit(limit + 1)) if actor.can_reach(r.division_code)]
+    stmt = stmt.where(SubsidyApplication.division_code.startswith(divisions.scope_prefix(actor.division_code)))
+    rows = list(session.scalars(stmt.limit(limit + 1)))
     return rows[:limit], paging.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
 
 

@@ -104,6 +104,9 @@ def test_a_clerk_outside_the_jurisdiction_cannot_decide(session: Session) -> Non
     with pytest.raises(DomainError) as hidden:
         service.approve(session, actor=elsewhere, public_id=row.public_id)
     assert hidden.value.status == 404
+    assert service.worklist(session, actor=elsewhere)[0] == []  # nor listed outside the jurisdiction
+    here = factories.staff_user(session, username="subsidy-here", roles=("clerk",), division="110105")
+    assert [r.public_id for r in service.worklist(session, actor=here)[0]] == [row.public_id]
 
 
 def _facts(**changes: Any) -> rules.Facts:
