@@ -22,6 +22,7 @@ from renshe.hall import cli as hall_cli
 from renshe.insurance import cli as insurance_cli
 from renshe.pension import cli as pension_cli
 from renshe.pooling import cli as pooling_cli
+from renshe.recruitment import cli as recruitment_cli
 from renshe.registry import cli as registry_cli
 from renshe.sharing import cli as sharing_cli
 from renshe.unemployment import cli as unemployment_cli
@@ -46,6 +47,7 @@ hall_cli.register(app)
 insurance_cli.register(app)
 pension_cli.register(app)
 unemployment_cli.register(app)
+recruitment_cli.register(app)
 app.add_typer(pooling_cli.app, name="pooling")
 console = Console()
 err = Console(stderr=True)

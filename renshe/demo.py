@@ -223,6 +223,10 @@ def seed(
     from renshe.unemployment.demo_data import seed as seed_unemployment  # registered unemployed, benefits paid
     seed_unemployment(session, province=province, today=today,
                       sample_id_number=report.sample_person[1] if report.sample_person else None)
+    from renshe.recruitment.demo_data import seed as seed_recruitment  # postings, profiles, an application
+    seed_recruitment(session, province=province, today=today,
+                     employer_codes=[str(row["credit_code"]) for row in employer_rows[:4]],
+                     sample_id_number=report.sample_person[1] if report.sample_person else None)
     return report
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 
 import nats
 import structlog
@@ -27,8 +28,10 @@ class Federation:
     """Connects to NATS and runs the loop for this node's role until stopped."""
 
     def __init__(self, *, url: str, role: str, province: str, prefix: str,
-                 factory: SessionFactory | None = None, interval: float = 0.2) -> None:
+                 factory: SessionFactory | None = None, interval: float = 0.2,
+                 on_applied: Callable[[], object] | None = None) -> None:
         self.url, self.role, self.province, self.prefix = url, role, province, prefix
+        self.on_applied = on_applied  # at the hub, after events were stored: the domains' national views catch up
         self.factory = factory or (lambda: db.sessions.factory())
         self.interval = interval
         self._stop = asyncio.Event()
@@ -82,6 +85,11 @@ class Federation:
                                                           timeout=0.2)
                 except Exception:
                     log.exception("hub round failed", province=province)
+            if applied and self.on_applied is not None:
+                try:
+                    await asyncio.to_thread(self.on_applied)
+                except Exception:  # the store has the events; the view catches up on the next round
+                    log.exception("national views failed to catch up")
             if applied or time.monotonic() - exported >= 1.0:  # the gauges move only when events arrive
                 self._export_metrics()
                 exported = time.monotonic()
@@ -96,9 +104,9 @@ class Federation:
                 APPLIED.labels(row.province).set(row.events)
 
 
-def from_settings() -> Federation | None:
+def from_settings(*, on_applied: Callable[[], object] | None = None) -> Federation | None:
     settings = get_settings()
     if not settings.nats_url:
         return None
     return Federation(url=settings.nats_url, role=settings.role, province=settings.province_code,
-                      prefix=settings.nats_subject_prefix)
+                      prefix=settings.nats_subject_prefix, on_applied=on_applied)

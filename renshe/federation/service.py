@@ -246,3 +246,13 @@ def latest_payloads(session: Session, *, topic: str) -> list[tuple[str, dict[str
     rows = session.execute(select(HubEvent.province, HubEvent.payload, HubEvent.occurred_at)
                            .join(newest, newest.c.id == HubEvent.id).order_by(HubEvent.province)).all()
     return [(r[0], dict(r[1]), r[2]) for r in rows]
+
+
+def events_after(session: Session, *, topics: tuple[str, ...], after_id: int, limit: int = 1000
+                 ) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """Events of TOPICS in the national store after AFTER_ID, oldest first: (id, province, topic, payload).
+    Domains that keep a national view (the hub's job search) read it this way and remember the last id."""
+    rows = session.execute(select(HubEvent.id, HubEvent.province, HubEvent.topic, HubEvent.payload)
+                           .where(HubEvent.id > after_id, HubEvent.topic.in_(topics))
+                           .order_by(HubEvent.id).limit(limit)).all()
+    return [(int(r[0]), str(r[1]), str(r[2]), dict(r[3])) for r in rows]

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
+from renshe.core import fulltext
 from renshe.core.db import UTCDateTime, make_engine
 from renshe.core.settings import get_settings
 from renshe.metadata import metadata
@@ -31,6 +32,10 @@ def _render_item(type_: str, obj: Any, _context: AutogenContext) -> str | Litera
     return False
 
 
+def _not_search(name: str | None, type_: str, _parents: object) -> bool:
+    return not (type_ == "table" and fulltext.is_search_table(name))  # made per dialect, outside the ORM
+
+
 def _migrate(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
@@ -38,6 +43,7 @@ def _migrate(connection: object) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=_render_item,
+        include_name=_not_search,
     )
     with context.begin_transaction():
         context.run_migrations()

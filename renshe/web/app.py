@@ -40,6 +40,9 @@ from renshe.pension import api as pension_api
 from renshe.pension import pages as pension_pages
 from renshe.pooling import api as pooling_api
 from renshe.pooling import pages as pooling_pages
+from renshe.recruitment import api as recruitment_api
+from renshe.recruitment import jobs as recruitment_jobs
+from renshe.recruitment import pages as recruitment_pages
 from renshe.registry import api as registry_api
 from renshe.registry import pages as registry_pages
 from renshe.sharing import api as sharing_api
@@ -62,7 +65,7 @@ from renshe.web.security import SecurityMiddleware
 _FAVICON = (files("renshe.web") / "static" / "favicon.ico").read_bytes()
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
            "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling",
-           "renshe.unemployment", "renshe.subsidies")
+           "renshe.unemployment", "renshe.subsidies", "renshe.recruitment")
 
 
 def create_app() -> FastAPI:
@@ -71,7 +74,7 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # With RENSHE_NATS_URL: a province relays its outbox to JetStream, the ministry consumes.
-        federation = federation_runner.from_settings()
+        federation = federation_runner.from_settings(on_applied=_national_views)
         if federation is not None:
             await federation.start()
         core_limits.shared()  # with RENSHE_REDIS_URL: the clients made (and imported) before the first call
@@ -145,6 +148,8 @@ def create_app() -> FastAPI:
     app.include_router(unemployment_pages.router)
     app.include_router(subsidies_api.router)
     app.include_router(subsidies_pages.router)
+    app.include_router(recruitment_api.router)
+    app.include_router(recruitment_pages.router)
     app.include_router(transfer_api.router)
     app.include_router(pooling_api.router)
     app.include_router(pooling_pages.router)
@@ -153,6 +158,12 @@ def create_app() -> FastAPI:
     _gate_included_routers(app)
     openapi.install(app)  # errors documented as they are answered (problem+json)
     return app
+
+
+def _national_views() -> None:
+    """At the hub, after new events reached the national store: the national job search catches up."""
+    with db.unit_of_work() as session:
+        recruitment_jobs.sync_national(session)
 
 
 _NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")

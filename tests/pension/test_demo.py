@@ -45,3 +45,15 @@ def test_demo_seeds_retirees_with_pensions_in_payment(client: TestClient, sessio
     assert clerk_page.status_code == 200
     assert first.person_name in clerk_page.text
     assert "按月发放" in clerk_page.text
+    # The same seed gives the job market: published postings from several employers, one waiting for the
+    # clerk, and the demo citizen's application, which the employer sees.
+    from renshe.recruitment import schemas as recruitment_schemas
+    from renshe.recruitment import service as recruitment
+    from renshe.recruitment.models import JobApplication, JobPosting
+    found = recruitment.search(session, criteria=recruitment_schemas.SearchIn())
+    assert found.total >= 12
+    assert len({r.employer_id for r in found.rows}) >= 3
+    assert recruitment.search(session, criteria=recruitment_schemas.SearchIn(q="软件工程师")).total >= 1
+    assert session.scalar(select(func.count()).select_from(JobPosting).where(JobPosting.state == "pending")) == 1
+    assert session.scalar(select(func.count()).select_from(JobApplication)) == 1
+    assert "待审核岗位" in client.get("/staff/jobs", headers=factories.bearer(admin)).text
