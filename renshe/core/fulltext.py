@@ -48,11 +48,14 @@ def _clean(words: Iterable[str]) -> list[str]:
 
 
 def terms(*texts: str | None) -> list[str]:
-    """The distinct terms a document is found by (each text segmented for search, punctuation dropped)."""
+    """The distinct terms a document is found by: each text segmented for search, plus every dictionary word
+    of two or more characters inside it (jieba's full mode), so that a query word that is a substring of the
+    text is a term of it (数据分析 in 数据分析师, which search mode splits into 数据, 分析, 分析师)."""
     found: list[str] = []
     for value in texts:
         if value:
             found += rjieba.cut_for_search(value)
+            found += [w for w in rjieba.cut_all(value) if len(w) > 1]
     return _clean(found)
 
 
@@ -105,11 +108,13 @@ def remove(session: Session, name: str, ids: Sequence[int]) -> None:
 
 
 def _sqlite_query(words: Sequence[str]) -> str:
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words)  # FTS5 strings, implicitly ANDed
+    """FTS5 strings, implicitly ANDed; a one-character word matches the terms it begins (a prefix query)."""
+    return " ".join('"' + w.replace('"', '""') + '"' + ("*" if len(w) == 1 else "") for w in words)
 
 
 def _pg_query(words: Sequence[str]) -> str:
-    return " & ".join("'" + w.replace("\\", "\\\\").replace("'", "''") + "'" for w in words)
+    return " & ".join("'" + w.replace("\\", "\\\\").replace("'", "''") + "'" + (":*" if len(w) == 1 else "")
+                      for w in words)
 
 
 @dataclass(frozen=True)

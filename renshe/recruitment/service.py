@@ -10,6 +10,8 @@ applied. The employer sees an applicant's phone only on applications to its own 
 from __future__ import annotations
 
 import json
+import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -18,7 +20,7 @@ from importlib.resources import files
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Subquery, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from renshe.core import audit, crypto, divisions, fulltext, labels, paging
@@ -77,11 +79,16 @@ def occupation_name(session: Session, code: str) -> str:
     return _occupation_names(session).get(code, code)
 
 
+_NAMES: dict[str, Any] = {"at": 0.0, "names": {}}
+NAMES_SECONDS = 300.0  # another worker's import of the classification shows within this long
+
+
 def _occupation_names(session: Session) -> dict[str, str]:
-    info = session.info.setdefault("recruitment.occupations", {})
-    if not info:
-        info.update(dict(session.execute(select(Occupation.code, Occupation.name)).all()))
-    return info  # type: ignore[no-any-return]
+    """Code → name of the whole classification, read once per NAMES_SECONDS per process."""
+    if time.monotonic() - _NAMES["at"] > NAMES_SECONDS or not _NAMES["names"]:
+        _NAMES["names"] = dict(session.execute(select(Occupation.code, Occupation.name)).all())
+        _NAMES["at"] = time.monotonic()
+    return _NAMES["names"]  # type: ignore[no-any-return]
 
 
 def occupations(session: Session, *, parent: str | None = None) -> list[Occupation]:
@@ -132,7 +139,7 @@ def import_occupations(session: Session, *, actor: Principal, rows: list[tuple[i
             row.name = name.strip()
             updated += 1
     session.flush()
-    session.info.pop("recruitment.occupations", None)
+    _NAMES["at"] = 0.0
     audit.record(session, actor=actor, action="recruitment.import_occupations", entity_type="occupation",
                  entity_id="*", after={"added": added, "updated": updated})
     return {"added": added, "updated": updated, "rows": len(rows)}
@@ -255,10 +262,21 @@ def _event_payload(row: JobPosting) -> dict[str, Any]:
             "contact_phone_masked": row.contact_phone_masked}
 
 
+def filter_terms(*, division: str = "", occupation: str = "", kind: str = "") -> list[str]:
+    """Index terms for the filters (place, occupation, kind), so the full-text index drives a filtered search
+    too and yields matches newest first: `d33`, `d3301`, `d330106`; `o2`, `o202`, `o20210`; `kjob`."""
+    found = [f"d{division[:n]}" for n in (2, 4, 6) if len(division) >= n]
+    parts = occupation.split("-") if occupation else []
+    found += ["o" + "".join(parts[:n]) for n in range(1, len(parts) + 1)]
+    return found + ([f"k{kind}"] if kind else [])
+
+
 def index(session: Session, rows: list[JobPosting]) -> None:
-    """Put ROWS into the full-text index (title, employer, description, occupation name)."""
+    """Put ROWS into the full-text index: the words of the title, employer, description and occupation name,
+    and the filter terms of its place, occupation and kind."""
     fulltext.put(session, SEARCH_TABLE, [
-        (r.id, fulltext.terms(r.title, r.employer_name, r.description, occupation_name(session, r.occupation_code)))
+        (r.id, fulltext.terms(r.title, r.employer_name, r.description, occupation_name(session, r.occupation_code))
+         + filter_terms(division=r.division_code, occupation=r.occupation_code, kind=r.kind))
         for r in rows])
 
 
@@ -339,11 +357,8 @@ class Found:
 
 
 def _conditions(criteria: schemas.SearchIn) -> list[ColumnElement[bool]]:
+    """The filters the full-text index does not hold (place, occupation and kind are its filter terms)."""
     where: list[ColumnElement[bool]] = [JobPosting.state == "published", JobPosting.expires_on >= today()]
-    if criteria.division:
-        where.append(JobPosting.division_code.startswith(criteria.division))
-    if criteria.occupation:
-        where.append(JobPosting.occupation_code.startswith(criteria.occupation))
     if criteria.salary_min is not None:
         where.append(JobPosting.salary_max_fen >= schemas.fen(criteria.salary_min))
     if criteria.education:
@@ -351,55 +366,51 @@ def _conditions(criteria: schemas.SearchIn) -> list[ColumnElement[bool]]:
             raise invalid("education", "education", "学历应为学历代码表中的一项")
         ranks = [code for code in rules.EDUCATION if rules.meets_education(criteria.education, code)]
         where.append(JobPosting.education.in_(["", *ranks]))
-    if criteria.kind:
-        where.append(JobPosting.kind == criteria.kind)
     return where
 
 
-COUNT_LIMIT = 5000  # the total and the facets are exact up to this many matches; above, "5000+" of the newest
+COUNT_LIMIT = 1000  # the total and the facets are exact up to this many matches; above, "1000+" of the newest
 
 
 def search(session: Session, *, criteria: schemas.SearchIn, cursor: str | None = None, limit: int = 20,
            facets: bool = True) -> Found:
     """Published, unexpired postings matching every word of the query and the filters, newest first, with
-    the total and facet counts (by city, occupation major category and education): exact up to COUNT_LIMIT
-    matches; beyond, the total reads COUNT_LIMIT with `capped` set, and the facets count the newest
-    COUNT_LIMIT. With words, the full-text index drives the query (`fulltext.match`)."""
+    the total and facet counts (by city, occupation major category and education). Both come from one pass
+    over the newest COUNT_LIMIT + 1 matches: exact up to COUNT_LIMIT; beyond, the total reads COUNT_LIMIT
+    with `capped` set and the facets count the newest COUNT_LIMIT. With words, the full-text index drives
+    the query (`fulltext.match`: on SQLite, FTS5 yields matches newest first and the query stops early)."""
     words = fulltext.query_terms(criteria.q) if criteria.q.strip() else []
     if criteria.q.strip() and not words:
         return Found([], None, 0, [], {})
     where = _conditions(criteria)
     key: Any = JobPosting.id
     base = select(JobPosting.id)
-    if words:
-        found = fulltext.match(session.get_bind().dialect.name, SEARCH_TABLE, words)
+    matching = words + filter_terms(division=criteria.division, occupation=criteria.occupation, kind=criteria.kind)
+    if matching:
+        found = fulltext.match(session.get_bind().dialect.name, SEARCH_TABLE, matching)
         key = found.key
         base = base.join(found.source, found.key == JobPosting.id)
         where.append(found.condition)
-    base = base.where(*where)
-    page = base.with_only_columns(JobPosting).order_by(key.desc())
+    base = base.where(*where).order_by(key.desc())
+    page = base.with_only_columns(JobPosting)
     before = paging.decode_cursor(cursor)
     if before:
         page = page.where(key < before)
     rows = list(session.scalars(page.limit(limit + 1)))
-    newest = base.order_by(key.desc()).limit(COUNT_LIMIT + 1).subquery()
-    total = int(session.scalar(select(func.count()).select_from(newest)) or 0)
-    counted: dict[str, list[tuple[str, str, int]]] = {}
-    if facets and total:
-        counted = _facets(session, base.order_by(key.desc()).limit(COUNT_LIMIT).subquery())
+    newest = session.execute(base.with_only_columns(JobPosting.division_code, JobPosting.occupation_code,
+                                                    JobPosting.education).limit(COUNT_LIMIT + 1)).all()
+    counted = _facets(session, [(r[0], r[1], r[2]) for r in newest[:COUNT_LIMIT]]) if facets and newest else {}
     return Found(rows[:limit], paging.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None,
-                 min(total, COUNT_LIMIT), words, counted, capped=total > COUNT_LIMIT)
+                 min(len(newest), COUNT_LIMIT), words, counted, capped=len(newest) > COUNT_LIMIT)
 
 
-def _facets(session: Session, newest: Subquery) -> dict[str, list[tuple[str, str, int]]]:
-    """Counts by city, occupation major category and education over the matches whose ids are in NEWEST."""
-    city = func.substr(JobPosting.division_code, 1, 4)
-    major = func.substr(JobPosting.occupation_code, 1, 1)
+def _facets(session: Session, matches: list[tuple[str, str, str]]) -> dict[str, list[tuple[str, str, int]]]:
+    """Counts by city, occupation major category and education of MATCHES (division, occupation, education)."""
     found: dict[str, list[tuple[str, str, int]]] = {}
-    for name, key in (("city", city), ("occupation", major), ("education", JobPosting.education)):
-        counts = session.execute(select(key, func.count()).join(newest, newest.c.id == JobPosting.id)
-                                 .group_by(key).order_by(func.count().desc()).limit(20)).all()
-        found[name] = [(str(v), _facet_label(session, name, str(v)), int(n)) for v, n in counts]
+    for name, values in (("city", [m[0][:4] for m in matches]), ("occupation", [m[1][:1] for m in matches]),
+                         ("education", [m[2] for m in matches])):
+        counts = Counter(values).most_common(20)
+        found[name] = [(value, _facet_label(session, name, value), n) for value, n in counts]
     return found
 
 

@@ -289,3 +289,26 @@ def test_the_score_is_the_sum_of_its_explained_parts(occ_a: str, occ_b: str, div
     assert all(0 <= p.points <= p.weight for p in score.parts)
     same = rules.score(seeker, rules.Job(occ_a, div_a, max(expected, 1), edu_a if edu_a != "90" else ""))
     assert same.total >= score.total  # nothing beats the seeker's own wishes
+
+
+def test_the_full_classification_is_imported_whole_or_not_at_all(session: Session, tmp_path: Any) -> None:
+    from renshe.core import tabular
+    from renshe.recruitment.cli import OCCUPATIONS
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("职业编码,职业名称\n2-02-10,信息和通信工程技术人员\n2-02-10-01,通信工程技术人员\n9-01,不存在\n"
+                   "2-77-01,无上级\n", encoding="utf-8")
+    with tabular.open_rows(bad, OCCUPATIONS) as rows:
+        found = [(r.number, r.values["code"], r.values["name"]) for r in rows]
+    with pytest.raises(DomainError) as refused:
+        service.import_occupations(session, actor=SYSTEM, rows=found)
+    assert [e.field for e in refused.value.errors] == ["row 4", "row 5"]
+    assert "上级编码 2-77" in refused.value.errors[1].message
+    assert service.occupations(session, parent="2-02") == []  # nothing written
+    done = service.import_occupations(session, actor=SYSTEM, rows=found[:2])
+    assert done == {"added": 2, "updated": 0, "rows": 2}
+    assert [o.code for o in service.occupations(session, parent="2-02-10")] == ["2-02-10-01"]
+    assert service.occupation_name(session, "2-02-10-01") == "通信工程技术人员"
+    employer = factories.employer(session)
+    row = service.post(session, actor=agent_of(employer), data=posting_in(occupation_code="2-02-10-01"))
+    assert row.occupation_code == "2-02-10-01"
