@@ -28,6 +28,7 @@ def _configure_environment(tmp: Path) -> str:
     os.environ["RENSHE_LOG_LEVEL"] = "WARNING"
     os.environ["RENSHE_BATCH_WORKER"] = "0"  # tests run batch chunks themselves, on the test connection
     os.environ["RENSHE_BATCH_DIR"] = str(tmp / "batch")
+    os.environ["RENSHE_SEARCH_COUNTS_SECONDS"] = "0"  # each test's rolled-back data: no counts kept between
     for name in ("RENSHE_DATA_KEY", "RENSHE_INDEX_KEY", "RENSHE_TOKEN_KEY", "RENSHE_SMS_SENDER"):
         os.environ.pop(name, None)
     return url

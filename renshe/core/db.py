@@ -106,6 +106,9 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            # Reads through a memory map of the file: the request threads' connections share the OS page
+            # cache instead of each copying pages into its own 2 MB cache (the 1,000,000-posting job search).
+            cur.execute(f"PRAGMA mmap_size={int(get_settings().sqlite_mmap_mb) * 1024 * 1024}")
             cur.close()
 
         writers = _WRITER_LOCKS[engine] = WriterLock()

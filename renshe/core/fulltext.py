@@ -60,8 +60,12 @@ def terms(*texts: str | None) -> list[str]:
 
 
 def query_terms(query: str) -> list[str]:
-    """The words of a query, each of which a document must contain (at most MAX_QUERY_TERMS)."""
-    return _clean(rjieba.cut(query))[:MAX_QUERY_TERMS]
+    """The words of a query, each of which a document must contain (at most MAX_QUERY_TERMS). A single
+    character left over by the segmentation (员 in 快递员) is dropped when longer words remain: as a prefix
+    it would match a large share of the index at a high cost, and the longer words carry the meaning."""
+    words = _clean(rjieba.cut(query))
+    longer = [w for w in words if len(w) > 1]
+    return (longer or words)[:MAX_QUERY_TERMS]
 
 
 def _table(name: str) -> str:

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     otp_max_attempts: int = 5
     sms_sender: str = "outbox"
     db_pool_size: int = 40
+    search_counts_seconds: float = 30.0  # job search: a query's total and facets are kept this long per process
+    sqlite_mmap_mb: int = 1024  # SQLite: read the database file through a memory map of at most this size
     # Federation: with a NATS URL a province relays its outbox to JetStream; `role=ministry` runs the hub.
     nats_url: str = ""
     nats_subject_prefix: str = "renshe"

@@ -5,11 +5,14 @@ employers with an explained score (`rules.score`)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, crypto, divisions
+from renshe.core import audit, crypto, divisions, monthly
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -296,3 +299,26 @@ def division_name(code: str) -> str:
 def saved_out(row: SavedSearch) -> schemas.SavedSearchOut:
     return schemas.SavedSearchOut(public_id=row.public_id, name=row.name,
                                   criteria=schemas.SearchIn.model_validate(row.criteria))
+
+
+def statistics(session: Session, *, prefix: str, months: list[str]) -> dict[str, Any]:
+    """For the supervisor's dashboard, within the division PREFIX: open postings and their headcount now,
+    and postings published, applications and hires a month over MONTHS. Postings from other provinces (the
+    hub's national index) count where they are."""
+    since = datetime.combine(monthly.first_day(months), datetime.min.time(), service.SHANGHAI)
+    post = JobPosting
+    mine = post.division_code.startswith(prefix)
+    open_now = session.execute(select(func.count(), func.sum(post.headcount)).where(
+        mine, post.state == "published", post.expires_on >= service.today())).one()
+    published = session.execute(select(func.date(post.published_at), func.count())
+                                .where(mine, post.published_at >= since).group_by(func.date(post.published_at))).all()
+    app = JobApplication
+    applied = session.execute(select(func.date(app.submitted_at), func.count()).join(post, post.id == app.posting_id)
+                              .where(mine, app.submitted_at >= since).group_by(func.date(app.submitted_at))).all()
+    hired = session.execute(select(func.date(app.answered_at), func.count()).join(post, post.id == app.posting_id)
+                            .where(mine, app.state == "hired", app.answered_at >= since)
+                            .group_by(func.date(app.answered_at))).all()
+    return {"open_postings": int(open_now[0] or 0), "open_headcount": int(open_now[1] or 0),
+            "published": monthly.by_month([(d, n) for d, n in published], months),
+            "applications": monthly.by_month([(d, n) for d, n in applied], months),
+            "hires": monthly.by_month([(d, n) for d, n in hired], months)}

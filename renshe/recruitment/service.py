@@ -10,8 +10,9 @@ applied. The employer sees an applicant's phone only on applications to its own 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -294,6 +295,7 @@ def moderate(session: Session, *, actor: Principal, public_id: str, approve: boo
         row.state, row.published_at = "published", utcnow()
         session.flush()
         index(session, [row])
+        COUNTS.clear()
         record_event(session, PUBLISHED_TOPIC, _event_payload(row))
     else:
         row.state = "rejected"
@@ -308,6 +310,7 @@ def close_posting(session: Session, row: JobPosting, *, why: str) -> None:
     row.moderation_note = why[:500]
     session.flush()
     fulltext.remove(session, SEARCH_TABLE, [row.id])
+    COUNTS.clear()
     record_event(session, CLOSED_TOPIC, {"source_key": row.source_key, "reason": why[:200]})
 
 
@@ -397,11 +400,51 @@ def search(session: Session, *, criteria: schemas.SearchIn, cursor: str | None =
     if before:
         page = page.where(key < before)
     rows = list(session.scalars(page.limit(limit + 1)))
-    newest = session.execute(base.with_only_columns(JobPosting.division_code, JobPosting.occupation_code,
-                                                    JobPosting.education).limit(COUNT_LIMIT + 1)).all()
-    counted = _facets(session, [(r[0], r[1], r[2]) for r in newest[:COUNT_LIMIT]]) if facets and newest else {}
+    key_of = (tuple(matching), criteria.salary_min, criteria.education, today(), facets)
+    counts = COUNTS.get(key_of)
+    if counts is None:
+        newest = session.execute(base.with_only_columns(JobPosting.division_code, JobPosting.occupation_code,
+                                                        JobPosting.education).limit(COUNT_LIMIT + 1)).all()
+        counted = _facets(session, [(r[0], r[1], r[2]) for r in newest[:COUNT_LIMIT]]) if facets and newest else {}
+        counts = COUNTS.put(key_of, (min(len(newest), COUNT_LIMIT), len(newest) > COUNT_LIMIT, counted))
+    total, capped, counted = counts
     return Found(rows[:limit], paging.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None,
-                 min(len(newest), COUNT_LIMIT), words, counted, capped=len(newest) > COUNT_LIMIT)
+                 total, words, counted, capped=capped)
+
+
+class _Counts:
+    """The total and facets of recent searches, per process, for `search_counts_seconds` (as a search
+    engine's request cache keeps aggregations): the page of postings itself is always read live. A
+    moderation or a closing here clears it; another worker's shows within the time."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._entries: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or found[0] < time.monotonic():
+                return None
+            return found[1]
+
+    def put(self, key: Any, value: Any) -> Any:
+        seconds = get_settings().search_counts_seconds
+        if seconds > 0:
+            with self._lock:
+                self._entries[key] = (time.monotonic() + seconds, value)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+COUNTS = _Counts()
 
 
 def _facets(session: Session, matches: list[tuple[str, str, str]]) -> dict[str, list[tuple[str, str, int]]]:
@@ -457,6 +500,7 @@ def apply_national(session: Session, events: list[tuple[str, str, dict[str, Any]
         session.flush()
         index(session, [row])
         stored += 1
+    COUNTS.clear()
     return {"stored": stored, "closed": closed}
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from renshe.card import service as card
-from renshe.core import audit, divisions, labels, paging
+from renshe.core import audit, divisions, labels, monthly, paging
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound
@@ -227,3 +228,19 @@ def worklist(session: Session, *, actor: Principal, state: str | None = None, cu
 
 def out(row: SubsidyApplication) -> schemas.ApplicationOut:
     return schemas.application_out(row, policy_of(row.policy).name, STATE_LABELS[row.state])
+
+
+def statistics(session: Session, *, prefix: str, months: list[str]) -> dict[str, Any]:
+    """For the supervisor's dashboard, within the division PREFIX: subsidies paid a month (count and fen) over
+    MONTHS, and per policy since the first of them."""
+    since = datetime.combine(monthly.first_day(months), datetime.min.time(), SHANGHAI)
+    row = SubsidyApplication
+    where = (row.division_code.startswith(prefix), row.state == "paid", row.decided_at >= since)
+    days = session.execute(select(func.date(row.decided_at), func.count(), func.sum(row.amount_fen)).where(*where)
+                           .group_by(func.date(row.decided_at))).all()
+    per_policy = session.execute(select(row.policy, func.count(), func.sum(row.amount_fen)).where(*where)
+                                 .group_by(row.policy).order_by(row.policy)).all()
+    return {"paid": monthly.by_month([(d, n) for d, n, _ in days], months),
+            "paid_fen": monthly.by_month([(d, f) for d, _, f in days], months),
+            "policies": [(str(p), policy_of(str(p)).name if str(p) in policies() else str(p), int(n), int(f or 0))
+                         for p, n, f in per_policy]}

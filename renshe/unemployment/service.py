@@ -14,10 +14,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from renshe.card import service as card
-from renshe.core import events
+from renshe.core import events, monthly
 from renshe.core.auth import Principal
 from renshe.core.errors import NotFound, Unauthorized
 from renshe.core.models import OutboxEvent
@@ -241,3 +242,31 @@ def registration_form(person: registry.Person, data: dict[str, Any], on: date,
                            channel="online", registered_on=on, job_intention=str(data.get("job_intention") or ""),
                            separation_date=when, former_employer=str(data.get("former_employer") or "") or None,
                            application_number=number)
+
+
+def statistics(session: Session, *, prefix: str, months: list[str]) -> dict[str, Any]:
+    """For the supervisor's dashboard, within the division PREFIX: people registered now, registrations and
+    exits a month over MONTHS (`core.monthly`), exits by reason, benefit recipients in payment and the benefit
+    paid a month (fen)."""
+    since = monthly.first_day(months)
+    reg = UnemploymentRegistration
+    mine = reg.division_code.startswith(prefix)
+    open_now = session.scalar(select(func.count()).select_from(reg).where(mine, reg.status == "open")) or 0
+    registered = session.execute(select(reg.registered_on, func.count()).where(mine, reg.registered_on >= since)
+                                 .group_by(reg.registered_on)).all()
+    exited = session.execute(select(reg.exited_on, func.count()).where(mine, reg.exited_on >= since)
+                             .group_by(reg.exited_on)).all()
+    reasons = session.execute(select(reg.exit_reason, func.count()).where(mine, reg.exited_on >= since)
+                              .group_by(reg.exit_reason).order_by(func.count().desc())).all()
+    ben = UnemploymentBenefit
+    in_payment = session.scalar(select(func.count()).select_from(ben).where(
+        ben.division_code.startswith(prefix), ben.status == "in_payment")) or 0
+    paid = session.execute(select(BenefitPaymentRow.month, func.sum(BenefitPaymentRow.amount_fen))
+                           .join(ben, ben.id == BenefitPaymentRow.benefit_id)
+                           .where(ben.division_code.startswith(prefix), BenefitPaymentRow.month >= since)
+                           .group_by(BenefitPaymentRow.month)).all()
+    return {"registered_open": int(open_now), "benefit_in_payment": int(in_payment),
+            "registrations": monthly.by_month([(d, n) for d, n in registered], months),
+            "exits": monthly.by_month([(d, n) for d, n in exited], months),
+            "exit_reasons": [(str(r), codes.EXIT_REASONS.get(str(r), "其他"), int(n)) for r, n in reasons],
+            "benefit_paid_fen": monthly.by_month([(d, n) for d, n in paid], months)}

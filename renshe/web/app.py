@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
 from renshe import __version__
+from renshe.analytics import pages as analytics_pages
 from renshe.card import api as card_api
 from renshe.card import pages as card_pages
 from renshe.certs import api as certs_api
@@ -65,7 +66,7 @@ from renshe.web.security import SecurityMiddleware
 _FAVICON = (files("renshe.web") / "static" / "favicon.ico").read_bytes()
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
            "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling",
-           "renshe.unemployment", "renshe.subsidies", "renshe.recruitment")
+           "renshe.unemployment", "renshe.subsidies", "renshe.recruitment", "renshe.analytics")
 
 
 def create_app() -> FastAPI:
@@ -150,6 +151,7 @@ def create_app() -> FastAPI:
     app.include_router(subsidies_pages.router)
     app.include_router(recruitment_api.router)
     app.include_router(recruitment_pages.router)
+    app.include_router(analytics_pages.router)
     app.include_router(transfer_api.router)
     app.include_router(pooling_api.router)
     app.include_router(pooling_pages.router)

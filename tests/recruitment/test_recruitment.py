@@ -312,3 +312,20 @@ def test_the_full_classification_is_imported_whole_or_not_at_all(session: Sessio
     employer = factories.employer(session)
     row = service.post(session, actor=agent_of(employer), data=posting_in(occupation_code="2-02-10-01"))
     assert row.occupation_code == "2-02-10-01"
+
+
+def test_a_query_s_counts_are_kept_a_while_and_a_moderation_clears_them(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from renshe.core.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "search_counts_seconds", 30.0)
+    service.COUNTS.clear()
+    employer = factories.employer(session)
+    published(session, employer)
+    assert service.search(session, criteria=schemas.SearchIn(q="工程师")).total == 1
+    hidden = service.post(session, actor=agent_of(employer), data=posting_in(title="测试工程师"))
+    assert service.search(session, criteria=schemas.SearchIn(q="工程师")).total == 1  # pending: not counted
+    service.moderate(session, actor=SYSTEM, public_id=hidden.public_id, approve=True)  # clears the counts
+    found = service.search(session, criteria=schemas.SearchIn(q="工程师"))
+    assert (found.total, [r.title for r in found.rows]) == (2, ["测试工程师", "软件开发工程师"])
+    service.COUNTS.clear()
