@@ -227,6 +227,9 @@ def seed(
     seed_recruitment(session, province=province, today=today,
                      employer_codes=[str(row["credit_code"]) for row in employer_rows[:4]],
                      sample_id_number=report.sample_person[1] if report.sample_person else None)
+    from renshe.agencies.demo_data import seed as seed_agencies  # Employment Online: institutions and agencies
+    seed_agencies(session, counties=sorted({str(row["division_code"]) for row in employer_rows}),
+                  credit_code=credit_code)
     return report
 
 

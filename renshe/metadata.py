@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from renshe.agencies import models as agencies_models
 from renshe.card import models as card_models
 from renshe.certs import models as certs_models
 from renshe.core import models as core_models
@@ -21,5 +22,5 @@ from renshe.unemployment import models as unemployment_models
 
 MODEL_MODULES = (core_models, registry_models, sharing_models, federation_models, certs_models, card_models,
                  hall_models, insurance_models, pension_models, transfer_models,
-                 unemployment_models, subsidies_models, recruitment_models)
+                 unemployment_models, subsidies_models, recruitment_models, agencies_models)
 metadata: MetaData = Base.metadata

@@ -240,10 +240,16 @@ def require_kind(kind: str) -> Any:
     return Depends(dependency)
 
 
-def form_errors(exc: ValidationError) -> list[FieldError]:
-    """Pydantic's errors on form input, as messages for the page."""
-    return [FieldError(".".join(str(p) for p in e["loc"]), f"renshe:validation/{e['type']}",
-                       "必填项未填写" if e["type"] == "missing" else "格式不正确") for e in exc.errors()]
+def form_errors(exc: ValidationError, names: dict[str, str] | None = None) -> list[FieldError]:
+    """Pydantic's errors on form input, as messages for the page; NAMES gives a field's Chinese name, which
+    then leads the message (“月薪上限：格式不正确”)."""
+    found = []
+    for e in exc.errors():
+        field = ".".join(str(p) for p in e["loc"])
+        message = "必填项未填写" if e["type"] == "missing" else "格式不正确"
+        name = (names or {}).get(str(e["loc"][0]) if e["loc"] else "")
+        found.append(FieldError(field, f"renshe:validation/{e['type']}", f"{name}：{message}" if name else message))
+    return found
 
 
 @contextmanager

@@ -26,6 +26,11 @@ from renshe.core.http import DbSession, MaybePrincipal, form_errors, require_kin
 from renshe.recruitment import schemas, seeking, service
 
 router = APIRouter(include_in_schema=False)
+NAMES = {"title": "岗位名称", "description": "岗位职责与任职要求", "occupation_code": "职业类别",
+         "division_code": "工作地点",
+         "salary_min": "月薪下限", "salary_max": "月薪上限", "education": "学历要求", "headcount": "招聘人数",
+         "expires_on": "截止日期", "kind": "类型", "contact_name": "联系人", "contact_phone": "联系电话",
+         "salary_expected": "期望月薪", "q": "关键词", "division": "地区代码", "occupation": "职业类别"}
 Citizen = Annotated[Principal, require_kind("citizen")]
 Employer = Annotated[Principal, require_kind("employer")]
 Staff = Annotated[Principal, require_kind("staff")]
@@ -51,7 +56,7 @@ def _criteria(q: str, division: str, occupation: str, salary_min: str, education
         return schemas.SearchIn(q=q, division=division, occupation=occupation, salary_min=amount,
                                 education=education, kind=kind), []
     except ValidationError as exc:
-        return schemas.SearchIn(q=q[:100]), form_errors(exc)
+        return schemas.SearchIn(q=q[:100]), form_errors(exc, NAMES)
 
 
 def _choices(session: Session) -> dict[str, Any]:
@@ -159,7 +164,7 @@ def citizen_profile(request: Request, session: DbSession, principal: Citizen,
         with savepoint(session):
             seeking.set_profile(session, actor=principal, data=data)
     except (ValidationError, InvalidOperation) as exc:
-        errors = form_errors(exc) if isinstance(exc, ValidationError) else [
+        errors = form_errors(exc, NAMES) if isinstance(exc, ValidationError) else [
             FieldError("salary_expected", "renshe:recruitment/salary", "期望月薪应为数字")]
         return _citizen(request, session, principal, errors=errors, status_code=422)
     except DomainError as exc:
@@ -211,7 +216,7 @@ def employer_post(request: Request, session: DbSession, principal: Employer,
         with savepoint(session):
             service.post(session, actor=principal, data=data)
     except ValidationError as exc:
-        return _employer(request, session, principal, errors=form_errors(exc), form=form, status_code=422)
+        return _employer(request, session, principal, errors=form_errors(exc, NAMES), form=form, status_code=422)
     except DomainError as exc:
         return _employer(request, session, principal, errors=_errors(exc, "title"), form=form, status_code=422)
     return RedirectResponse("/employer/jobs?saved=posted", status_code=303)

@@ -22,6 +22,8 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
 from renshe import __version__
+from renshe.agencies import api as agencies_api
+from renshe.agencies import pages as agencies_pages
 from renshe.analytics import pages as analytics_pages
 from renshe.card import api as card_api
 from renshe.card import pages as card_pages
@@ -66,7 +68,8 @@ from renshe.web.security import SecurityMiddleware
 _FAVICON = (files("renshe.web") / "static" / "favicon.ico").read_bytes()
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
            "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling",
-           "renshe.unemployment", "renshe.subsidies", "renshe.recruitment", "renshe.analytics")
+           "renshe.unemployment", "renshe.subsidies", "renshe.recruitment", "renshe.analytics",
+           "renshe.agencies")
 
 
 def create_app() -> FastAPI:
@@ -152,6 +155,8 @@ def create_app() -> FastAPI:
     app.include_router(recruitment_api.router)
     app.include_router(recruitment_pages.router)
     app.include_router(analytics_pages.router)
+    app.include_router(agencies_api.router)
+    app.include_router(agencies_pages.router)
     app.include_router(transfer_api.router)
     app.include_router(pooling_api.router)
     app.include_router(pooling_pages.router)
