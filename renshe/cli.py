@@ -25,6 +25,7 @@ from renshe.pooling import cli as pooling_cli
 from renshe.registry import cli as registry_cli
 from renshe.sharing import cli as sharing_cli
 from renshe.unemployment import cli as unemployment_cli
+from renshe.wages import cli as wages_cli
 
 app = typer.Typer(help="renshe 人社信息化便民服务平台", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema (Alembic)", no_args_is_help=True)
@@ -46,6 +47,7 @@ hall_cli.register(app)
 insurance_cli.register(app)
 pension_cli.register(app)
 unemployment_cli.register(app)
+wages_cli.register(app)
 app.add_typer(pooling_cli.app, name="pooling")
 console = Console()
 err = Console(stderr=True)

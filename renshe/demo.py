@@ -223,6 +223,8 @@ def seed(
     from renshe.unemployment.demo_data import seed as seed_unemployment  # registered unemployed, benefits paid
     seed_unemployment(session, province=province, today=today,
                       sample_id_number=report.sample_person[1] if report.sample_person else None)
+    from renshe.wages.demo_data import seed as seed_wages  # a project with a pay sheet below the minimum wage
+    seed_wages(session, province=province, today=today)
     return report
 
 

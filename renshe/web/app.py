@@ -53,6 +53,8 @@ from renshe.transfer import api as transfer_api
 from renshe.transfer import pages as transfer_pages
 from renshe.unemployment import api as unemployment_api
 from renshe.unemployment import pages as unemployment_pages
+from renshe.wages import api as wages_api
+from renshe.wages import pages as wages_pages
 from renshe.web import admin, auth, calendar_admin, errors, openapi
 from renshe.web.bodylimit import BodyLimitMiddleware
 from renshe.web.idempotency import IdempotencyMiddleware
@@ -62,7 +64,7 @@ from renshe.web.security import SecurityMiddleware
 _FAVICON = (files("renshe.web") / "static" / "favicon.ico").read_bytes()
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
            "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling",
-           "renshe.unemployment", "renshe.subsidies")
+           "renshe.unemployment", "renshe.subsidies", "renshe.wages")
 
 
 def create_app() -> FastAPI:
@@ -145,6 +147,8 @@ def create_app() -> FastAPI:
     app.include_router(unemployment_pages.router)
     app.include_router(subsidies_api.router)
     app.include_router(subsidies_pages.router)
+    app.include_router(wages_api.router)
+    app.include_router(wages_pages.router)
     app.include_router(transfer_api.router)
     app.include_router(pooling_api.router)
     app.include_router(pooling_pages.router)
