@@ -103,7 +103,7 @@ def _minimum_wages(session: Session, on: date) -> Any:
     """(province prefix, month, minimum wage in fen) for every province and month with a pay sheet."""
     pairs = session.execute(select(func.substr(WageProject.division_code, 1, 2), WagePaySheet.month)
                             .join(WageProject, WageProject.id == WagePaySheet.project_id)
-                            .where(WagePaySheet.paid_on <= on).distinct()).tuples().all()
+                            .where(WagePaySheet.paid_on <= on).distinct()).all()
     found: list[Any] = []
     for prefix, month in pairs:  # one lookup per province and month, not per row
         value = parameters.find(session, province=f"{prefix}0000", key="minimum_wage", on=month)

@@ -164,12 +164,12 @@ def register_worker(session: Session, *, actor: Principal, project_id: str, data
 def workers(session: Session, *, project: WageProject) -> list[tuple[WageWorker, str]]:
     return [(w, name) for w, name in session.execute(
         select(WageWorker, WageFirm.name).join(WageFirm, WageFirm.id == WageWorker.firm_id)
-        .where(WageWorker.project_id == project.id).order_by(WageWorker.id)).tuples()]
+        .where(WageWorker.project_id == project.id).order_by(WageWorker.id))]
 
 
 def _workers_by_person(session: Session, project: WageProject) -> dict[int, int]:
     return dict(session.execute(select(WageWorker.person_id, WageWorker.id)
-                                .where(WageWorker.project_id == project.id)).tuples().all())
+                                .where(WageWorker.project_id == project.id)).all())
 
 
 def _row_person(session: Session, id_number: str, number: int) -> tuple[int | None, tabular.RowError | None]:
@@ -337,7 +337,7 @@ def sheets_of(session: Session, *, project: WageProject) -> list[SheetTotals]:
         select(WagePaySheet, func.count(WagePayLine.id), func.coalesce(func.sum(WagePayLine.amount_fen), 0))
         .join(WagePayLine, WagePayLine.sheet_id == WagePaySheet.id)
         .where(WagePaySheet.project_id == project.id).group_by(WagePaySheet.id).order_by(WagePaySheet.month.desc()))
-    return [SheetTotals(sheet, int(n), int(total)) for sheet, n, total in found.tuples()]
+    return [SheetTotals(sheet, int(n), int(total)) for sheet, n, total in found]
 
 
 def sheet_out(totals: SheetTotals) -> schemas.PaySheetOut:
@@ -354,7 +354,7 @@ def attendance_months(session: Session, *, project: WageProject) -> list[tuple[d
     return [(m, int(n), int(d)) for m, n, d in session.execute(
         select(WageAttendance.month, func.count(WageAttendance.id), func.sum(WageAttendance.days))
         .where(WageAttendance.project_id == project.id, WageAttendance.days > 0)
-        .group_by(WageAttendance.month).order_by(WageAttendance.month.desc())).tuples()]
+        .group_by(WageAttendance.month).order_by(WageAttendance.month.desc()))]
 
 
 def minimum_wage(session: Session, *, project: WageProject, on: date) -> int | None:
@@ -387,14 +387,14 @@ def warnings(session: Session, *, actor: Principal, state: str | None = "open", 
         stmt = stmt.where(WageWarning.state == state)
     if project is not None:
         stmt = stmt.where(WageWarning.project_id == project.id)
-    rows = [(w, p) for w, p in session.execute(stmt.limit(limit + 1)).tuples()]
+    rows = [(w, p) for w, p in session.execute(stmt.limit(limit + 1))]
     return rows[:limit], paging.encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
 
 
 def close_warning(session: Session, *, actor: Principal, public_id: str, outcome: str
                   ) -> tuple[WageWarning, WageProject]:
     found = session.execute(select(WageWarning, WageProject).join(WageProject, WageProject.id == WageWarning.project_id)
-                            .where(WageWarning.public_id == public_id)).tuples().first()
+                            .where(WageWarning.public_id == public_id)).first()
     if found is None or not policy.can(actor, "read", division_code=found[0].division_code):
         raise NotFound("该预警", code="renshe:wages/warning-not-found")
     row, project = found
