@@ -121,17 +121,18 @@ def _below_minimum(session: Session, rule: rules.Rule, on: date, prefix: str) ->
     minimum = _minimum_wages(session, on)
     if minimum is None:
         return None
-    total, count = func.sum(WagePayLine.amount_fen), func.count(WagePayLine.id)
+    per_sheet = (select(WagePayLine.sheet_id, func.sum(WagePayLine.amount_fen).label("total"),
+                        func.count(WagePayLine.id).label("n")).group_by(WagePayLine.sheet_id).subquery("per_sheet"))
     return select(*_columns(session, rule), WageProject.id, WageProject.division_code, WagePaySheet.month,
-                  literal(0, Integer), cast(total / count, BigInteger), minimum.c.fen, *_tail(on)).select_from(
-        WagePaySheet).join(WageProject, WageProject.id == WagePaySheet.project_id).join(
-        WagePayLine, WagePayLine.sheet_id == WagePaySheet.id).join(
+                  literal(0, Integer), cast(per_sheet.c.total / per_sheet.c.n, BigInteger), minimum.c.fen,
+                  *_tail(on)).select_from(WagePaySheet).join(
+        per_sheet, per_sheet.c.sheet_id == WagePaySheet.id).join(
+        WageProject, WageProject.id == WagePaySheet.project_id).join(
         minimum, and_(minimum.c.prefix == func.substr(WageProject.division_code, 1, 2),
                       minimum.c.month == WagePaySheet.month)).where(
         WagePaySheet.paid_on <= on, WageProject.division_code.startswith(prefix),
-        _absent(rule.code, WageProject.id, WagePaySheet.month)).group_by(
-        WageProject.id, WageProject.division_code, WagePaySheet.month, minimum.c.fen).having(
-        total < minimum.c.fen * count)
+        per_sheet.c.total < minimum.c.fen * per_sheet.c.n,
+        _absent(rule.code, WageProject.id, WagePaySheet.month))
 
 
 def _headcount_gap(session: Session, rule: rules.Rule, on: date, prefix: str) -> Any:

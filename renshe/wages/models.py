@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renshe.core.db import Base, UTCDateTime, utcnow
@@ -68,10 +68,12 @@ class WageAttendance(Base):
     """Days a worker attended a project in a month (实名制考勤)."""
 
     __tablename__ = "wage_attendance"
-    __table_args__ = (UniqueConstraint("worker_id", "month"),)
+    # (project, month, days) covers the scan's reads of a project's months: no lookup of the rows themselves
+    __table_args__ = (UniqueConstraint("worker_id", "month"),
+                      Index("ix_wage_attendance_project_month", "project_id", "month", "days"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("wage_projects.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("wage_projects.id"))
     worker_id: Mapped[int] = mapped_column(ForeignKey("wage_workers.id"))
     month: Mapped[date] = mapped_column(Date)
     days: Mapped[int] = mapped_column(Integer)

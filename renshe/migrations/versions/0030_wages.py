@@ -176,7 +176,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('worker_id', 'month', name=op.f('uq_wage_attendance_worker_id'))
     )
     with op.batch_alter_table('wage_attendance', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_wage_attendance_project_id'), ['project_id'], unique=False)
+        batch_op.create_index('ix_wage_attendance_project_month', ['project_id', 'month', 'days'], unique=False)
 
     op.create_table('wage_pay_lines',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -199,7 +199,7 @@ def downgrade() -> None:
 
     op.drop_table('wage_pay_lines')
     with op.batch_alter_table('wage_attendance', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_wage_attendance_project_id'))
+        batch_op.drop_index('ix_wage_attendance_project_month')
 
     op.drop_table('wage_attendance')
     with op.batch_alter_table('wage_workers', schema=None) as batch_op:
