@@ -318,3 +318,23 @@ def test_the_rule_file_is_checked() -> None:
     assert rules.due_date(date(2026, 12, 1), 10) == date(2027, 1, 10)
     assert rules.parse_yuan("12.5") == 1250
     assert rules.parse_yuan("1.234") is None
+
+
+def test_the_cli_scan_prints_how_many_warnings_were_raised(session: Session) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from renshe.cli import app
+
+    _project(session, account=False, deposit=False)
+    session.flush()
+    runner = CliRunner()
+    first = runner.invoke(app, ["wages", "scan", "--date", "2026-11-20"])
+    assert first.exit_code == 0, first.output
+    assert "新增预警1条" in first.output
+    again = runner.invoke(app, ["wages", "scan", "--date", "2026-11-20", "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["raised"] == 0
+    bad = runner.invoke(app, ["wages", "scan", "--date", "20.11.2026"])
+    assert bad.exit_code == 1
