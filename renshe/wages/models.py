@@ -122,10 +122,12 @@ class WagePayLine(Base):
     """One worker's pay on a sheet."""
 
     __tablename__ = "wage_pay_lines"
-    __table_args__ = (UniqueConstraint("sheet_id", "worker_id"),)
+    # (sheet, amount) covers the scan's sums and counts per sheet
+    __table_args__ = (UniqueConstraint("sheet_id", "worker_id"),
+                      Index("ix_wage_pay_lines_sheet_amount", "sheet_id", "amount_fen"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    sheet_id: Mapped[int] = mapped_column(ForeignKey("wage_pay_sheets.id"), index=True)
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("wage_pay_sheets.id"))
     worker_id: Mapped[int] = mapped_column(ForeignKey("wage_workers.id"))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
 

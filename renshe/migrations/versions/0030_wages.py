@@ -189,13 +189,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('sheet_id', 'worker_id', name=op.f('uq_wage_pay_lines_sheet_id'))
     )
     with op.batch_alter_table('wage_pay_lines', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_wage_pay_lines_sheet_id'), ['sheet_id'], unique=False)
+        batch_op.create_index('ix_wage_pay_lines_sheet_amount', ['sheet_id', 'amount_fen'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('wage_pay_lines', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_wage_pay_lines_sheet_id'))
+        batch_op.drop_index('ix_wage_pay_lines_sheet_amount')
 
     op.drop_table('wage_pay_lines')
     with op.batch_alter_table('wage_attendance', schema=None) as batch_op:
