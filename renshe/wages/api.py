@@ -49,21 +49,17 @@ def get_project(public_id: str, session: DbSession, principal: Staff) -> Respons
     return _json(service.project_out(service.get_project(session, actor=principal, public_id=public_id)))
 
 
-@router.post("/projects/{public_id}/firms", response_model=schemas.ProjectOut, status_code=201, responses=WRITE,
+@router.post("/projects/{public_id}/firms", response_model=schemas.FirmOut, status_code=201, responses=WRITE,
              summary="登记参建（分包）单位 Add a subcontractor")
 def add_firm(public_id: str, data: schemas.FirmIn, session: DbSession, principal: Staff) -> Response:
-    service.add_firm(session, actor=principal, project_id=public_id, data=data)
-    return _json(service.project_out(service.get_project(session, actor=principal, public_id=public_id)), 201)
+    return _json(service.firm_out(service.add_firm(session, actor=principal, project_id=public_id, data=data)), 201)
 
 
 @router.post("/projects/{public_id}/workers", response_model=schemas.WorkerOut, status_code=201, responses=WRITE,
              summary="农民工实名登记 Register a worker by real name")
 def register_worker(public_id: str, data: schemas.WorkerIn, session: DbSession, principal: Staff) -> Response:
     row = service.register_worker(session, actor=principal, project_id=public_id, data=data)
-    firm = next(name for w, name in service.workers(session, project=service.get_project(
-        session, actor=principal, public_id=public_id)) if w.id == row.id)
-    return _json(schemas.WorkerOut(public_id=row.public_id, name=row.name, id_number_masked=row.id_number_masked,
-                                   firm_name=firm, trade=row.trade, entered_on=row.entered_on), 201)
+    return _json(service.worker_out(session, row), 201)
 
 
 class ImportOut(BaseModel):

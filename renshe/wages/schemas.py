@@ -93,6 +93,13 @@ class ProjectPage(BaseModel):
     next_cursor: str | None
 
 
+class FirmOut(BaseModel):
+    credit_code: str
+    name: str
+    role: str
+    role_label: str
+
+
 class WorkerOut(BaseModel):
     public_id: str
     name: str

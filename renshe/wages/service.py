@@ -126,6 +126,17 @@ def add_firm(session: Session, *, actor: Principal, project_id: str, data: schem
     return row
 
 
+def firm_out(row: WageFirm) -> schemas.FirmOut:
+    return schemas.FirmOut(credit_code=row.credit_code, name=row.name, role=row.role,
+                           role_label=schemas.FIRM_ROLES[row.role])
+
+
+def worker_out(session: Session, row: WageWorker) -> schemas.WorkerOut:
+    firm = session.get(WageFirm, row.firm_id)
+    return schemas.WorkerOut(public_id=row.public_id, name=row.name, id_number_masked=row.id_number_masked,
+                             firm_name=firm.name if firm else "", trade=row.trade, entered_on=row.entered_on)
+
+
 def firms(session: Session, *, project: WageProject) -> list[WageFirm]:
     return list(session.scalars(select(WageFirm).where(WageFirm.project_id == project.id).order_by(WageFirm.id)))
 

@@ -257,8 +257,13 @@ def test_api_error_codes(session: Session, client: Any, tmp_path: Path) -> None:
     session.commit()
     worker = {"id_number": number, "firm_credit_code": body["contractor_credit_code"], "trade": "木工",
               "entered_on": "2026-06-02"}
-    assert client.post(f"/api/v1/wages/projects/{public_id}/workers", json=worker,
-                       headers=bearer(clerk)).status_code == 201
+    registered = client.post(f"/api/v1/wages/projects/{public_id}/workers", json=worker, headers=bearer(clerk))
+    assert registered.status_code == 201, registered.text
+    assert (registered.json()["name"], registered.json()["firm_name"]) == ("李木工", "测试建工有限公司")
+    firm = client.post(f"/api/v1/wages/projects/{public_id}/firms", headers=bearer(clerk),
+                       json={"credit_code": factories.credit_code(COUNTY), "name": "测试劳务分包有限公司"})
+    assert firm.status_code == 201, firm.text
+    assert firm.json()["role_label"] == "分包单位"
     duplicate = client.post(f"/api/v1/wages/projects/{public_id}/workers", json=worker, headers=bearer(clerk))
     assert duplicate.status_code == 409
     assert duplicate.json()["type"].endswith("renshe:wages/worker-duplicate")
