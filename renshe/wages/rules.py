@@ -6,6 +6,7 @@ month are due on the project's agreed pay day of the following month."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -14,6 +15,8 @@ from typing import Any
 
 from renshe.core import labels
 
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_YUAN = re.compile(r"([0-9]{1,11})(?:\.([0-9]{1,2}))?")
 KNOWN = ("late_pay", "below_minimum", "headcount_gap", "no_account_or_deposit")
 LEVEL_LABELS = labels.register("wages.level", {"red": "红色预警", "yellow": "黄色预警"})
 
@@ -79,11 +82,11 @@ def last_month_due(on: date, pay_day: int) -> date:
 
 
 def parse_month(text: str) -> date | None:
-    value = (text or "").strip()
-    if len(value) != 7 or value[4] != "-" or not (value[:4].isdigit() and value[5:].isdigit()):
+    found = _MONTH.fullmatch((text or "").strip())
+    if found is None:
         return None
-    month = int(value[5:])
-    return date(int(value[:4]), month, 1) if 1 <= month <= 12 else None
+    year, month = int(found.group(1)), int(found.group(2))
+    return date(year, month, 1) if 1 <= month <= 12 and year >= 1 else None
 
 
 def yuan(fen: int) -> str:
@@ -94,8 +97,7 @@ def yuan(fen: int) -> str:
 
 def parse_yuan(text: str) -> int | None:
     """Yuan with at most two decimals as fen, or None."""
-    value = (text or "").strip().replace(",", "")
-    whole, _, part = value.partition(".")
-    if not whole.isdigit() or len(part) > 2 or (part and not part.isdigit()):
+    found = _YUAN.fullmatch((text or "").strip().replace(",", ""))
+    if found is None:
         return None
-    return int(whole) * 100 + int((part + "00")[:2])
+    return int(found.group(1)) * 100 + int(((found.group(2) or "") + "00")[:2])

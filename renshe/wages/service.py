@@ -220,7 +220,7 @@ def import_attendance(session: Session, *, actor: Principal, project_id: str, pa
                 errors.append(tabular.RowError(source.number, "month", "renshe:wages/month",
                                                "月份应写作YYYY-MM，如2026-11"))
             raw_days = source.values["days"].strip()
-            days = int(raw_days) if raw_days.isdigit() else -1
+            days = int(raw_days) if raw_days.isascii() and raw_days.isdigit() and len(raw_days) <= 3 else -1
             most = month_calendar.monthrange(month.year, month.month)[1] if month else 31
             if not 0 <= days <= most:
                 errors.append(tabular.RowError(source.number, "days", "renshe:wages/days",

@@ -343,3 +343,11 @@ def test_the_cli_scan_prints_how_many_warnings_were_raised(session: Session) -> 
     assert json.loads(again.output)["raised"] == 0
     bad = runner.invoke(app, ["wages", "scan", "--date", "20.11.2026"])
     assert bad.exit_code == 1
+
+
+def test_numbers_in_text_are_ascii_digits_only() -> None:
+    assert rules.parse_month("2026-09") == date(2026, 9, 1)
+    assert rules.parse_month("2026-²9") is None
+    assert rules.parse_month("0000-09") is None
+    assert rules.parse_yuan("1,200.5") == 120050
+    assert rules.parse_yuan("²") is None
