@@ -351,3 +351,21 @@ def test_numbers_in_text_are_ascii_digits_only() -> None:
     assert rules.parse_month("0000-09") is None
     assert rules.parse_yuan("1,200.5") == 120050
     assert rules.parse_yuan("²") is None
+
+
+def test_attendance_is_imported_from_a_workbook_too(session: Session, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    project, general = _project(session)
+    numbers = _workers(session, project, general, 2)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["公民身份号码", "月份", "出勤天数"])
+    for number in numbers:
+        sheet.append([number, MONTH, 21])
+    path = tmp_path / "attendance.xlsx"
+    book.save(path)
+    report = service.import_attendance(session, actor=SYSTEM, project_id=project.public_id, path=path)
+    assert (report.rows_read, report.imported) == (2, 2)
+    assert service.attendance_months(session, project=project) == [(date(2026, 9, 1), 2, 42)]
