@@ -136,21 +136,23 @@ def _below_minimum(session: Session, rule: rules.Rule, on: date, prefix: str) ->
 
 
 def _headcount_gap(session: Session, rule: rules.Rule, on: date, prefix: str) -> Any:
-    """A month with a pay sheet that pays (amount above 0) fewer workers than attended that month."""
-    attending = (select(WageAttendance.project_id, WageAttendance.month, func.count().label("n"))
-                 .where(WageAttendance.days > 0).group_by(WageAttendance.project_id, WageAttendance.month)
-                 .subquery("attending"))
-    paid = (select(WagePaySheet.project_id, WagePaySheet.month,
-                   func.sum(case((WagePayLine.amount_fen > 0, 1), else_=0)).label("n"))
-            .join(WagePayLine, WagePayLine.sheet_id == WagePaySheet.id).where(WagePaySheet.paid_on <= on)
-            .group_by(WagePaySheet.project_id, WagePaySheet.month).subquery("paid"))
-    return select(*_columns(session, rule), WageProject.id, WageProject.division_code, attending.c.month,
-                  literal(0, Integer), cast(paid.c.n, BigInteger), cast(attending.c.n, BigInteger),
-                  *_tail(on)).select_from(attending).join(
-        paid, and_(paid.c.project_id == attending.c.project_id, paid.c.month == attending.c.month)).join(
-        WageProject, WageProject.id == attending.c.project_id).where(
-        paid.c.n < attending.c.n, WageProject.division_code.startswith(prefix),
-        _absent(rule.code, WageProject.id, attending.c.month))
+    """A month with a pay sheet that pays (amount above 0) fewer workers than attended that month. Each sheet's
+    paid lines are counted on the (sheet, amount) index, its month's attendance on the (project, month, days)
+    index: no sort of the whole attendance table."""
+    paid = (select(WagePayLine.sheet_id, func.sum(case((WagePayLine.amount_fen > 0, 1), else_=0)).label("n"))
+            .group_by(WagePayLine.sheet_id).subquery("paid"))
+    a = WageAttendance.__table__.alias("a")
+    attending = (select(func.count()).where(a.c.project_id == WagePaySheet.project_id,
+                                            a.c.month == WagePaySheet.month, a.c.days > 0)
+                 .correlate(WagePaySheet).scalar_subquery())
+    sheets = (select(WagePaySheet.project_id, WagePaySheet.month, paid.c.n.label("paid"),
+                     attending.label("attending")).join(paid, paid.c.sheet_id == WagePaySheet.id)
+              .where(WagePaySheet.paid_on <= on).subquery("sheets"))
+    return select(*_columns(session, rule), WageProject.id, WageProject.division_code, sheets.c.month,
+                  literal(0, Integer), cast(sheets.c.paid, BigInteger), cast(sheets.c.attending, BigInteger),
+                  *_tail(on)).select_from(sheets).join(WageProject, WageProject.id == sheets.c.project_id).where(
+        sheets.c.paid < sheets.c.attending, WageProject.division_code.startswith(prefix),
+        _absent(rule.code, WageProject.id, sheets.c.month))
 
 
 def _no_account_or_deposit(session: Session, rule: rules.Rule, on: date, prefix: str) -> Any:
