@@ -26,6 +26,7 @@ from renshe.recruitment import cli as recruitment_cli
 from renshe.registry import cli as registry_cli
 from renshe.sharing import cli as sharing_cli
 from renshe.unemployment import cli as unemployment_cli
+from renshe.wages import cli as wages_cli
 
 app = typer.Typer(help="renshe 人社信息化便民服务平台", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema (Alembic)", no_args_is_help=True)
@@ -48,6 +49,7 @@ insurance_cli.register(app)
 pension_cli.register(app)
 unemployment_cli.register(app)
 recruitment_cli.register(app)
+wages_cli.register(app)
 app.add_typer(pooling_cli.app, name="pooling")
 console = Console()
 err = Console(stderr=True)

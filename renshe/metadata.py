@@ -19,8 +19,10 @@ from renshe.sharing import models as sharing_models
 from renshe.subsidies import models as subsidies_models
 from renshe.transfer import models as transfer_models
 from renshe.unemployment import models as unemployment_models
+from renshe.wages import models as wages_models
 
 MODEL_MODULES = (core_models, registry_models, sharing_models, federation_models, certs_models, card_models,
                  hall_models, insurance_models, pension_models, transfer_models,
-                 unemployment_models, subsidies_models, recruitment_models, agencies_models)
+                 unemployment_models, subsidies_models, recruitment_models, agencies_models,
+                 wages_models)
 metadata: MetaData = Base.metadata

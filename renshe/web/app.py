@@ -59,6 +59,8 @@ from renshe.transfer import api as transfer_api
 from renshe.transfer import pages as transfer_pages
 from renshe.unemployment import api as unemployment_api
 from renshe.unemployment import pages as unemployment_pages
+from renshe.wages import api as wages_api
+from renshe.wages import pages as wages_pages
 from renshe.web import admin, auth, calendar_admin, errors, openapi
 from renshe.web.bodylimit import BodyLimitMiddleware
 from renshe.web.idempotency import IdempotencyMiddleware
@@ -69,7 +71,7 @@ _FAVICON = (files("renshe.web") / "static" / "favicon.ico").read_bytes()
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
            "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling",
            "renshe.unemployment", "renshe.subsidies", "renshe.recruitment", "renshe.analytics",
-           "renshe.agencies")
+           "renshe.agencies", "renshe.wages")
 
 
 def create_app() -> FastAPI:
@@ -157,6 +159,8 @@ def create_app() -> FastAPI:
     app.include_router(analytics_pages.router)
     app.include_router(agencies_api.router)
     app.include_router(agencies_pages.router)
+    app.include_router(wages_api.router)
+    app.include_router(wages_pages.router)
     app.include_router(transfer_api.router)
     app.include_router(pooling_api.router)
     app.include_router(pooling_pages.router)
