@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 
 from renshe.card import models as card_models
 from renshe.certs import models as certs_models
+from renshe.contracts import models as contracts_models
 from renshe.core import models as core_models
 from renshe.core.db import Base
 from renshe.federation import models as federation_models
@@ -20,5 +21,5 @@ from renshe.unemployment import models as unemployment_models
 
 MODEL_MODULES = (core_models, registry_models, sharing_models, federation_models, certs_models, card_models,
                  hall_models, insurance_models, pension_models, transfer_models,
-                 unemployment_models, subsidies_models)
+                 unemployment_models, subsidies_models, contracts_models)
 metadata: MetaData = Base.metadata
