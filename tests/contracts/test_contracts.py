@@ -249,3 +249,29 @@ def test_warnings_find_a_relation_without_contract_and_a_term_ending(session: Se
     api = client.get("/api/v1/contracts/warnings", headers=bearer(clerk))
     assert api.status_code == 200
     assert any(w["relation"] == relation.public_id for w in api.json()["items"])
+
+
+def test_pages_draft_show_the_hash_and_name_the_field(session: Session, client: Any, parties: dict[str, Any]) -> None:
+    agent, worker = _employer_agent(parties["employer"]), _citizen(parties["person"])
+    session.commit()
+    empty = client.get("/employer/contracts", headers=bearer(agent))
+    assert empty.status_code == 200
+    assert "起草劳动合同" in empty.text
+    form = {"id_number": parties["number"], **{k: str(v) for k, v in _fields().items() if k != "monthly_wage_fen"},
+            "monthly_wage_yuan": "12000.50", "job_content": ""}
+    refused = client.post("/employer/contracts", data=form, headers=bearer(agent))
+    assert refused.status_code == 422
+    assert "请填写“工作内容（岗位）”" in refused.text
+    made = client.post("/employer/contracts", data={**form, "job_content": "软件工程师"}, headers=bearer(agent))
+    assert made.status_code == 200, made.text
+    assert "已起草劳动合同" in made.text
+    row = service.mine(session, actor=worker)[0]
+    assert row.monthly_wage_fen == 1_200_050
+    mine = client.get("/citizen/contracts", headers=bearer(worker))
+    assert mine.status_code == 200
+    assert row.document_sha256 in mine.text
+    assert "签署劳动合同" in mine.text
+    unticked = client.post(f"/citizen/contracts/{row.public_id}/sign",
+                           data={"document_sha256": row.document_sha256, "code": "123456"}, headers=bearer(worker))
+    assert unticked.status_code == 422
+    assert "同意签署" in unticked.text
