@@ -500,6 +500,8 @@ def verify_file(session: Session, *, data: bytes) -> schemas.VerifyOut:
         number, version = str(attached["contract"]), int(attached["version"])
         length, claimed = int(attached["document_length"]), str(attached["document_sha256"])
         signatures = list(attached["signatures"])
+        if not 1 <= version <= 1_000_000:
+            raise ValueError(version)
     except (document.DocumentError, KeyError, TypeError, ValueError):
         return _verify_out(None, [_check("format", "文件格式", False,
                                          "不是本平台签署的电子劳动合同文件，或签名附件已损坏")])

@@ -275,3 +275,16 @@ def test_pages_draft_show_the_hash_and_name_the_field(session: Session, client: 
                            data={"document_sha256": row.document_sha256, "code": "123456"}, headers=bearer(worker))
     assert unticked.status_code == 422
     assert "同意签署" in unticked.text
+
+
+def test_verify_answers_a_foreign_or_forged_file_without_error(session: Session, client: Any) -> None:
+    plain = client.post("/api/v1/contracts/verify", files={"file": ("a.pdf", b"%PDF-1.4 nothing", "application/pdf")})
+    assert plain.status_code == 200
+    assert plain.json()["valid"] is False
+    assert plain.json()["checks"][0]["check"] == "format"
+    body = b'{"contract":"LDX","version":99999999999,"document_length":1,"document_sha256":"","signatures":"x"}'
+    head = b"/Type /EmbeddedFile /Subtype /application#2Fjson /Length %d >>\nstream\n" % len(body)
+    forged = b"%PDF-1.4\n" + head + body
+    answer = client.post("/api/v1/contracts/verify", files={"file": ("b.pdf", forged, "application/pdf")})
+    assert answer.status_code == 200
+    assert answer.json()["valid"] is False
