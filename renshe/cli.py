@@ -14,6 +14,7 @@ from rich.table import Table
 from renshe import calendar_cli
 from renshe.card import cli as card_cli
 from renshe.certs import cli as certs_cli
+from renshe.contracts import cli as contracts_cli
 from renshe.core import audit, db, divisions, ids, migrate, staff
 from renshe.core.auth import SYSTEM, Role
 from renshe.core.errors import DomainError
@@ -46,6 +47,7 @@ hall_cli.register(app)
 insurance_cli.register(app)
 pension_cli.register(app)
 unemployment_cli.register(app)
+contracts_cli.register(app)
 app.add_typer(pooling_cli.app, name="pooling")
 console = Console()
 err = Console(stderr=True)
