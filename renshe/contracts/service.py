@@ -1,4 +1,5 @@
-"""Electronic labour contracts (电子劳动合同, 人社厅发〔2021〕54号): the only code that writes them.
+"""Electronic labour contracts (电子劳动合同, 人社厅发〔2021〕54号): the public surface and the only code that writes
+them (with `signatures`, which it calls; `checks` reads).
 
 - Draft: the employer (its agent, or a clerk for it) drafts from a template for a person who has an open
   employment relation with it (`registry.open_employment`); every clause is checked (`rules.check`) and a
@@ -20,22 +21,29 @@ Refusals are domain errors with stable `renshe:contracts/<rule>` codes."""
 
 from __future__ import annotations
 
-import base64
 import secrets
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renshe.certs import service as certs
-from renshe.certs import signing
-from renshe.contracts import document, policy, rules, schemas
-from renshe.contracts.models import LabourContract, SignerKey
-from renshe.core import audit, crypto, divisions, labels, paging
+from renshe.contracts import document, policy, rules, schemas, signatures
+from renshe.contracts.checks import Warnings, verify_file, verify_hash, warnings
+from renshe.contracts.codes import (
+    KIND_LABELS,
+    OPEN_STATES,
+    REASON_LABELS,
+    ROLE_LABELS,
+    SIGNED_STATES,
+    STATE_LABELS,
+    TERM_LABELS,
+    WARNING_LABELS,
+)
+from renshe.contracts.models import LabourContract
+from renshe.core import audit, divisions, paging
 from renshe.core.auth import Principal, deny
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
@@ -44,21 +52,12 @@ from renshe.registry import service as registry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CODE_PURPOSE = "contract"
-SIGNED_STATES = ("effective", "superseded", "terminated")
-OPEN_STATES = ("draft", "worker_signed", "effective")
-STATE_LABELS = labels.register("contracts.state", {
-    "draft": "待劳动者签署", "worker_signed": "待用人单位签署", "effective": "已生效",
-    "superseded": "已变更（被新版本取代）",
-    "terminated": "已解除或终止"})
-KIND_LABELS = labels.register("contracts.kind", {"new": "新订立", "amendment": "变更", "renewal": "续订"})
-TERM_LABELS = labels.register("contracts.term_kind", rules.TERM_KINDS)
-ROLE_LABELS = labels.register("contracts.role", {"worker": "劳动者（乙方）", "employer": "用人单位（甲方）"})
-REASON_LABELS = labels.register("contracts.termination_reason", rules.termination_reasons())
-WARNING_LABELS = labels.register("contracts.warning", {
-    "no_contract": "用工超过一个月未订立书面劳动合同（劳动合同法第八十二条：二倍工资风险）",
-    "expiring": "固定期限劳动合同30日内到期"})
-
-
+__all__ = [  # verification and warnings live in `checks`, the labels in `codes`; callers use this module
+    "KIND_LABELS", "OPEN_STATES", "REASON_LABELS", "ROLE_LABELS", "SIGNED_STATES", "STATE_LABELS", "TERM_LABELS",
+    "WARNING_LABELS", "Warnings", "amend", "demo_sign_both", "draft", "get", "listing", "mine", "out", "pdf_of",
+    "renew", "send_sign_code", "sign", "template_of", "templates_out", "terminate", "today", "verify_file",
+    "verify_hash", "warnings",
+]
 def today() -> date:
     return datetime.now(SHANGHAI).date()
 
@@ -278,51 +277,9 @@ def sign(session: Session, *, actor: Principal, public_id: str, data: schemas.Si
                  name=row.employer_name)
 
 
-def _key_purpose(owner: str, alg: str) -> str:
-    return f"contracts.key:{owner}:{alg}"
-
-
-def _signer_key(session: Session, owner: str) -> SignerKey:
-    """The signer's keys, made at their first signature (private halves encrypted at rest)."""
-    key = session.scalar(select(SignerKey).where(SignerKey.owner == owner))
-    if key is not None:
-        return key
-    cipher = crypto.cipher()
-    ed, sm = signing.new_ed25519(), signing.new_sm2()
-    key = SignerKey(owner=owner, ed_kid=signing.kid_for(signing.ED_ALG, ed.public_raw),
-                    ed_public=signing.b64url(ed.public_raw),
-                    ed_private_encrypted=cipher.encrypt(signing.b64url(ed.private_raw),
-                                                        purpose=_key_purpose(owner, signing.ED_ALG)),
-                    sm2_kid=signing.kid_for(signing.SM_ALG, bytes.fromhex(sm.public_hex)), sm2_public=sm.public_hex,
-                    sm2_private_encrypted=cipher.encrypt(sm.private_hex, purpose=_key_purpose(owner, signing.SM_ALG)))
-    session.add(key)
-    session.flush()
-    return key
-
-
-def _signature(session: Session, *, row: LabourContract, role: str, owner: str, name: str) -> dict[str, Any]:
-    key = _signer_key(session, owner)
-    statement = document.statement(number=row.number, version=row.version, document_sha256=row.document_sha256,
-                                   role=role, signer=owner, signer_name=name,
-                                   signed_at=utcnow().isoformat(timespec="seconds"))
-    data = document.signed_bytes(statement)
-    cipher = crypto.cipher()
-    ed_private = signing.unb64url(cipher.decrypt(key.ed_private_encrypted, purpose=_key_purpose(owner, signing.ED_ALG)))
-    sm_private = cipher.decrypt(key.sm2_private_encrypted, purpose=_key_purpose(owner, signing.SM_ALG))
-    sm_der = signing.sm2_sign_der(data, private_hex=sm_private, public_hex=key.sm2_public)
-    return {
-        "statement": statement,
-        "ed25519": {"kid": key.ed_kid, "public_key": key.ed_public,
-                    "signature": signing.b64url(Ed25519PrivateKey.from_private_bytes(ed_private).sign(data))},
-        "sm2_sm3": {"kid": key.sm2_kid, "public_key": key.sm2_public, "user_id": signing.SM2_USER_ID,
-                    "signature_der": base64.b64encode(sm_der).decode()},
-        "time_statement": certs.time_statement(session, digest=document.sha256_hex(data)),
-    }
-
-
 def _sign(session: Session, *, actor: Principal, row: LabourContract, role: str, owner: str,
           name: str) -> LabourContract:
-    signature = _signature(session, row=row, role=role, owner=owner, name=name)
+    signature = signatures.make(session, row=row, role=role, owner=owner, name=name)
     row.signatures = [*row.signatures, signature]
     if role == "worker":
         row.state = "worker_signed"
@@ -449,142 +406,7 @@ def terminate(session: Session, *, actor: Principal, public_id: str, data: schem
     return row
 
 
-# ---------------------------------------------------------------- verification
-
-
-def _check(name: str, label: str, ok: bool, detail: str) -> schemas.CheckOut:
-    return schemas.CheckOut(check=name, label=label, ok=ok, detail=detail)
-
-
-def _signature_checks(session: Session, sig: dict[str, Any], document_sha256: str) -> schemas.CheckOut:
-    try:
-        statement = sig["statement"]
-        role = str(statement["role"])
-        label = f"{ROLE_LABELS.get(role, role)}签名"
-        data = document.signed_bytes(statement)
-        if statement["document_sha256"] != document_sha256:
-            return _check(f"signature:{role}", label, False, "签名所针对的合同文件摘要与本文件不一致")
-        key = session.scalar(select(SignerKey).where(SignerKey.owner == str(statement["signer"])))
-        if (key is None or key.ed_public != sig["ed25519"]["public_key"]
-                or key.sm2_public != sig["sm2_sm3"]["public_key"]):
-            return _check(f"signature:{role}", label, False, "签名所用密钥不是平台为该签署人保管的密钥")
-        if not signing.ed25519_verify(signing.unb64url(key.ed_public), signing.unb64url(sig["ed25519"]["signature"]),
-                                      data):
-            return _check(f"signature:{role}", label, False, "Ed25519 签名无效")
-        if not signing.sm2_verify_der(data, base64.b64decode(sig["sm2_sm3"]["signature_der"]),
-                                      public_hex=key.sm2_public):
-            return _check(f"signature:{role}", label, False, "SM2/SM3 签名无效")
-        moment = certs.check_time_statement(session, token=str(sig["time_statement"]),
-                                            digest=document.sha256_hex(data))
-        if moment is None:
-            return _check(f"signature:{role}", label, False, "平台时间戳无效")
-    except (KeyError, TypeError, ValueError, signing.SignatureError):
-        return _check("signature", "签名", False, "签名结构不完整")
-    return _check(f"signature:{role}", label, True,
-                  f"{statement['signer_name']}的 Ed25519 与 SM2/SM3 签名有效，平台时间戳 {moment}")
-
-
-def _verify_out(row: LabourContract | None, checks: list[schemas.CheckOut]) -> schemas.VerifyOut:
-    return schemas.VerifyOut(
-        valid=bool(checks) and all(c.ok for c in checks), number=row.number if row else None,
-        version=row.version if row else None, state=row.state if row else None,
-        state_label=STATE_LABELS[row.state] if row else None, employer_name=row.employer_name if row else None,
-        worker_name=crypto.mask_name(row.worker_name) if row else None, checks=checks)
-
-
-def verify_file(session: Session, *, data: bytes) -> schemas.VerifyOut:
-    """Check an uploaded copy of a signed contract: the document unchanged, both signers' signatures valid with
-    the keys the platform holds for them and timestamped, the whole file the one the platform issued."""
-    try:
-        attached = document.attached(data)
-        number, version = str(attached["contract"]), int(attached["version"])
-        length, claimed = int(attached["document_length"]), str(attached["document_sha256"])
-        signatures = list(attached["signatures"])
-        if not 1 <= version <= 1_000_000:
-            raise ValueError(version)
-    except (document.DocumentError, KeyError, TypeError, ValueError):
-        return _verify_out(None, [_check("format", "文件格式", False,
-                                         "不是本平台签署的电子劳动合同文件，或签名附件已损坏")])
-    row = session.scalar(select(LabourContract).where(LabourContract.number == number,
-                                                      LabourContract.version == version))
-    if row is None:
-        return _verify_out(None, [_check("record", "合同记录", False, f"平台没有编号为{number}的劳动合同")])
-    actual = document.sha256_hex(data[:length])
-    checks = [_check("document", "合同内容", actual == claimed == row.document_sha256,
-                     "合同内容与签署时一致" if actual == claimed == row.document_sha256 else "合同内容已被改动")]
-    checks += [_signature_checks(session, sig, row.document_sha256) for sig in signatures]
-    roles = {str(s.get("statement", {}).get("role")) for s in signatures if isinstance(s, dict)}
-    checks.append(_check("parties", "双方签署", {"worker", "employer"} <= roles,
-                         "劳动者和用人单位均已签署" if {"worker", "employer"} <= roles else "缺少一方的签名"))
-    whole = document.sha256_hex(data) == row.final_sha256
-    checks.append(_check("file", "文件完整", whole, "与平台签发的文件逐字节一致（含平台PDF签名）" if whole
-                         else "文件与平台签发的不一致（签名区或附件被改动）"))
-    return _verify_out(row, checks)
-
-
-def verify_hash(session: Session, *, number: str, sha256: str) -> schemas.VerifyOut:
-    """Look a contract up by its number and the SHA-256 of a copy (the document or the signed final file)."""
-    digest = sha256.strip().lower()
-    row = session.scalar(select(LabourContract).where(
-        LabourContract.number == number.strip().upper(),
-        (LabourContract.document_sha256 == digest) | (LabourContract.final_sha256 == digest))
-        .order_by(LabourContract.version.desc()).limit(1))
-    if row is None:
-        return _verify_out(None, [_check("record", "合同记录", False, "没有与该编号和文件摘要相符的劳动合同")])
-    signed = row.state in SIGNED_STATES
-    return _verify_out(row, [
-        _check("record", "合同记录", True, f"第{row.version}版，{STATE_LABELS[row.state]}"),
-        _check("signed", "双方签署", signed, "双方已签署" if signed else "尚未完成双方签署")])
-
-
-# ---------------------------------------------------------------- warnings
-
-
-@dataclass(frozen=True)
-class Warnings:
-    on: date
-    items: list[schemas.WarningOut]
-
-
-def warnings(session: Session, *, actor: Principal, on: date | None = None, limit: int = 500) -> Warnings:
-    """Relations open for over a month without a signed contract (art. 82) and fixed terms ending within 30 days,
-    in the clerk's jurisdiction: two set-based queries."""
-    if not policy.may_see_warnings(actor):
-        raise Forbidden("无权查看劳动合同预警", code="renshe:contracts/permission")
-    on = on or today()
-    prefix = divisions.scope_prefix(actor.division_code)
-    relations = registry.open_employments_query(started_on_or_before=rules.no_contract_since(on),
-                                                division_prefix=prefix).subquery()
-    signed = exists().where(LabourContract.relation_public_id == relations.c.relation,
-                            LabourContract.state.in_(SIGNED_STATES))
-    items = [schemas.WarningOut(
-        kind="no_contract", kind_label=WARNING_LABELS["no_contract"], employer_name=r.employer_name,
-        employer_credit_code=r.employer_credit_code, worker_name=r.person_name, id_number_masked=r.id_number_masked,
-        start_date=r.start_date, end_date=None, contract_number=None, relation=r.relation,
-        detail=f"{r.start_date:%Y-%m-%d}起用工，至今未订立书面劳动合同")
-        for r in session.execute(select(relations).where(~signed).order_by(relations.c.start_date).limit(limit))]
-    expiring = select(LabourContract).where(
-        LabourContract.state == "effective", LabourContract.term_kind == "fixed",
-        LabourContract.end_date >= on, LabourContract.end_date <= rules.expiring_by(on),
-        LabourContract.employer_division.startswith(prefix)).order_by(LabourContract.end_date).limit(limit)
-    items += [schemas.WarningOut(
-        kind="expiring", kind_label=WARNING_LABELS["expiring"], employer_name=c.employer_name,
-        employer_credit_code=c.employer_credit_code, worker_name=c.worker_name, id_number_masked=c.id_number_masked,
-        start_date=c.start_date, end_date=c.end_date, contract_number=c.number, relation=c.relation_public_id,
-        detail=f"将于{c.end_date:%Y-%m-%d}到期，请及时办理续订或终止")
-        for c in session.scalars(expiring) if c.end_date is not None]
-    return Warnings(on, items)
-
-
 # ---------------------------------------------------------------- answers
-
-
-def _stamped_at(signature: dict[str, Any]) -> str | None:
-    """The platform time in a signature's time statement (as recorded; `verify_file` checks it)."""
-    try:
-        return str(signing.jws_parts(str(signature["time_statement"]))[1]["time"])
-    except (KeyError, signing.SignatureError):
-        return None
 
 
 def out(row: LabourContract) -> schemas.ContractOut:
@@ -602,7 +424,7 @@ def out(row: LabourContract) -> schemas.ContractOut:
         signatures=[schemas.SignatureOut(
             role=s["statement"]["role"], role_label=ROLE_LABELS[s["statement"]["role"]],
             signer_name=s["statement"]["signer_name"], signed_at=s["statement"]["signed_at"],
-            timestamp=_stamped_at(s), ed25519_kid=s["ed25519"]["kid"], sm2_kid=s["sm2_sm3"]["kid"])
+            timestamp=signatures.stamped_at(s), ed25519_kid=s["ed25519"]["kid"], sm2_kid=s["sm2_sm3"]["kid"])
             for s in row.signatures],
         previous=row.previous_public_id, terminated_on=row.terminated_on, termination_reason=row.termination_reason,
         termination_reason_label=REASON_LABELS[row.termination_reason] if row.termination_reason else None,
