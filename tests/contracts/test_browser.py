@@ -1,6 +1,8 @@
 """The labour-contract pages in a real browser: the demo employer's page shows its signed contract with the
 hash and the draft form, the worker's and the clerk's pages open, each with no axe-core (WCAG 2.1 A/AA)
-violation in normal and elderly mode; the 390 px width of every page is checked by tests/browser."""
+violation in normal and elderly mode; the 390 px width of every page is checked by tests/browser.
+
+Set RENSHE_SCREENSHOT_DIR=/tmp/shots to keep a full-page screenshot of each page."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from tests.browser.conftest import (
     sign_in_citizen,
     sign_in_staff,
 )
-from tests.browser.test_accessibility import _check_elderly_measures, _check_reflow
+from tests.browser.test_accessibility import _check_elderly_measures, _check_reflow, _shot
 
 pytestmark = pytest.mark.browser
 MODES = {"normal": False, "elderly": True}
@@ -73,6 +75,7 @@ def test_employer_worker_and_staff_contract_pages(context: Any, live_server: Liv
     assert response.status == 200
     assert page.locator("text=起草劳动合同").count() >= 1
     assert page.locator("text=已生效").count() >= 1  # the demo's signed contract
+    _shot(page, f"{mode}-employer-contracts")
     assert_no_axe_violations(page, f"/employer/contracts ({mode})")
     if MODES[mode]:
         _check_elderly_measures(page, "/employer/contracts")
@@ -84,6 +87,7 @@ def test_employer_worker_and_staff_contract_pages(context: Any, live_server: Liv
     assert citizen.locator("h1", has_text="我的劳动合同").count() == 1
     assert citizen.locator(f"text={own_draft}").count() == 1  # the hash both sides sign
     assert citizen.locator("button", has_text="签署劳动合同").count() == 1
+    _shot(citizen, f"{mode}-citizen-contracts")
     assert_no_axe_violations(citizen, f"/citizen/contracts ({mode})")
     if MODES[mode]:
         _check_elderly_measures(citizen, "/citizen/contracts")
@@ -92,6 +96,7 @@ def test_employer_worker_and_staff_contract_pages(context: Any, live_server: Liv
     sign_in_staff(staff, f"clerk-{CLERK_COUNTY}")
     staff.goto("/staff/contracts/warnings")
     assert staff.locator("h1", has_text="劳动合同预警").count() == 1
+    _shot(staff, f"{mode}-staff-contract-warnings")
     assert_no_axe_violations(staff, f"/staff/contracts/warnings ({mode})")
     if MODES[mode]:
         _check_elderly_measures(staff, "/staff/contracts/warnings")
