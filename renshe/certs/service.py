@@ -80,14 +80,15 @@ from renshe.sharing import service as sharing
 
 __all__ = [
     "ACTION_LABELS", "CertType", "FieldSpec", "Verification", "base_url", "cert_type", "cert_types",
-    "certificate_out", "certificate_validity", "certificates_of", "check_fields", "check_time_statement",
-    "create_link", "credential_payload", "current_status_lists", "default_issuer", "derived_issuer_code",
-    "ed_private", "field_rows", "full_seal_signature", "get_certificate", "holdings", "issue", "issue_demo", "jwk",
-    "links_of", "log_verification", "my_certificates", "open_link", "pdf", "platform_sign_pdf", "published_keys",
-    "published_sm2_keys", "reissue", "resume", "revoke", "rotate_keys", "seal_picture", "seal_signature_der",
-    "search", "set_issuer", "signing_keys", "sm2_key_pem", "state_of", "status_list_credential", "suspend",
-    "time_statement", "validity_text", "verifications_of", "verify", "verify_seal", "verify_url", "view",
+    "certificate_out", "certificate_validity", "certificates_of", "check_fields", "create_link",
+    "credential_payload", "current_status_lists", "default_issuer", "derived_issuer_code", "ed_private",
+    "field_rows", "full_seal_signature", "get_certificate", "holdings", "issue", "issue_demo", "jwk", "links_of",
+    "log_verification", "my_certificates", "open_link", "pdf", "published_keys", "published_sm2_keys", "reissue",
+    "resume", "revoke", "rotate_keys", "seal_picture", "seal_signature_der", "search", "set_issuer", "signing_keys",
+    "sm2_key_pem", "state_of", "status_list_credential", "suspend", "validity_text", "verifications_of", "verify",
+    "verify_seal", "verify_url", "view",
 ]
+__all__ += ["check_time_statement", "platform_sign_pdf", "time_statement"]  # the platform signature, below
 
 
 def certificate_validity(session: Session, person: registry.Person) -> dict[str, Any]:
