@@ -14,6 +14,7 @@ from rich.table import Table
 from renshe import calendar_cli
 from renshe.card import cli as card_cli
 from renshe.certs import cli as certs_cli
+from renshe.contracts import cli as contracts_cli
 from renshe.core import audit, db, divisions, ids, migrate, staff
 from renshe.core.auth import SYSTEM, Role
 from renshe.core.errors import DomainError
@@ -50,6 +51,7 @@ pension_cli.register(app)
 unemployment_cli.register(app)
 recruitment_cli.register(app)
 wages_cli.register(app)
+contracts_cli.register(app)
 app.add_typer(pooling_cli.app, name="pooling")
 console = Console()
 err = Console(stderr=True)

@@ -232,6 +232,9 @@ def seed(
                   credit_code=credit_code)
     from renshe.wages.demo_data import seed as seed_wages  # a project with a pay sheet below the minimum wage
     seed_wages(session, province=province, today=today)
+    from renshe.contracts.demo_data import seed as seed_contracts  # a signed labour contract at the sample employer
+    seed_contracts(session, today=today,
+                   employer_credit_code=report.sample_employer[1] if report.sample_employer else None)
     return report
 
 

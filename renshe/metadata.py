@@ -7,6 +7,7 @@ from sqlalchemy import MetaData
 from renshe.agencies import models as agencies_models
 from renshe.card import models as card_models
 from renshe.certs import models as certs_models
+from renshe.contracts import models as contracts_models
 from renshe.core import models as core_models
 from renshe.core.db import Base
 from renshe.federation import models as federation_models
@@ -24,5 +25,5 @@ from renshe.wages import models as wages_models
 MODEL_MODULES = (core_models, registry_models, sharing_models, federation_models, certs_models, card_models,
                  hall_models, insurance_models, pension_models, transfer_models,
                  unemployment_models, subsidies_models, recruitment_models, agencies_models,
-                 wages_models)
+                 wages_models, contracts_models)
 metadata: MetaData = Base.metadata

@@ -81,6 +81,12 @@ def _pdf_font() -> str:
         raise FontMissing(f"字体文件 {path} 无法嵌入PDF（须为 TrueType .ttf/.ttc）：{exc}") from None
 
 
+def pdf_font() -> str:
+    """The reportlab name of the embedded TrueType CJK font, for other documents (labour contracts); raises
+    `FontMissing` naming the fix when the machine has none."""
+    return _pdf_font()
+
+
 def _cjk_font_file() -> str | None:
     return next((p for p in CJK_FONT_FILES if Path(p).exists()), None)
 

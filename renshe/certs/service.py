@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from renshe.certs import signing
 from renshe.certs.issuers.service import (
     base_url,
     default_issuer,
@@ -34,6 +36,7 @@ from renshe.certs.issuers.service import (
     sm2_key_pem,
     verify_url,
 )
+from renshe.certs.issuers.service import sign_pdf as issuer_sign_pdf
 from renshe.certs.issuing.service import (
     ACTION_LABELS,
     credential_payload,
@@ -47,7 +50,7 @@ from renshe.certs.issuing.service import (
     suspend,
     verify_seal,
 )
-from renshe.certs.models import Certificate
+from renshe.certs.models import Certificate, CertKey
 from renshe.certs.status.service import current_status_lists, status_list_credential
 from renshe.certs.types.service import CertType, FieldSpec, cert_type, cert_types, check_fields
 from renshe.certs.verification.service import (
@@ -71,6 +74,7 @@ from renshe.certs.wallet.service import (
     search,
 )
 from renshe.core.auth import SYSTEM
+from renshe.core.db import utcnow
 from renshe.registry import service as registry
 from renshe.sharing import service as sharing
 
@@ -84,6 +88,7 @@ __all__ = [
     "sm2_key_pem", "state_of", "status_list_credential", "suspend", "validity_text", "verifications_of", "verify",
     "verify_seal", "verify_url", "view",
 ]
+__all__ += ["check_time_statement", "platform_sign_pdf", "time_statement"]  # the platform signature, below
 
 
 def certificate_validity(session: Session, person: registry.Person) -> dict[str, Any]:
@@ -113,3 +118,40 @@ def issue_demo(session: Session, *, id_number: str | None) -> Certificate | None
     return issue(session, actor=SYSTEM, person_public_id=person.public_id, type_key="vocational-skill-level",
                  fields={"occupation": "电工", "level": "三级/高级工", "evaluator": "演示职业技能等级认定中心",
                          "score": "合格"})
+
+
+# ---------------------------------------------------------------- the platform's signature and time statement
+# Used by other domains' signed documents (labour contracts): the PDF signed as a PDF by the province's
+# document-signing key, and a signed time statement (a JWS by the issuer's Ed25519 key over a digest and the
+# platform's time) standing in for a trusted timestamp (RFC 3161) until a TSA is configured.
+
+TIME_STATEMENT_TYP = "renshe-time+jwt"
+
+
+def platform_sign_pdf(session: Session, *, pdf: bytes, reason: str) -> bytes:
+    """PDF signed as a PDF (`pdfsign.sign_pdf`) by the province's document-signing key; `pdfsig` checks it."""
+    return issuer_sign_pdf(session, default_issuer(session), pdf, reason=reason)
+
+
+def time_statement(session: Session, *, digest: str) -> str:
+    """A signed time statement over DIGEST (hex): compact JWS, EdDSA, by the issuer's active key."""
+    issuer = default_issuer(session)
+    ed, _ = signing_keys(session, issuer)
+    payload = {"iss": issuer.code, "digest": digest, "time": utcnow().isoformat(timespec="seconds")}
+    return signing.jws_sign(payload, private_raw=ed_private(ed), kid=ed.kid, typ=TIME_STATEMENT_TYP)
+
+
+def check_time_statement(session: Session, *, token: str, digest: str) -> str | None:
+    """The time a statement vouches for (ISO 8601) when it is signed by one of the issuer's keys (active or
+    retired) over DIGEST, else None."""
+    try:
+        header, payload, signing_input, signature = signing.jws_parts(token)
+    except signing.SignatureError:
+        return None
+    if header.get("typ") != TIME_STATEMENT_TYP or payload.get("digest") != digest:
+        return None
+    key = session.scalar(select(CertKey).where(CertKey.kid == str(header.get("kid")), CertKey.alg == signing.ED_ALG,
+                                               CertKey.status != "revoked"))
+    if key is None or not signing.ed25519_verify(signing.unb64url(key.public_key), signature, signing_input):
+        return None
+    return str(payload.get("time"))

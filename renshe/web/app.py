@@ -29,6 +29,8 @@ from renshe.card import api as card_api
 from renshe.card import pages as card_pages
 from renshe.certs import api as certs_api
 from renshe.certs import pages as certs_pages
+from renshe.contracts import api as contracts_api
+from renshe.contracts import pages as contracts_pages
 from renshe.core import audit, db, messages, staff
 from renshe.core import limits as core_limits
 from renshe.core.http import ELDERLY_COOKIE, DbSession, MaybePrincipal, templates
@@ -71,7 +73,7 @@ _FAVICON = (files("renshe.web") / "static" / "favicon.ico").read_bytes()
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
            "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling",
            "renshe.unemployment", "renshe.subsidies", "renshe.recruitment", "renshe.analytics",
-           "renshe.agencies", "renshe.wages")
+           "renshe.agencies", "renshe.wages", "renshe.contracts")
 
 
 def create_app() -> FastAPI:
@@ -161,6 +163,8 @@ def create_app() -> FastAPI:
     app.include_router(agencies_pages.router)
     app.include_router(wages_api.router)
     app.include_router(wages_pages.router)
+    app.include_router(contracts_api.router)
+    app.include_router(contracts_pages.router)
     app.include_router(transfer_api.router)
     app.include_router(pooling_api.router)
     app.include_router(pooling_pages.router)

@@ -8,7 +8,7 @@ this package (`from renshe.registry import service as registry`), never `renshe.
 
 from __future__ import annotations
 
-from renshe.registry.models import Person  # the type other domains name through this surface
+from renshe.registry.models import Employer, Person  # the types other domains name through this surface
 from renshe.registry.service.common import (
     BY_ID_INDEX,
     ID_PURPOSE,
@@ -23,6 +23,7 @@ from renshe.registry.service.common import (
 from renshe.registry.service.employers import (
     ValidEmployer,
     authenticate_employer,
+    employer_by_public_id,
     employer_employments,
     employer_out,
     employment_out,
@@ -30,6 +31,8 @@ from renshe.registry.service.employers import (
     find_employer,
     iter_persons_for_export,
     new_employer_row,
+    open_employment,
+    open_employments_query,
     person_employments,
     register_employer,
     report_employment,
@@ -96,6 +99,7 @@ __all__ = [
     "ID_PURPOSE",
     "NAME",
     "PHONE_PURPOSE",
+    "Employer",
     "NoticeView",
     "Person",
     "ValidEmployer",
@@ -110,6 +114,7 @@ __all__ = [
     "count_persons",
     "division_out",
     "duplicate_candidates",
+    "employer_by_public_id",
     "employer_employments",
     "employer_out",
     "employment_out",
@@ -134,6 +139,8 @@ __all__ = [
     "new_person_row",
     "notices_of",
     "notify",
+    "open_employment",
+    "open_employments_query",
     "person_audit_fields",
     "person_by_id_number",
     "person_by_pk",

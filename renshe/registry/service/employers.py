@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from renshe.core import audit, divisions, ids, search, throttle
@@ -246,3 +246,37 @@ def iter_persons_for_export(session: Session, *, actor: Principal) -> Iterator[P
     for person in session.scalars(stmt):
         yield person
         session.expunge(person)
+
+
+def open_employment(session: Session, *, employer: Employer, person: Person) -> EmploymentRelation | None:
+    """The person's open (not ended) employment relation with the employer, or None."""
+    return session.scalar(select(EmploymentRelation).where(
+        EmploymentRelation.employer_id == employer.id, EmploymentRelation.person_id == person.id,
+        EmploymentRelation.end_date.is_(None)).order_by(EmploymentRelation.start_date.desc()).limit(1))
+
+
+def open_employments_query(*, started_on_or_before: date, division_prefix: str = "") -> Select[Any]:
+    """Open employment relations that started on or before a day, as one set-based query (other domains
+    join it against their own tables, e.g. relations without a signed labour contract): columns
+    `relation`, `start_date`, `job_title`, `person`, `person_name`, `id_number_masked`, `employer`,
+    `employer_name`, `employer_credit_code`, `employer_division`."""
+    columns: list[Any] = [
+        EmploymentRelation.public_id.label("relation"), EmploymentRelation.start_date, EmploymentRelation.job_title,
+        Person.public_id.label("person"), Person.name.label("person_name"), Person.id_number_masked,
+        Employer.public_id.label("employer"), Employer.name.label("employer_name"),
+        Employer.credit_code.label("employer_credit_code"), Employer.division_code.label("employer_division")]
+    stmt: Select[Any] = (select(*columns)
+            .join(Person, Person.id == EmploymentRelation.person_id)
+            .join(Employer, Employer.id == EmploymentRelation.employer_id)
+            .where(EmploymentRelation.end_date.is_(None), EmploymentRelation.start_date <= started_on_or_before))
+    if division_prefix:
+        stmt = stmt.where(Employer.division_code.startswith(division_prefix))
+    return stmt
+
+
+def employer_by_public_id(session: Session, *, actor: Principal, public_id: str) -> Employer:
+    """The employer with this public id, if the caller may see it (404 otherwise)."""
+    employer = session.scalar(select(Employer).where(Employer.public_id == public_id))
+    if employer is None or not policy.can_see_employer(actor, employer):
+        raise NotFound("该单位", code="renshe:employer/not-found")
+    return employer
