@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
 
 from renshe.core import clikit, db, tabular
 from renshe.core.clikit import fail_domain
@@ -50,6 +51,31 @@ def sync_national(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
         typer.echo(json.dumps(totals))
         return
     console.print(f"全国岗位同步：读取事件{totals['read']}条，入库{totals['stored']}个岗位，下架{totals['closed']}个")
+
+
+@recruitment_app.command("match")
+def match(
+    top: Annotated[int, typer.Option(min=1, max=50, help="每位求职者推荐的岗位数")] = 10,
+    chunk: Annotated[int, typer.Option(min=1, max=2000, help="每批求职者人数")] = jobs.MATCH_CHUNK,
+    as_user: Annotated[str | None, typer.Option("--as", help="以该经办人员身份执行（默认系统）")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Match every seeker against every open posting and keep each one's best TOP (resumes after a stop)."""
+    with db.unit_of_work() as session:
+        actor = clikit.acting_as(session, as_user)
+    try:
+        with Progress(TextColumn("岗位匹配"), BarColumn(), TextColumn("{task.completed}/{task.total}人"),
+                      console=console) as bar:
+            task = bar.add_task("岗位匹配", total=None)
+            done = jobs.match_batch(actor=actor, top=top, chunk=chunk,
+                                    progress=lambda n, total: bar.update(task, completed=n, total=total))
+    except DomainError as exc:
+        raise fail_domain(exc) from None
+    if as_json:
+        typer.echo(json.dumps({"run": done.run_id, "status": done.status, "seekers": done.done,
+                               "postings": done.postings}))
+        return
+    console.print(f"岗位匹配完成：{done.done}位求职者，{done.postings}个在招岗位，每人推荐前{top}个")
 
 
 def register(app: typer.Typer) -> None:

@@ -134,3 +134,33 @@ class NationalMark(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MatchRun(Base):
+    """A matching batch (岗位匹配批处理): every seeker's top postings, computed a chunk of seekers at a time;
+    `last_person_id` is where a stopped run resumes."""
+
+    __tablename__ = "job_match_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(12))  # running | done
+    top: Mapped[int] = mapped_column(Integer)
+    seekers: Mapped[int] = mapped_column(Integer, default=0)
+    postings: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    last_person_id: Mapped[int] = mapped_column(Integer, default=0)
+    started_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobRecommendation(Base):
+    """A seeker's recommended posting from the latest matching batch, with its score (`rules.score`)."""
+
+    __tablename__ = "job_recommendations"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("job_postings.id"))
+    score: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int] = mapped_column(Integer)

@@ -233,11 +233,11 @@ def profile_out(session: Session, row: SeekerProfile) -> schemas.ProfileOut:
 CANDIDATE_POOL = 2000
 
 
-def _seeker(row: SeekerProfile) -> rules.Seeker:
+def seeker_of(row: SeekerProfile) -> rules.Seeker:
     return rules.Seeker(row.occupation_code, row.division_code, row.salary_expected_fen, row.education)
 
 
-def _job(row: JobPosting) -> rules.Job:
+def job_of(row: JobPosting) -> rules.Job:
     return rules.Job(row.occupation_code, row.division_code, row.salary_max_fen, row.education)
 
 
@@ -253,8 +253,8 @@ def recommendations(session: Session, *, actor: Principal, limit: int = 10
         (JobPosting.division_code.startswith(profile.division_code[:2])
          | JobPosting.occupation_code.startswith(profile.occupation_code[:1])))
         .order_by(JobPosting.id.desc()).limit(CANDIDATE_POOL))
-    seeker = _seeker(profile)
-    scored = sorted(((rules.score(seeker, _job(p)), p) for p in pool), key=lambda sp: (-sp[0].total, -sp[1].id))
+    seeker = seeker_of(profile)
+    scored = sorted(((rules.score(seeker, job_of(p)), p) for p in pool), key=lambda sp: (-sp[0].total, -sp[1].id))
     return scored[:limit]
 
 
@@ -268,8 +268,8 @@ def candidates(session: Session, *, actor: Principal, public_id: str, limit: int
         SeekerProfile.division_code.startswith(posting.division_code[:2]) |
         SeekerProfile.occupation_code.startswith(posting.occupation_code[:1])))
         .order_by(SeekerProfile.updated_at.desc()).limit(CANDIDATE_POOL))
-    job = _job(posting)
-    scored = sorted(((rules.score(_seeker(s), job), s) for s in pool), key=lambda ss: (-ss[0].total, ss[1].person_id))
+    job = job_of(posting)
+    scored = sorted(((rules.score(seeker_of(s), job), s) for s in pool), key=lambda ss: (-ss[0].total, ss[1].person_id))
     return scored[:limit]
 
 
