@@ -227,6 +227,9 @@ def seed(
     seed_recruitment(session, province=province, today=today,
                      employer_codes=[str(row["credit_code"]) for row in employer_rows[:4]],
                      sample_id_number=report.sample_person[1] if report.sample_person else None)
+    from renshe.keygroups.demo_data import seed as seed_keygroups  # graduates, migrant workers, hard to employ
+    seed_keygroups(session, province=province, today=today,
+                   sample_id_number=report.sample_person[1] if report.sample_person else None)
     return report
 
 

@@ -79,8 +79,10 @@ from renshe.registry.service.signin import (
 )
 from renshe.registry.service.surface import (
     active_person_divisions,
+    employed_among,
     find_by_id_number,
     identity_facts,
+    open_employment_persons,
     person_by_id_number,
     person_by_pk,
     person_of,
@@ -110,6 +112,7 @@ __all__ = [
     "count_persons",
     "division_out",
     "duplicate_candidates",
+    "employed_among",
     "employer_employments",
     "employer_out",
     "employment_out",
@@ -134,6 +137,7 @@ __all__ = [
     "new_person_row",
     "notices_of",
     "notify",
+    "open_employment_persons",
     "person_audit_fields",
     "person_by_id_number",
     "person_by_pk",
