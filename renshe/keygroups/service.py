@@ -487,9 +487,11 @@ def outs(session: Session, rows: Sequence[KeyGroupRecord], *, services: bool = F
     for m in session.scalars(select(KeyGroupMembership).where(KeyGroupMembership.record_id.in_(keys))
                              .order_by(KeyGroupMembership.id)):
         groups.setdefault(m.record_id, []).append(m)
-    last = dict(session.execute(select(KeyGroupService.record_id, func.max(KeyGroupService.served_on))
-                                .where(KeyGroupService.record_id.in_(keys))
-                                .group_by(KeyGroupService.record_id)).tuples())
+    last: dict[int, date | None] = {}
+    for record_id, served in session.execute(
+            select(KeyGroupService.record_id, func.max(KeyGroupService.served_on))
+            .where(KeyGroupService.record_id.in_(keys)).group_by(KeyGroupService.record_id)):
+        last[record_id] = served
     employed = registry.employed_among(session, person_ids=[r.person_id for r in rows])
     answered = []
     for row in rows:
