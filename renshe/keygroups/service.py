@@ -496,7 +496,7 @@ def outs(session: Session, rows: Sequence[KeyGroupRecord], *, services: bool = F
     answered = []
     for row in rows:
         state, source = rules.effective_state(row.state, row.state_source, employed_now=row.person_id in employed)
-        served = last.get(row.id)
+        latest = last.get(row.id)
         answered.append(schemas.RecordOut(
             public_id=row.public_id, person_name=row.person_name, id_number_masked=row.id_number_masked,
             division_code=row.division_code, division_name=divisions.full_name(row.division_code),
@@ -506,7 +506,7 @@ def outs(session: Session, rows: Sequence[KeyGroupRecord], *, services: bool = F
                                           attributes=dict(m.attributes), since=m.since.isoformat(),
                                           summary=rules.describe(m.group_code, m.attributes))
                     for m in groups.get(row.id, [])],
-            last_served_on=served.isoformat() if served else None,
+            last_served_on=latest.isoformat() if latest else None,
             registered_unemployed=unemployment.open_of(session, person_id=row.person_id) is not None
             if services else None,
             services=[service_out(s) for s in services_of(session, record_id=row.id)] if services else None))
