@@ -398,7 +398,12 @@ def import_file(session: Session, *, actor: Principal, path: Path, filename: str
             checked, errors = _check(session, actor=actor, id_number=values.get("id_number", ""),
                                      name=values.get("name", ""), division_code=values.get("division_code", ""),
                                      state=state, groups=[(group, attributes)], nested=False)
-            if checked is not None:
+            known = None if checked is None else session.scalar(
+                select(KeyGroupRecord.division_code).where(KeyGroupRecord.person_id == checked.person.id))
+            if checked is not None and known is not None and actor.kind != "system" and not actor.can_reach(known):
+                errors = [FieldError("id_number", "renshe:keygroups/division-scope",
+                                     "该人员已由其他地区负责，不在您的辖区内")]
+            elif checked is not None:
                 earlier = accepted.get(checked.person.id)
                 if earlier is not None and (earlier[0].division_code, earlier[0].state) != (
                         checked.division_code, checked.state):
@@ -423,7 +428,6 @@ def import_file(session: Session, *, actor: Principal, path: Path, filename: str
             row = _new_record(session, actor=actor, checked=checked)
             created += 1
         else:
-            _may_write(actor, row.division_code)
             updated += 1
         _merge_groups(session, row=row, groups=checked.groups)
     audit.record(session, actor=actor, action="keygroups.import", entity_type="keygroup_record", entity_id="*",

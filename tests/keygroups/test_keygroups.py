@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from renshe.core.auth import SYSTEM, Principal
+from renshe.core.auth import SYSTEM, Principal, issue_token
 from renshe.core.errors import DomainError
 from renshe.core.models import AuditEntry
 from renshe.keygroups import jobs, schemas, service
@@ -242,3 +242,29 @@ def test_another_region_asks_whether_a_person_is_in_a_key_group(session: Session
                         headers={"Authorization": f"Bearer {token.json()['access_token']}"})
     assert asked.status_code == 200, asked.text
     assert (asked.json()["in_key_group"], asked.json()["state"]) == (True, "unemployed")
+
+
+def test_the_clerk_enters_a_person_and_serves_them_through_the_pages(session: Session, client: Any) -> None:
+    clerk = factories.staff_user(session, username="kg-clerk", division="110105")
+    person, number = _person(session, "韩页面", birth=date(1975, 6, 1), male=False)
+    session.commit()
+    client.cookies.set("renshe_token", issue_token(clerk, minutes=10))
+    form = {"id_number": number, "name": "韩叶面", "group": "hard_to_employ", "category": "older_unemployed"}
+    refused = client.post("/staff/keygroups/records", data=form)
+    assert refused.status_code == 422
+    assert "姓名与人员基础库中该公民身份号码登记的姓名不一致" in refused.text
+    made = client.post("/staff/keygroups/records", data={**form, "name": person.name})
+    assert made.status_code == 200, made.text
+    assert "已录入重点群体信息库" in made.text
+    assert "大龄失业人员" in made.text
+    row = session.scalar(select(KeyGroupRecord).where(KeyGroupRecord.person_id == person.id))
+    assert row is not None
+    served = client.post(f"/staff/keygroups/{row.public_id}/services",
+                         data={"kind": "assistance", "served_on": "2026-12-02", "note": "推荐公益性岗位"})
+    assert served.status_code == 200
+    assert "已记录就业援助服务" in served.text
+    content = "公民身份号码,姓名,重点群体\n110105198001010000,甲,农民工\n".encode()
+    bad = client.post("/staff/keygroups/import", files={"file": ("x.csv", content, "text/csv")})
+    assert bad.status_code == 422
+    assert "全部数据均未导入" in bad.text
+    assert "第2行" in bad.text
