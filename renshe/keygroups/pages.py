@@ -2,8 +2,8 @@
 
 重点群体就业服务 (`/staff/keygroups`): the clerk's worklist of people of the jurisdiction not served in the
 last N days and not employed (filters, paging), the XLSX export, the CSV/XLSX import (whole file or nothing,
-each bad row named) and the form to enter a person. `/staff/keygroups/{id}`: the record with its groups and
-services, the add-service form and the state a clerk records.
+each bad row named) and the form to enter a person. `/staff/keygroups/records/{id}`: the record with its
+groups and services, the add-service form and the state a clerk records.
 我的就业服务 (`/citizen/keygroups`): the citizen's groups and the services they received."""
 
 from __future__ import annotations
@@ -118,12 +118,12 @@ def _record(request: Request, session: Session, principal: Principal, public_id:
                             saved=saved)
 
 
-@router.get("/staff/keygroups/{public_id}")
+@router.get("/staff/keygroups/records/{public_id}")
 def staff_record(request: Request, public_id: str, session: DbSession, principal: Staff) -> Response:
     return _record(request, session, principal, public_id)
 
 
-@router.post("/staff/keygroups/{public_id}/services")
+@router.post("/staff/keygroups/records/{public_id}/services")
 def staff_serve(request: Request, public_id: str, session: DbSession, principal: Staff, kind: F32,
                 served_on: Annotated[str, Form(max_length=10)], note: Annotated[str, Form(max_length=500)] = ""
                 ) -> Response:
@@ -141,7 +141,7 @@ def staff_serve(request: Request, public_id: str, session: DbSession, principal:
                    saved=f"已记录{service.KIND_LABELS[done.kind]}服务，并已告知本人")
 
 
-@router.post("/staff/keygroups/{public_id}/state")
+@router.post("/staff/keygroups/records/{public_id}/state")
 def staff_state(request: Request, public_id: str, session: DbSession, principal: Staff,
                 state: Annotated[str, Form(max_length=16)]) -> Response:
     try:

@@ -152,10 +152,10 @@ def test_the_worklist_shows_only_unserved_not_employed_people_of_the_jurisdictio
     assert page.status_code == 200
     assert "周待服" in page.text
     assert "冯海淀" not in page.text
-    detail = client.get(f"/staff/keygroups/{rows['周待服'].public_id}", headers=bearer(clerk))
+    detail = client.get(f"/staff/keygroups/records/{rows['周待服'].public_id}", headers=bearer(clerk))
     assert detail.status_code == 200
     assert "政策宣讲" in detail.text
-    hidden = client.get(f"/staff/keygroups/{rows['周待服'].public_id}", headers=bearer(other_clerk))
+    hidden = client.get(f"/staff/keygroups/records/{rows['周待服'].public_id}", headers=bearer(other_clerk))
     assert hidden.status_code == 404
 
 
@@ -259,7 +259,7 @@ def test_the_clerk_enters_a_person_and_serves_them_through_the_pages(session: Se
     assert "大龄失业人员" in made.text
     row = session.scalar(select(KeyGroupRecord).where(KeyGroupRecord.person_id == person.id))
     assert row is not None
-    served = client.post(f"/staff/keygroups/{row.public_id}/services",
+    served = client.post(f"/staff/keygroups/records/{row.public_id}/services",
                          data={"kind": "assistance", "served_on": "2026-12-02", "note": "推荐公益性岗位"})
     assert served.status_code == 200
     assert "已记录就业援助服务" in served.text
