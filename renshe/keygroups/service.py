@@ -523,5 +523,3 @@ def service_out(row: KeyGroupService) -> schemas.ServiceOut:
                               served_by=row.served_by, served_by_name=row.served_by_name)
 
 
-def state_choices() -> dict[str, str]:
-    return dict(STATE_LABELS)
