@@ -352,7 +352,9 @@ def _import_spec() -> tabular.Spec:
         for attribute in group.attributes:
             if attribute.field not in seen:
                 seen.add(attribute.field)
-                columns.append(tabular.Column(attribute.field, attribute.label, False))
+                short = attribute.label.split("（", 1)[0]
+                columns.append(tabular.Column(attribute.field, attribute.label, False,
+                                              (short,) if short != attribute.label else ()))
     return tabular.Spec("keygroups", "重点群体人员", tuple(columns))
 
 
