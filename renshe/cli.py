@@ -21,6 +21,7 @@ from renshe.core.errors import DomainError
 from renshe.core.settings import get_settings
 from renshe.hall import cli as hall_cli
 from renshe.insurance import cli as insurance_cli
+from renshe.keygroups import cli as keygroups_cli
 from renshe.pension import cli as pension_cli
 from renshe.pooling import cli as pooling_cli
 from renshe.recruitment import cli as recruitment_cli
@@ -52,6 +53,7 @@ unemployment_cli.register(app)
 recruitment_cli.register(app)
 wages_cli.register(app)
 contracts_cli.register(app)
+keygroups_cli.register(app)
 app.add_typer(pooling_cli.app, name="pooling")
 console = Console()
 err = Console(stderr=True)

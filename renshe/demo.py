@@ -235,6 +235,9 @@ def seed(
     from renshe.contracts.demo_data import seed as seed_contracts  # a signed labour contract at the sample employer
     seed_contracts(session, today=today,
                    employer_credit_code=report.sample_employer[1] if report.sample_employer else None)
+    from renshe.keygroups.demo_data import seed as seed_keygroups  # graduates, migrant workers, hard to employ
+    seed_keygroups(session, province=province, today=today,
+                   sample_id_number=report.sample_person[1] if report.sample_person else None)
     return report
 
 

@@ -13,6 +13,7 @@ from renshe.core.db import Base
 from renshe.federation import models as federation_models
 from renshe.hall import models as hall_models
 from renshe.insurance import models as insurance_models
+from renshe.keygroups import models as keygroups_models
 from renshe.pension import models as pension_models
 from renshe.recruitment import models as recruitment_models
 from renshe.registry import models as registry_models
@@ -25,5 +26,5 @@ from renshe.wages import models as wages_models
 MODEL_MODULES = (core_models, registry_models, sharing_models, federation_models, certs_models, card_models,
                  hall_models, insurance_models, pension_models, transfer_models,
                  unemployment_models, subsidies_models, recruitment_models, agencies_models,
-                 wages_models, contracts_models)
+                 wages_models, contracts_models, keygroups_models)
 metadata: MetaData = Base.metadata

@@ -41,6 +41,8 @@ from renshe.hall import api as hall_api
 from renshe.hall import pages as hall_pages
 from renshe.insurance import api as insurance_api
 from renshe.insurance import pages as insurance_pages
+from renshe.keygroups import api as keygroups_api
+from renshe.keygroups import pages as keygroups_pages
 from renshe.pension import api as pension_api
 from renshe.pension import pages as pension_pages
 from renshe.pooling import api as pooling_api
@@ -73,7 +75,7 @@ _FAVICON = (files("renshe.web") / "static" / "favicon.ico").read_bytes()
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
            "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling",
            "renshe.unemployment", "renshe.subsidies", "renshe.recruitment", "renshe.analytics",
-           "renshe.agencies", "renshe.wages", "renshe.contracts")
+           "renshe.agencies", "renshe.wages", "renshe.contracts", "renshe.keygroups")
 
 
 def create_app() -> FastAPI:
@@ -165,6 +167,8 @@ def create_app() -> FastAPI:
     app.include_router(wages_pages.router)
     app.include_router(contracts_api.router)
     app.include_router(contracts_pages.router)
+    app.include_router(keygroups_api.router)
+    app.include_router(keygroups_pages.router)
     app.include_router(transfer_api.router)
     app.include_router(pooling_api.router)
     app.include_router(pooling_pages.router)

@@ -1,7 +1,7 @@
 """Employment Online (就业在线): institutions and agencies with their licences, their services, ratings
 
 Revision ID: 0033
-Revises: 0031
+Revises: 0032
 Create Date: 2026-12-03 08:50:00
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from renshe.core.db import UTCDateTime
 
 revision = '0033'
-down_revision = '0031'
+down_revision = '0032'
 branch_labels = None
 depends_on = None
 

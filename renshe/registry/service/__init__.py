@@ -82,8 +82,10 @@ from renshe.registry.service.signin import (
 )
 from renshe.registry.service.surface import (
     active_person_divisions,
+    employed_among,
     find_by_id_number,
     identity_facts,
+    open_employment_persons,
     person_by_id_number,
     person_by_pk,
     person_of,
@@ -114,6 +116,7 @@ __all__ = [
     "count_persons",
     "division_out",
     "duplicate_candidates",
+    "employed_among",
     "employer_by_public_id",
     "employer_employments",
     "employer_out",
@@ -140,6 +143,7 @@ __all__ = [
     "notices_of",
     "notify",
     "open_employment",
+    "open_employment_persons",
     "open_employments_query",
     "person_audit_fields",
     "person_by_id_number",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import cast
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from renshe.core import ids
@@ -15,7 +16,7 @@ from renshe.core.errors import (
     ValidationFailed,
 )
 from renshe.registry import policy, schemas
-from renshe.registry.models import Person
+from renshe.registry.models import EmploymentRelation, Person
 from renshe.registry.service.common import (
     BY_ID_INDEX,
     find_row,
@@ -65,6 +66,20 @@ def person_of(session: Session, *, principal: Principal) -> Person:
     if principal.kind != "citizen":
         raise Unauthorized("请使用个人入口登录", code="renshe:auth/wrong-entrance")
     return get_person(session, actor=principal, public_id=principal.subject)
+
+
+def open_employment_persons() -> Select[int]:
+    """The internal keys of persons with an employment relation no employer has reported ended, as a
+    subquery for another domain's set-based reads (`column.in_(registry.open_employment_persons())`)."""
+    return select(EmploymentRelation.person_id).where(EmploymentRelation.end_date.is_(None))
+
+
+def employed_among(session: Session, *, person_ids: Collection[int]) -> set[int]:
+    """Which of these persons have an open employment relation (one query for a page of records)."""
+    if not person_ids:
+        return set()
+    return set(session.scalars(open_employment_persons().where(
+        EmploymentRelation.person_id.in_(list(person_ids))).distinct()))
 
 
 def persons_with_phone(session: Session, *, division_prefix: str, limit: int) -> list[Person]:
