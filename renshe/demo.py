@@ -230,6 +230,8 @@ def seed(
     from renshe.agencies.demo_data import seed as seed_agencies  # Employment Online: institutions and agencies
     seed_agencies(session, counties=sorted({str(row["division_code"]) for row in employer_rows}),
                   credit_code=credit_code)
+    from renshe.archives.demo_data import seed as seed_archives  # the demo citizen's personnel file
+    seed_archives(session, id_number=report.sample_person[1] if report.sample_person else None, today=today)
     from renshe.wages.demo_data import seed as seed_wages  # a project with a pay sheet below the minimum wage
     seed_wages(session, province=province, today=today)
     from renshe.contracts.demo_data import seed as seed_contracts  # a signed labour contract at the sample employer

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 from renshe.agencies import models as agencies_models
+from renshe.archives import models as archives_models
 from renshe.card import models as card_models
 from renshe.certs import models as certs_models
 from renshe.contracts import models as contracts_models
@@ -26,5 +27,5 @@ from renshe.wages import models as wages_models
 MODEL_MODULES = (core_models, registry_models, sharing_models, federation_models, certs_models, card_models,
                  hall_models, insurance_models, pension_models, transfer_models,
                  unemployment_models, subsidies_models, recruitment_models, agencies_models,
-                 wages_models, contracts_models, keygroups_models)
+                 wages_models, contracts_models, keygroups_models, archives_models)
 metadata: MetaData = Base.metadata

@@ -24,7 +24,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from renshe.agencies import schemas
-from renshe.agencies.models import Agency, AgencyRating, AgencyService
+from renshe.agencies.models import Agency as Agency  # named by the personnel files
+from renshe.agencies.models import AgencyRating, AgencyService
 from renshe.core import audit, divisions, ids, labels
 from renshe.core.auth import Principal
 from renshe.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed

@@ -88,7 +88,8 @@ __all__ = [
     "sm2_key_pem", "state_of", "status_list_credential", "suspend", "validity_text", "verifications_of", "verify",
     "verify_seal", "verify_url", "view",
 ]
-__all__ += ["check_time_statement", "platform_sign_pdf", "time_statement"]  # the platform signature, below
+__all__ += ["Certificate", "check_time_statement", "platform_sign_pdf",  # the platform signature, below
+            "time_statement"]
 
 
 def certificate_validity(session: Session, person: registry.Person) -> dict[str, Any]:

@@ -25,6 +25,8 @@ from renshe import __version__
 from renshe.agencies import api as agencies_api
 from renshe.agencies import pages as agencies_pages
 from renshe.analytics import pages as analytics_pages
+from renshe.archives import api as archives_api
+from renshe.archives import pages as archives_pages
 from renshe.card import api as card_api
 from renshe.card import pages as card_pages
 from renshe.certs import api as certs_api
@@ -75,7 +77,8 @@ _FAVICON = (files("renshe.web") / "static" / "favicon.ico").read_bytes()
 DOMAINS = ("renshe.registry", "renshe.sharing", "renshe.federation", "renshe.certs", "renshe.card", "renshe.hall",
            "renshe.insurance", "renshe.pension", "renshe.transfer", "renshe.pooling",
            "renshe.unemployment", "renshe.subsidies", "renshe.recruitment", "renshe.analytics",
-           "renshe.agencies", "renshe.wages", "renshe.contracts", "renshe.keygroups")
+           "renshe.agencies", "renshe.wages", "renshe.contracts", "renshe.keygroups",
+           "renshe.archives")
 
 
 def create_app() -> FastAPI:
@@ -169,6 +172,8 @@ def create_app() -> FastAPI:
     app.include_router(contracts_pages.router)
     app.include_router(keygroups_api.router)
     app.include_router(keygroups_pages.router)
+    app.include_router(archives_api.router)
+    app.include_router(archives_pages.router)
     app.include_router(transfer_api.router)
     app.include_router(pooling_api.router)
     app.include_router(pooling_pages.router)
