@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from renshe.agencies import schemas, service
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.http import DbSession, MaybePrincipal, form_errors, require_kind, savepoint, templates
+from renshe.core.http import DbSession, MaybePrincipal, form_errors, page_errors, require_kind, savepoint, templates
 
 router = APIRouter(include_in_schema=False)
 NAMES = {"kind": "机构类别", "licence_number": "人力资源服务许可证编号", "dispatch_licence": "劳务派遣经营许可证编号",
@@ -28,11 +28,6 @@ Citizen = Annotated[Principal, require_kind("citizen")]
 Employer = Annotated[Principal, require_kind("employer")]
 Staff = Annotated[Principal, require_kind("staff")]
 
-
-def _errors(exc: DomainError, field_name: str) -> list[FieldError]:
-    if exc.status in (401, 403) and exc.code.endswith("permission"):
-        raise exc
-    return exc.errors or [FieldError(field_name, exc.code, exc.detail)]
 
 
 @router.get("/agencies")
@@ -68,7 +63,7 @@ def rate(request: Request, public_id: str, session: DbSession, principal: Citize
         with savepoint(session):
             service.rate(session, actor=principal, public_id=public_id, stars=stars, comment=comment)
     except DomainError as exc:
-        return _detail(request, session, principal, public_id, errors=_errors(exc, "stars"), status_code=422)
+        return _detail(request, session, principal, public_id, errors=page_errors(exc, "stars"), status_code=422)
     return _detail(request, session, principal, public_id, saved="感谢您的评价")
 
 
@@ -99,7 +94,7 @@ def employer_apply(request: Request, session: DbSession, principal: Employer,
     except ValidationError as exc:
         return _employer(request, session, principal, errors=form_errors(exc, NAMES), status_code=422)
     except DomainError as exc:
-        return _employer(request, session, principal, errors=_errors(exc, "kind"), status_code=422)
+        return _employer(request, session, principal, errors=page_errors(exc, "kind"), status_code=422)
     return _employer(request, session, principal, saved="入驻申请已提交，等待人社部门审核")
 
 
@@ -115,7 +110,7 @@ def employer_publish(request: Request, session: DbSession, principal: Employer,
     except ValidationError as exc:
         return _employer(request, session, principal, errors=form_errors(exc, NAMES), status_code=422)
     except DomainError as exc:
-        return _employer(request, session, principal, errors=_errors(exc, "kind"), status_code=422)
+        return _employer(request, session, principal, errors=page_errors(exc, "kind"), status_code=422)
     return _employer(request, session, principal, saved="服务已发布")
 
 
@@ -125,7 +120,7 @@ def employer_withdraw(request: Request, public_id: str, session: DbSession, prin
         with savepoint(session):
             service.withdraw(session, actor=principal, public_id=public_id)
     except DomainError as exc:
-        return _employer(request, session, principal, errors=_errors(exc, "service"), status_code=422)
+        return _employer(request, session, principal, errors=page_errors(exc, "service"), status_code=422)
     return RedirectResponse("/employer/agency", status_code=303)
 
 
@@ -154,7 +149,7 @@ def staff_list(request: Request, session: DbSession, principal: Staff,
     except ValidationError as exc:
         return _staff(request, session, principal, errors=form_errors(exc, NAMES), status_code=422)
     except DomainError as exc:
-        return _staff(request, session, principal, errors=_errors(exc, "credit_code"), status_code=422)
+        return _staff(request, session, principal, errors=page_errors(exc, "credit_code"), status_code=422)
     return _staff(request, session, principal, saved=f"已登记{row.name}")
 
 
@@ -167,5 +162,5 @@ def staff_decide(request: Request, public_id: str, session: DbSession, principal
             row = service.decide(session, actor=principal, public_id=public_id, approve=decision == "approve",
                                  note=note)
     except DomainError as exc:
-        return _staff(request, session, principal, errors=_errors(exc, "note"), status_code=422)
+        return _staff(request, session, principal, errors=page_errors(exc, "note"), status_code=422)
     return _staff(request, session, principal, saved=f"{row.name}：{service.STATES[row.state]}")

@@ -169,7 +169,7 @@ def publish(session: Session, *, actor: Principal, data: schemas.ServiceIn) -> A
     """An onboard institution publishes a service inside its licence (or public remit)."""
     row = mine(session, actor=actor) if actor.kind == "employer" else None
     if row is None or row.state != "onboard":
-        raise Forbidden("机构入驻审核通过后才能发布服务", code="renshe:agencies/not-onboard")
+        raise Conflict("机构入驻审核通过后才能发布服务", code="renshe:agencies/not-onboard")
     if data.kind not in row.licence_scope:
         raise ValidationFailed([FieldError("kind", "renshe:agencies/outside-scope",
                                            f"“{SERVICES.get(data.kind, data.kind)}”不在本机构许可（职责）范围内")])

@@ -16,17 +16,12 @@ from starlette.responses import RedirectResponse, Response
 from renshe.archives import service
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.http import DbSession, require_kind, savepoint, templates
+from renshe.core.http import DbSession, page_errors, require_kind, savepoint, templates
 
 router = APIRouter(include_in_schema=False)
 Citizen = Annotated[Principal, require_kind("citizen")]
 Staff = Annotated[Principal, require_kind("staff")]
 
-
-def _errors(exc: DomainError, field_name: str) -> list[FieldError]:
-    if exc.status in (401, 403):
-        raise exc
-    return exc.errors or [FieldError(field_name, exc.code, exc.detail)]
 
 
 def _citizen(request: Request, session: Session, principal: Principal, *, errors: list[FieldError] | None = None,
@@ -49,7 +44,7 @@ def citizen_certificate(request: Request, session: DbSession, principal: Citizen
         with savepoint(session):
             issued = service.certificate(session, actor=principal)
     except DomainError as exc:
-        return _citizen(request, session, principal, errors=_errors(exc, "certificate"), status_code=422)
+        return _citizen(request, session, principal, errors=page_errors(exc, "certificate"), status_code=422)
     return RedirectResponse(f"/citizen/certs/{issued.public_id}", status_code=303)
 
 
@@ -80,7 +75,7 @@ def staff_receive(request: Request, session: DbSession, principal: Staff,
             row = service.receive(session, actor=principal, id_number=id_number, keeper=keeper, location=location,
                                   received_on=received_on or service.today(), source=source)
     except DomainError as exc:
-        return _staff(request, session, principal, errors=_errors(exc, "id_number"), status_code=422)
+        return _staff(request, session, principal, errors=page_errors(exc, "id_number"), status_code=422)
     return _staff(request, session, principal, saved=f"已接收{row.person_name}的档案，编号{row.file_number}")
 
 
@@ -94,7 +89,7 @@ def staff_transfer(request: Request, public_id: str, session: DbSession, princip
             move = service.transfer(session, actor=principal, public_id=public_id, to_keeper=to_keeper,
                                     tracking_number=tracking_number, reason=reason)
     except DomainError as exc:
-        return _staff(request, session, principal, errors=_errors(exc, "to_keeper"), status_code=422)
+        return _staff(request, session, principal, errors=page_errors(exc, "to_keeper"), status_code=422)
     return _staff(request, session, principal, saved=f"档案已转递，应于{move.due_on}前送达")
 
 
@@ -105,5 +100,5 @@ def staff_arrival(request: Request, public_id: str, session: DbSession, principa
         with savepoint(session):
             service.receive_transfer(session, actor=principal, public_id=public_id, location=location)
     except DomainError as exc:
-        return _staff(request, session, principal, errors=_errors(exc, "location"), status_code=422)
+        return _staff(request, session, principal, errors=page_errors(exc, "location"), status_code=422)
     return _staff(request, session, principal, saved="档案已接收入库，并已告知本人")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,9 +89,17 @@ def _with(dictionary: bytes, entry: bytes) -> bytes:
     return body[:-2].rstrip() + b" " + entry + b" >>"
 
 
-def sign_pdf(pdf: bytes, *, key_der: bytes, cert_der: bytes, signer: str, reason: str, location: str,
-             signed_at: datetime) -> bytes:
-    """The PDF with an invisible signature field on its first page signing the whole file."""
+@dataclass(frozen=True)
+class Trailer:
+    """A classic PDF trailer: its dictionary, the catalog's and the next object's numbers, the last xref."""
+
+    fields: bytes
+    root_no: int
+    size_no: int
+    prev: int
+
+
+def read_trailer(pdf: bytes) -> Trailer:
     trailer = re.search(rb"trailer\s*<<(.*?)>>\s*startxref\s*(\d+)\s*%%EOF\s*$", pdf, re.DOTALL)
     if trailer is None:
         raise PdfSignError("no classic trailer")
@@ -99,7 +108,33 @@ def sign_pdf(pdf: bytes, *, key_der: bytes, cert_der: bytes, signer: str, reason
     size = re.search(rb"/Size (\d+)", fields)
     if root is None or size is None:
         raise PdfSignError("trailer without /Root or /Size")
-    root_no, size_no, prev = int(root.group(1)), int(size.group(1)), int(trailer.group(2))
+    return Trailer(fields, int(root.group(1)), int(size.group(1)), int(trailer.group(2)))
+
+
+def incremental_update(pdf: bytes, trailer: Trailer, objects: dict[int, bytes], *, size: int
+                       ) -> tuple[bytearray, dict[int, int]]:
+    """PDF with OBJECTS appended as an incremental update (their xref section and a trailer of SIZE objects
+    keeping /Info and /ID): the original bytes stay a prefix. Returns the bytes and each object's offset."""
+    out = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
+    offsets = {}
+    for number, body in objects.items():
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref_at = len(out)
+    out += b"xref\n"
+    for number in sorted(offsets):
+        out += b"%d 1\n%010d 00000 n \n" % (number, offsets[number])
+    kept = b"".join(re.findall(rb"(/Info \d+ 0 R|/ID\s*\[[^\]]*\])", trailer.fields))
+    out += (b"trailer\n<< /Size %d /Root %d 0 R " % (size, trailer.root_no) + kept
+            + b" /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (trailer.prev, xref_at))
+    return out, offsets
+
+
+def sign_pdf(pdf: bytes, *, key_der: bytes, cert_der: bytes, signer: str, reason: str, location: str,
+             signed_at: datetime) -> bytes:
+    """The PDF with an invisible signature field on its first page signing the whole file."""
+    trailer = read_trailer(pdf)
+    root_no, size_no = trailer.root_no, trailer.size_no
     catalog = _object(pdf, root_no)
     if b"/AcroForm" in catalog:
         raise PdfSignError("the PDF already has a form")
@@ -125,18 +160,7 @@ def sign_pdf(pdf: bytes, *, key_der: bytes, cert_der: bytes, signer: str, reason
         widget_no: b"<< /Type /Annot /Subtype /Widget /FT /Sig /T (renshe-issuer-signature) /V %d 0 R /F 132 "
                    b"/Rect [0 0 0 0] /P %d 0 R >>" % (sig_no, page_no),
     }
-    out = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
-    offsets = {}
-    for number, body in objects.items():
-        offsets[number] = len(out)
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += b"xref\n"
-    for number in sorted(offsets):
-        out += b"%d 1\n%010d 00000 n \n" % (number, offsets[number])
-    kept = b"".join(re.findall(rb"(/Info \d+ 0 R|/ID\s*\[[^\]]*\])", fields))
-    out += (b"trailer\n<< /Size %d /Root %d 0 R " % (size_no + 2, root_no) + kept
-            + b" /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (prev, xref_at))
+    out, offsets = incremental_update(pdf, trailer, objects, size=size_no + 2)
     contents_at = out.index(b"/Contents <", offsets[sig_no]) + len(b"/Contents ")
     contents_end = contents_at + 2 * SIGNATURE_SPACE + 2
     ranges = b"/ByteRange [0 %d %d %d]" % (contents_at, contents_end, len(out) - contents_end)

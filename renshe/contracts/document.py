@@ -21,7 +21,7 @@ from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
-from renshe.certs import render
+from renshe.certs import pdfsign, render
 from renshe.certs.signing import canonical
 
 ATTACHMENT = "contract-signatures.json"
@@ -130,15 +130,11 @@ def _last_object(pdf: bytes, number: int) -> bytes:
 def attach(pdf: bytes, payload: dict[str, Any]) -> bytes:
     """The PDF with PAYLOAD as an embedded JSON file (`contract-signatures.json`), in an incremental update: the
     original bytes stay a prefix, so the document hash still checks."""
-    trailer = re.search(rb"trailer\s*<<(.*?)>>\s*startxref\s*(\d+)\s*%%EOF\s*$", pdf, re.DOTALL)
-    if trailer is None:
-        raise DocumentError("no classic trailer")
-    fields = trailer.group(1)
-    root = re.search(rb"/Root (\d+) 0 R", fields)
-    size = re.search(rb"/Size (\d+)", fields)
-    if root is None or size is None:
-        raise DocumentError("trailer without /Root or /Size")
-    root_no, size_no, prev = int(root.group(1)), int(size.group(1)), int(trailer.group(2))
+    try:
+        trailer = pdfsign.read_trailer(pdf)
+    except pdfsign.PdfSignError as exc:
+        raise DocumentError(str(exc)) from None
+    root_no, size_no = trailer.root_no, trailer.size_no
     catalog = _last_object(pdf, root_no).rstrip()
     if b"/Names" in catalog or not catalog.endswith(b">>"):
         raise DocumentError("the catalog already has a name tree")
@@ -152,18 +148,7 @@ def attach(pdf: bytes, payload: dict[str, Any]) -> bytes:
         root_no: catalog[:-2].rstrip() + b" /Names << /EmbeddedFiles << /Names [(%s) %d 0 R] >> >> "
                  b"/AF [%d 0 R] >>" % (ATTACHMENT.encode(), spec_no, spec_no),
     }
-    out = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
-    offsets = {}
-    for number, body in objects.items():
-        offsets[number] = len(out)
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += b"xref\n"
-    for number in sorted(offsets):
-        out += b"%d 1\n%010d 00000 n \n" % (number, offsets[number])
-    kept = b"".join(re.findall(rb"(/Info \d+ 0 R|/ID\s*\[[^\]]*\])", fields))
-    out += (b"trailer\n<< /Size %d /Root %d 0 R " % (size_no + 2, root_no) + kept
-            + b" /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (prev, xref_at))
+    out, _offsets = pdfsign.incremental_update(pdf, trailer, objects, size=size_no + 2)
     return bytes(out)
 
 

@@ -18,18 +18,13 @@ from starlette.responses import Response
 from renshe.contracts import rules, schemas, service
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.http import DbSession, require_kind, savepoint, templates
+from renshe.core.http import DbSession, page_errors, require_kind, savepoint, templates
 
 router = APIRouter(include_in_schema=False)
 Citizen = Annotated[Principal, require_kind("citizen")]
 Employer = Annotated[Principal, require_kind("employer")]
 Staff = Annotated[Principal, require_kind("staff")]
 
-
-def _errors(exc: DomainError, field_name: str) -> list[FieldError]:
-    if exc.status in (401, 403):
-        raise exc
-    return exc.errors or [FieldError(field_name, exc.code, exc.detail)]
 
 
 def _pdf(name: str, data: bytes) -> Response:
@@ -58,7 +53,7 @@ def citizen_code(request: Request, public_id: str, session: DbSession, principal
         with savepoint(session):
             service.send_sign_code(session, actor=principal, public_id=public_id)
     except DomainError as exc:
-        return _citizen(request, session, principal, errors=_errors(exc, "code"), status_code=422)
+        return _citizen(request, session, principal, errors=page_errors(exc, "code"), status_code=422)
     return _citizen(request, session, principal, saved="验证码已发送到您在人员基础库登记的手机，请在有效期内填写")
 
 
@@ -72,7 +67,7 @@ def citizen_sign(request: Request, public_id: str, session: DbSession, principal
             row = service.sign(session, actor=principal, public_id=public_id, data=schemas.SignIn.model_construct(
                 document_sha256=document_sha256, confirm=confirm == "yes", code=code))
     except DomainError as exc:
-        return _citizen(request, session, principal, errors=_errors(exc, "code"), status_code=422)
+        return _citizen(request, session, principal, errors=page_errors(exc, "code"), status_code=422)
     return _citizen(request, session, principal, saved=f"您已签署劳动合同（编号{row.number}），等待用人单位签署")
 
 
@@ -117,7 +112,7 @@ async def employer_draft(request: Request, session: DbSession, principal: Employ
                                                        employer_credit_code=None, fields=fields)
                 row = service.draft(session, actor=principal, data=data)
         except DomainError as exc:
-            return _employer(request, session, principal, errors=_errors(exc, "id_number"), values=values,
+            return _employer(request, session, principal, errors=page_errors(exc, "id_number"), values=values,
                              status_code=422)
         return _employer(request, session, principal,
                          saved=f"已起草劳动合同（编号{row.number}），已通知{row.worker_name}登录签署")
@@ -143,7 +138,7 @@ def employer_sign(request: Request, public_id: str, session: DbSession, principa
             row = service.sign(session, actor=principal, public_id=public_id, data=schemas.SignIn.model_construct(
                 document_sha256=document_sha256, confirm=confirm == "yes", code=None))
     except DomainError as exc:
-        return _employer(request, session, principal, errors=_errors(exc, "confirm"), status_code=422)
+        return _employer(request, session, principal, errors=page_errors(exc, "confirm"), status_code=422)
     return _employer(request, session, principal, saved=f"劳动合同（编号{row.number}）双方已签署，已生效")
 
 
@@ -162,7 +157,7 @@ def employer_terminate(request: Request, public_id: str, session: DbSession, pri
             row = service.terminate(session, actor=principal, public_id=public_id,
                                     data=schemas.TerminateIn(terminated_on=day, reason=reason, note=note))
     except DomainError as exc:
-        return _employer(request, session, principal, errors=_errors(exc, "reason"), status_code=422)
+        return _employer(request, session, principal, errors=page_errors(exc, "reason"), status_code=422)
     return _employer(request, session, principal,
                      saved=f"劳动合同（编号{row.number}）已解除或终止，用工记录同时终止，并已告知{row.worker_name}")
 

@@ -240,6 +240,14 @@ def require_kind(kind: str) -> Any:
     return Depends(dependency)
 
 
+def page_errors(exc: DomainError, field_name: str) -> list[FieldError]:
+    """A refused form's messages for the page: the error's own field errors, or its detail on FIELD_NAME.
+    A 401 or 403 is raised again, for the error page (sign in, or not allowed here)."""
+    if exc.status in (401, 403):
+        raise exc
+    return exc.errors or [FieldError(field_name, exc.code, exc.detail)]
+
+
 def form_errors(exc: ValidationError, names: dict[str, str] | None = None) -> list[FieldError]:
     """Pydantic's errors on form input, as messages for the page; NAMES gives a field's Chinese name, which
     then leads the message (“月薪上限：格式不正确”)."""

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from renshe.core import tabular
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.http import DbSession, WriteSession, form_errors, require_kind, savepoint, templates
+from renshe.core.http import DbSession, WriteSession, form_errors, page_errors, require_kind, savepoint, templates
 from renshe.keygroups import rules, schemas, service
 
 router = APIRouter(include_in_schema=False)
@@ -30,11 +30,6 @@ F32 = Annotated[str, Form(max_length=32)]
 F100 = Annotated[str, Form(max_length=100)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-def _errors(exc: DomainError, field_name: str) -> list[FieldError]:
-    if exc.status in (401, 403):
-        raise exc
-    return exc.errors or [FieldError(field_name, exc.code, exc.detail)]
 
 
 def _days(value: str) -> int:
@@ -88,7 +83,7 @@ def staff_create(request: Request, session: DbSession, principal: Staff, id_numb
         with savepoint(session):
             row = service.create_record(session, actor=principal, data=data)
     except DomainError as exc:
-        return _staff(request, session, principal, days=days, errors=_errors(exc, "id_number"), form=form,
+        return _staff(request, session, principal, days=days, errors=page_errors(exc, "id_number"), form=form,
                       status_code=422)
     return _record(request, session, principal, row.public_id,
                    saved=f"{row.person_name}已录入重点群体信息库，并已告知本人")
@@ -102,7 +97,7 @@ def staff_import(request: Request, session: DbSession, principal: Staff,
         with savepoint(session), tabular.saved_upload(file.file, filename=file.filename) as path:
             done = service.import_file(session, actor=principal, path=path, filename=file.filename)
     except DomainError as exc:
-        errors = _errors(exc, "file")
+        errors = page_errors(exc, "file")
         return _staff(request, session, principal, days=days, status_code=422,
                       errors=[FieldError("file", exc.code, exc.detail), *errors] if exc.errors else errors)
     return _staff(request, session, principal, days=days,
@@ -136,7 +131,7 @@ def staff_serve(request: Request, public_id: str, session: DbSession, principal:
         with savepoint(session):
             done = service.add_service(session, actor=principal, public_id=public_id, data=data)
     except DomainError as exc:
-        return _record(request, session, principal, public_id, errors=_errors(exc, "kind"), status_code=422)
+        return _record(request, session, principal, public_id, errors=page_errors(exc, "kind"), status_code=422)
     return _record(request, session, principal, public_id,
                    saved=f"已记录{service.KIND_LABELS[done.kind]}服务，并已告知本人")
 
@@ -148,7 +143,7 @@ def staff_state(request: Request, public_id: str, session: DbSession, principal:
         with savepoint(session):
             service.set_state(session, actor=principal, public_id=public_id, state=state)
     except DomainError as exc:
-        return _record(request, session, principal, public_id, errors=_errors(exc, "state"), status_code=422)
+        return _record(request, session, principal, public_id, errors=page_errors(exc, "state"), status_code=422)
     return _record(request, session, principal, public_id, saved="就业状态已记录")
 
 

@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.http import DbSession, MaybePrincipal, form_errors, require_kind, savepoint, templates
+from renshe.core.http import DbSession, MaybePrincipal, form_errors, page_errors, require_kind, savepoint, templates
 from renshe.recruitment import schemas, seeking, service
 
 router = APIRouter(include_in_schema=False)
@@ -39,11 +39,6 @@ F6 = Annotated[str, Form(max_length=6)]
 F12 = Annotated[str, Form(max_length=12)]
 F100 = Annotated[str, Form(max_length=100)]
 
-
-def _errors(exc: DomainError, field_name: str) -> list[FieldError]:
-    if exc.status in (401, 403):
-        raise exc
-    return exc.errors or [FieldError(field_name, exc.code, exc.detail)]
 
 
 def _criteria(q: str, division: str, occupation: str, salary_min: str, education: str, kind: str
@@ -92,7 +87,7 @@ def save_search(request: Request, session: DbSession, principal: Citizen,
             with savepoint(session):
                 seeking.save_search(session, actor=principal, name=name or q or "我的搜索", criteria=criteria)
         except DomainError as exc:
-            errors = _errors(exc, "name")
+            errors = page_errors(exc, "name")
     if errors:
         return _citizen(request, session, principal, errors=errors, status_code=422)
     return RedirectResponse("/citizen/jobs?saved=search", status_code=303)
@@ -119,7 +114,7 @@ def apply(request: Request, public_id: str, session: DbSession, principal: Citiz
         with savepoint(session):
             seeking.apply(session, actor=principal, public_id=public_id, message=message)
     except DomainError as exc:
-        return _detail(request, session, principal, public_id, errors=_errors(exc, "message"), status_code=422)
+        return _detail(request, session, principal, public_id, errors=page_errors(exc, "message"), status_code=422)
     return _detail(request, session, principal, public_id, saved="已投递，单位的联系电话已向您显示，单位答复后会通知您")
 
 
@@ -130,7 +125,7 @@ def report(request: Request, public_id: str, session: DbSession, principal: Citi
         with savepoint(session):
             seeking.report(session, actor=principal, public_id=public_id, reason=reason, detail=detail)
     except DomainError as exc:
-        return _detail(request, session, principal, public_id, errors=_errors(exc, "reason"), status_code=422)
+        return _detail(request, session, principal, public_id, errors=page_errors(exc, "reason"), status_code=422)
     return _detail(request, session, principal, public_id, saved="举报已提交，经办人员核查后会通知您结果")
 
 
@@ -168,7 +163,7 @@ def citizen_profile(request: Request, session: DbSession, principal: Citizen,
             FieldError("salary_expected", "renshe:recruitment/salary", "期望月薪应为数字")]
         return _citizen(request, session, principal, errors=errors, status_code=422)
     except DomainError as exc:
-        return _citizen(request, session, principal, errors=_errors(exc, "occupation_code"), status_code=422)
+        return _citizen(request, session, principal, errors=page_errors(exc, "occupation_code"), status_code=422)
     return RedirectResponse("/citizen/jobs?saved=profile", status_code=303)
 
 
@@ -178,7 +173,7 @@ def citizen_delete_search(request: Request, public_id: str, session: DbSession, 
         with savepoint(session):
             seeking.delete_saved_search(session, actor=principal, public_id=public_id)
     except DomainError as exc:
-        return _citizen(request, session, principal, errors=_errors(exc, "search"), status_code=422)
+        return _citizen(request, session, principal, errors=page_errors(exc, "search"), status_code=422)
     return RedirectResponse("/citizen/jobs?saved=deleted", status_code=303)
 
 
@@ -218,7 +213,7 @@ def employer_post(request: Request, session: DbSession, principal: Employer,
     except ValidationError as exc:
         return _employer(request, session, principal, errors=form_errors(exc, NAMES), form=form, status_code=422)
     except DomainError as exc:
-        return _employer(request, session, principal, errors=_errors(exc, "title"), form=form, status_code=422)
+        return _employer(request, session, principal, errors=page_errors(exc, "title"), form=form, status_code=422)
     return RedirectResponse("/employer/jobs?saved=posted", status_code=303)
 
 
@@ -232,7 +227,7 @@ def employer_withdraw(request: Request, public_id: str, session: DbSession, prin
         with savepoint(session):
             service.withdraw(session, actor=principal, public_id=public_id)
     except DomainError as exc:
-        return _employer(request, session, principal, errors=_errors(exc, "posting"), status_code=422)
+        return _employer(request, session, principal, errors=page_errors(exc, "posting"), status_code=422)
     return RedirectResponse("/employer/jobs?saved=withdrawn", status_code=303)
 
 
@@ -262,7 +257,8 @@ def employer_answer(request: Request, application_id: str, session: DbSession, p
         with savepoint(session):
             seeking.answer(session, actor=principal, public_id=application_id, state=state, text=answer)
     except DomainError as exc:
-        return _employer_posting(request, session, principal, posting, errors=_errors(exc, "state"), status_code=422)
+        return _employer_posting(request, session, principal, posting, errors=page_errors(exc, "state"),
+                                 status_code=422)
     return _employer_posting(request, session, principal, posting, saved="已答复，并已通知求职者")
 
 
@@ -291,7 +287,7 @@ def staff_moderate(request: Request, public_id: str, session: DbSession, princip
             row = service.moderate(session, actor=principal, public_id=public_id, approve=decision == "publish",
                                    note=note)
     except DomainError as exc:
-        return _staff(request, session, principal, errors=_errors(exc, "note"), status_code=422)
+        return _staff(request, session, principal, errors=page_errors(exc, "note"), status_code=422)
     return _staff(request, session, principal, saved=f"“{row.title}”{service.STATE_LABELS[row.state]}")
 
 
@@ -304,6 +300,6 @@ def staff_report(request: Request, public_id: str, session: DbSession, principal
             row = seeking.handle_report(session, actor=principal, public_id=public_id, upheld=decision == "uphold",
                                         outcome=outcome)
     except DomainError as exc:
-        return _staff(request, session, principal, errors=_errors(exc, "outcome"), status_code=422)
+        return _staff(request, session, principal, errors=page_errors(exc, "outcome"), status_code=422)
     return _staff(request, session, principal, saved=f"举报已处理：{service.REPORT_STATES[row.state]}，并已告知举报人")
 

@@ -15,18 +15,13 @@ from starlette.responses import Response
 
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.http import DbSession, require_kind, savepoint, templates
+from renshe.core.http import DbSession, page_errors, require_kind, savepoint, templates
 from renshe.subsidies import schemas, service
 
 router = APIRouter(include_in_schema=False)
 Citizen = Annotated[Principal, require_kind("citizen")]
 Staff = Annotated[Principal, require_kind("staff")]
 
-
-def _errors(exc: DomainError, field_name: str) -> list[FieldError]:
-    if exc.status in (401, 403):
-        raise exc
-    return exc.errors or [FieldError(field_name, exc.code, exc.detail)]
 
 
 def _citizen(request: Request, session: Session, principal: Principal, *, errors: list[FieldError] | None = None,
@@ -50,7 +45,7 @@ def citizen_apply(request: Request, session: DbSession, principal: Citizen,
         with savepoint(session):
             row = service.apply(session, actor=principal, policy_code=policy)
     except DomainError as exc:
-        return _citizen(request, session, principal, errors=_errors(exc, "policy"), status_code=422)
+        return _citizen(request, session, principal, errors=page_errors(exc, "policy"), status_code=422)
     return _citizen(request, session, principal, saved=f"{service.policy_of(row.policy).name}申请已提交，等待审核")
 
 
@@ -76,7 +71,7 @@ def staff_approve(request: Request, public_id: str, session: DbSession, principa
         with savepoint(session):
             row = service.approve(session, actor=principal, public_id=public_id)
     except DomainError as exc:
-        return _staff(request, session, principal, errors=_errors(exc, "application"), status_code=422)
+        return _staff(request, session, principal, errors=page_errors(exc, "application"), status_code=422)
     done = "已审核通过并发放至社会保障卡" if row.state == "paid" else f"复核不符合条件，不予发放：{row.reason}"
     return _staff(request, session, principal, saved=f"{row.person_name}：{done}，并已告知本人")
 
@@ -88,5 +83,5 @@ def staff_refuse(request: Request, public_id: str, session: DbSession, principal
         with savepoint(session):
             row = service.refuse(session, actor=principal, public_id=public_id, reason=reason)
     except DomainError as exc:
-        return _staff(request, session, principal, errors=_errors(exc, "reason"), status_code=422)
+        return _staff(request, session, principal, errors=page_errors(exc, "reason"), status_code=422)
     return _staff(request, session, principal, saved=f"{row.person_name}：不予发放，并已告知本人")

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.http import DbSession, ReadSession, require_kind, templates
+from renshe.core.http import DbSession, ReadSession, page_errors, require_kind, templates
 from renshe.core.settings import get_settings
 from renshe.unemployment import codes, jobs, schemas, service
 
@@ -35,11 +35,6 @@ def citizen_page(request: Request, session: DbSession, principal: Citizen) -> Re
     return templates.render(request, "unemployment_mine.html", page_title="我的失业登记和失业保险金",
                             mine=service.mine(session, actor=principal))
 
-
-def _errors(exc: DomainError, field_name: str) -> list[FieldError]:
-    if exc.status in (401, 403):
-        raise exc
-    return exc.errors or [FieldError(field_name, exc.code, exc.detail)]
 
 
 def _date(value: str, field_name: str) -> date:
@@ -79,7 +74,7 @@ def staff_register(request: Request, session: DbSession, principal: Staff, id_nu
                                       if separation_date.strip() else None)
         row = service.window_registration(session, actor=principal, data=data, on=service.today())
     except DomainError as exc:
-        return _worklist(request, session, principal, errors=_errors(exc, "id_number"), status_code=422)
+        return _worklist(request, session, principal, errors=page_errors(exc, "id_number"), status_code=422)
     return _worklist(request, session, principal, saved=f"已为{row.person_name}办理失业登记")
 
 
@@ -107,7 +102,7 @@ def staff_add_service(request: Request, public_id: str, session: DbSession, prin
                             served_on=_date(served_on, "served_on"), detail=detail, outcome=outcome or None,
                             today=service.today())
     except DomainError as exc:
-        return _registration_page(request, session, principal, public_id, errors=_errors(exc, "detail"),
+        return _registration_page(request, session, principal, public_id, errors=page_errors(exc, "detail"),
                                   status_code=422)
     return _registration_page(request, session, principal, public_id, saved="已登记就业服务")
 
@@ -120,7 +115,7 @@ def staff_exit(request: Request, public_id: str, session: DbSession, principal: 
         service.exit_registration(session, actor=principal, registration=row, reason=reason, on=_date(on, "on"),
                                   note=note or None)
     except DomainError as exc:
-        return _registration_page(request, session, principal, public_id, errors=_errors(exc, "reason"),
+        return _registration_page(request, session, principal, public_id, errors=page_errors(exc, "reason"),
                                   status_code=422)
     return _registration_page(request, session, principal, public_id, saved="已注销失业登记，并已告知本人")
 
@@ -157,7 +152,7 @@ def staff_change(request: Request, public_id: str, action: str, session: DbSessi
         else:
             raise DomainError("renshe:unemployment/action", "未知的操作", 404, "未找到")
     except DomainError as exc:
-        return _benefit_page(request, session, principal, public_id, errors=_errors(exc, "reason"), status_code=422)
+        return _benefit_page(request, session, principal, public_id, errors=page_errors(exc, "reason"), status_code=422)
     return _benefit_page(request, session, principal, public_id, saved=f"{done[action]}，并已告知本人")
 
 
@@ -168,7 +163,7 @@ def staff_run(request: Request, session: ReadSession, principal: Staff, month: A
     try:
         summary = jobs.run_payments(actor=principal, province=get_settings().province_code, month=month.strip())
     except (DomainError, ValidationError) as exc:
-        errors = _errors(exc, "month") if isinstance(exc, DomainError) else [
+        errors = page_errors(exc, "month") if isinstance(exc, DomainError) else [
             FieldError("month", "renshe:unemployment/month", "发放月份格式应为YYYY-MM")]
         return _worklist(request, session, principal, errors=errors, status_code=422)
     out = jobs.run_out(summary)

@@ -22,18 +22,13 @@ from starlette.responses import Response
 from renshe.core import tabular
 from renshe.core.auth import Principal
 from renshe.core.errors import DomainError, FieldError
-from renshe.core.http import DbSession, MaybePrincipal, form_errors, require_kind, savepoint, templates
+from renshe.core.http import DbSession, MaybePrincipal, form_errors, page_errors, require_kind, savepoint, templates
 from renshe.core.settings import get_settings
 from renshe.wages import clues, jobs, rules, schemas, service
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Principal, require_kind("staff")]
 
-
-def _errors(exc: DomainError, field_name: str) -> list[FieldError]:
-    if exc.status in (401, 403):
-        raise exc
-    return exc.errors or [FieldError(field_name, exc.code, exc.detail)]
 
 
 def _worklist(request: Request, session: Session, principal: Principal, *, errors: list[FieldError] | None = None,
@@ -59,7 +54,7 @@ def staff_scan(request: Request, session: DbSession, principal: Staff) -> Respon
         with savepoint(session):
             result = jobs.scan_in(session, actor=principal, on=service.today())
     except DomainError as exc:
-        return _worklist(request, session, principal, errors=_errors(exc, "scan"), status_code=422)
+        return _worklist(request, session, principal, errors=page_errors(exc, "scan"), status_code=422)
     return _worklist(request, session, principal, saved=f"扫描完成：新增预警{result.raised}条")
 
 
@@ -70,7 +65,7 @@ def staff_close_warning(request: Request, public_id: str, session: DbSession, pr
         with savepoint(session):
             _, project = service.close_warning(session, actor=principal, public_id=public_id, outcome=outcome)
     except DomainError as exc:
-        return _worklist(request, session, principal, errors=_errors(exc, "outcome"), status_code=422)
+        return _worklist(request, session, principal, errors=page_errors(exc, "outcome"), status_code=422)
     return _worklist(request, session, principal, saved=f"{project.name}：预警已办结")
 
 
@@ -80,7 +75,7 @@ def staff_take_up(request: Request, tracking_number: str, session: DbSession, pr
         with savepoint(session):
             clues.take_up(session, actor=principal, tracking_number=tracking_number)
     except DomainError as exc:
-        return _worklist(request, session, principal, errors=_errors(exc, "clue"), status_code=422)
+        return _worklist(request, session, principal, errors=page_errors(exc, "clue"), status_code=422)
     return _worklist(request, session, principal, saved=f"线索{tracking_number}：已开始核查")
 
 
@@ -91,7 +86,7 @@ def staff_close_clue(request: Request, tracking_number: str, session: DbSession,
         with savepoint(session):
             clues.close(session, actor=principal, tracking_number=tracking_number, outcome=outcome)
     except DomainError as exc:
-        return _worklist(request, session, principal, errors=_errors(exc, "outcome"), status_code=422)
+        return _worklist(request, session, principal, errors=page_errors(exc, "outcome"), status_code=422)
     return _worklist(request, session, principal, saved=f"线索{tracking_number}：已办结，反映人可凭查询编号查看结果")
 
 
@@ -122,7 +117,7 @@ def project_attendance(request: Request, public_id: str, session: DbSession, pri
             report = service.import_attendance(session, actor=principal, project_id=public_id, path=path,
                                                filename=file.filename)
     except DomainError as exc:
-        return _project(request, session, principal, public_id, errors=_errors(exc, "file"), status_code=422)
+        return _project(request, session, principal, public_id, errors=page_errors(exc, "file"), status_code=422)
     return _project(request, session, principal, public_id, saved=f"已导入考勤{report.imported}条")
 
 
@@ -179,7 +174,7 @@ def clue_post(request: Request, session: DbSession, principal: MaybePrincipal,
         with savepoint(session):
             row = clues.report(session, actor=principal, data=data, on=service.today())
     except DomainError as exc:
-        return _clue_form(request, session, values=values, errors=_errors(exc, "project_name"), status_code=422)
+        return _clue_form(request, session, values=values, errors=page_errors(exc, "project_name"), status_code=422)
     return _clue_form(request, session, values={}, done=clues.progress_out(row))
 
 
@@ -191,6 +186,6 @@ def clue_track(request: Request, session: DbSession, _principal: MaybePrincipal,
         try:
             found = clues.progress_out(clues.progress(session, tracking_number=number[:20]))
         except DomainError as exc:
-            errors = _errors(exc, "number")
+            errors = page_errors(exc, "number")
     return templates.render(request, "wages_clue_track.html", status_code=404 if errors else 200,
                             page_title="欠薪线索办理进度查询", number=number[:20], found=found, errors=errors)
