@@ -451,6 +451,15 @@ def mine(session: Session, *, actor: Principal) -> KeyGroupRecord | None:
     return session.scalar(select(KeyGroupRecord).where(KeyGroupRecord.person_public_id == actor.subject))
 
 
+def groups_of(session: Session, *, person_id: int) -> dict[str, dict[str, str]]:
+    """The person's key groups: group code → its attributes (the hard-to-employ category among them); empty
+    when the person has no record. Read by the subsidy policies' rules."""
+    rows = session.execute(select(KeyGroupMembership.group_code, KeyGroupMembership.attributes)
+                           .join(KeyGroupRecord, KeyGroupRecord.id == KeyGroupMembership.record_id)
+                           .where(KeyGroupRecord.person_id == person_id)).all()
+    return {str(code): {str(k): str(v) for k, v in dict(attributes or {}).items()} for code, attributes in rows}
+
+
 def membership_answer(session: Session, person: registry.Person) -> dict[str, Any]:
     """The catalog resource `key-group-membership` (重点群体身份) for another region or department: whether
     the person is in a key group and which (the hard-to-employ category named), the county responsible and

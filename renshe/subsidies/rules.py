@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from importlib.resources import files
 from typing import Any
@@ -25,6 +25,8 @@ class Facts:
     employed: bool
     paid_months: tuple[date, ...]  # months paid in full of the policy's insurance type, if it asks for one
     claimed: bool  # an application for this policy is open or was paid
+    key_groups: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # group → attributes (重点群体)
+    certificates: tuple[tuple[str, date], ...] = ()  # valid certificates held: (type key, issue date)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,32 @@ def _contributed(f: Facts, r: Mapping[str, Any], on: date) -> Result:
                   f"近{within}个月足额缴费{len(recent)}个月")
 
 
+def _key_group(f: Facts, r: Mapping[str, Any], on: date) -> Result:
+    """In key group r["group"]; with r["categories"], in one of those categories; with r["graduating"], in the
+    year of graduation (毕业年度)."""
+    attributes = f.key_groups.get(str(r["group"]))
+    label = str(r.get("label", r["group"]))
+    if attributes is None:
+        return Result("key_group", label, False, "重点群体劳动者信息库中没有相应记录")
+    wanted = r.get("categories")
+    if wanted and attributes.get("category") not in wanted:
+        return Result("key_group", label, False, "重点群体信息库中的认定类别不在本政策范围内")
+    if r.get("graduating") and attributes.get("graduation_year") != str(on.year):
+        return Result("key_group", label, False, f"毕业年份为{attributes.get('graduation_year', '未登记')}，"
+                                                 f"不在毕业年度（{on.year}年）内")
+    return Result("key_group", label, True, "重点群体劳动者信息库中有相应记录")
+
+
+def _certificate(f: Facts, r: Mapping[str, Any], on: date) -> Result:
+    """Holds a valid certificate of one of r["types"] issued within r["within_months"]."""
+    within = int(r["within_months"])
+    month = on.year * 12 + on.month - 1 - within  # the first day of the month WITHIN months back
+    since = date(month // 12, month % 12 + 1, 1)
+    found = [issued for key, issued in f.certificates if key in r["types"] and issued >= since]
+    return Result("certificate", f"近{within}个月取得职业资格证书或职业技能等级证书", bool(found),
+                  f"电子证照库中有{found[0]}颁发的证书" if found else "电子证照库中没有近期取得的相应证书")
+
+
 def _once(f: Facts, _rule: Mapping[str, Any], _on: date) -> Result:
     met = not f.claimed
     return Result("once", "未重复申领", met, "未申领过本项补贴" if met else "已申领或正在申领本项补贴，不能重复申领")
@@ -107,7 +135,8 @@ def _once(f: Facts, _rule: Mapping[str, Any], _on: date) -> Result:
 
 CHECKS: dict[str, Callable[[Facts, Mapping[str, Any], date], Result]] = {
     "alive": _alive, "age": _age, "age_by_sex": _age_by_sex, "registered_unemployed": _registered,
-    "not_employed": _not_employed, "contributed": _contributed, "once": _once}
+    "not_employed": _not_employed, "contributed": _contributed, "once": _once, "key_group": _key_group,
+    "certificate": _certificate}
 
 
 def check(policy: Policy, facts: Facts, on: date) -> list[Result]:

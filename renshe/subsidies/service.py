@@ -17,12 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from renshe.card import service as card
+from renshe.certs import service as certs
 from renshe.core import audit, divisions, labels, monthly, paging
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound
 from renshe.core.events import record_event
 from renshe.insurance import service as insurance
+from renshe.keygroups import service as keygroups
 from renshe.registry import service as registry
 from renshe.subsidies import rules, schemas
 from renshe.subsidies.models import SubsidyApplication
@@ -65,11 +67,16 @@ def facts_of(session: Session, *, person: registry.Person, policy: rules.Policy,
     if wanted:
         paid = tuple(insurance.months_paid_of_type(session, person_id=person.id,
                                                    insurance_type=str(wanted[0]["insurance_type"]), on=on))
+    asks = {r["rule"] for r in policy.rules}
+    held = tuple((c.type_key, c.issue_date) for c in certs.certificates_of(session, person=person)
+                 if c.status == "valid") if "certificate" in asks else ()
     return rules.Facts(
         status=person.status, birth_date=person.birth_date, male=person.sex == "1",
         registered_unemployed=unemployment.open_of(session, person_id=person.id) is not None,
         employed=bool(unemployment.open_employments(session, person=person)), paid_months=paid,
-        claimed=_claimed(session, policy=policy.code, person_id=person.id, besides=besides))
+        claimed=_claimed(session, policy=policy.code, person_id=person.id, besides=besides),
+        key_groups=keygroups.groups_of(session, person_id=person.id) if "key_group" in asks else {},
+        certificates=held)
 
 
 def eligibility(session: Session, *, actor: Principal) -> list[tuple[rules.Policy, list[rules.Result]]]:

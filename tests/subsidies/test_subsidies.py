@@ -130,3 +130,44 @@ def test_the_hard_to_employ_rules_follow_sex_age_employment_and_recent_contribut
     assert met(paid_months=(date(2025, 11, 1),))["contributed"] is False  # over twelve months ago
     assert met(paid_months=paid, employed=True)["not_employed"] is False
     assert met(paid_months=paid, claimed=True)["once"] is False
+
+
+def test_the_graduate_and_training_policies_read_the_key_groups_and_the_certificates(
+        session: Session, client: Any) -> None:
+    from renshe.certs import service as certs
+    from renshe.keygroups import schemas as keygroup_schemas
+    from renshe.keygroups import service as keygroups
+
+    number = factories.resident_id("110105", date(2003, 6, 1))
+    person = factories.person(session, name="吴毕业", birth=date(2003, 6, 1), id_number=number)
+    citizen = citizen_of(person.public_id, person.name)
+    shown = {p.code: p for p, _results in service.eligibility(session, actor=citizen)}
+    assert set(shown) == {"startup", "flexible-insurance", "job-seeking", "training"}
+    seeking_rules = next(r for p, r in service.eligibility(session, actor=citizen) if p.code == "job-seeking")
+    assert [r.met for r in seeking_rules] == [True, False, False, True]
+    with pytest.raises(DomainError) as refused:
+        service.apply(session, actor=citizen, policy_code="training")
+    assert refused.value.code == "renshe:subsidies/certificate"
+
+    keygroups.create_record(session, actor=SYSTEM, data=keygroup_schemas.RecordIn(
+        id_number=number, name="吴毕业", division_code="110105", groups=[
+            keygroup_schemas.MembershipIn(group="graduate", attributes={
+                "graduation_year": str(service.today().year), "school": "某大学", "major": "会计学",
+                "education": "bachelor"}),
+            keygroup_schemas.MembershipIn(group="hard_to_employ", attributes={"category": "urban_minimum_living"})]))
+    made = service.apply(session, actor=citizen, policy_code="job-seeking")
+    assert made.state == "submitted"
+    certs.issue(session, actor=SYSTEM, person_public_id=person.public_id, type_key="vocational-skill-level",
+                fields={"occupation": "电工", "level": "四级/中级工", "evaluator": "某评价机构", "score": "合格"})
+    assert service.apply(session, actor=citizen, policy_code="training").state == "submitted"
+
+
+def test_the_certificate_rule_counts_months_back() -> None:
+    rule = {"rule": "certificate", "types": ["vocational-skill-level"], "within_months": 12}
+    on = date(2026, 3, 15)
+    held = _facts(certificates=(("vocational-skill-level", date(2025, 3, 1)),))
+    assert rules.CHECKS["certificate"](held, rule, on).met
+    old = _facts(certificates=(("vocational-skill-level", date(2025, 2, 28)),))
+    assert not rules.CHECKS["certificate"](old, rule, on).met
+    other = _facts(certificates=(("social-security-card", date(2026, 3, 1)),))
+    assert not rules.CHECKS["certificate"](other, rule, on).met
