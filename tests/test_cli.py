@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.own_database  # SQLite files of its own, whatever the suite's database
+
 RENSHE = [sys.executable, "-m", "renshe"]
 
 

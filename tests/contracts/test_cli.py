@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.own_database  # SQLite files of its own, whatever the suite's database
+
 RENSHE = [sys.executable, "-m", "renshe"]
 
 

@@ -27,6 +27,8 @@ from renshe.federation.models import HubEvent
 from renshe.registry import schemas
 from renshe.registry import service as registry
 
+pytestmark = pytest.mark.own_database  # SQLite files of its own, whatever the suite's database
+
 NATS_URL = os.environ.get("RENSHE_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 

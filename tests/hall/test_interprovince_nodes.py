@@ -27,6 +27,8 @@ import pytest
 from renshe.hall.peers import NODE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from tests.hall.conftest import PDF, benefit_form
 
+pytestmark = pytest.mark.own_database  # SQLite files of its own, whatever the suite's database
+
 SECRET = "a-shared-secret-between-zj-and-bj"
 ORIGIN, HANDLER = "330000", "110000"
 ORIGIN_COUNTY, HANDLER_COUNTY = "330106", "110105"

@@ -11,6 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.own_database  # SQLite files of its own, whatever the suite's database
+
 RENSHE = [sys.executable, "-m", "renshe"]
 YEAR = 2019  # before the ledger demo's own years: the accounts opened below (and the demo retirees') earn interest
 

@@ -11,6 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.own_database  # SQLite files of its own, whatever the suite's database
+
 RENSHE = [sys.executable, "-m", "renshe"]
 MONTH = "2024-06"  # before any demo retiree's first month: only the awards made below are paid
 

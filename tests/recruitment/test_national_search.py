@@ -3,6 +3,7 @@ federation: the province's outbox → NATS JetStream → the hub's national stor
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from renshe.core.auth import SYSTEM
@@ -12,6 +13,8 @@ from renshe.recruitment import jobs, schemas, service
 from tests import factories
 from tests.federation.test_nats import nodes, run_in_own_loop  # noqa: F401 (nodes is a fixture)
 from tests.recruitment.test_recruitment import agent_of, posting_in
+
+pytestmark = pytest.mark.own_database  # SQLite files of its own, whatever the suite's database
 
 
 def test_a_posting_made_in_a_province_is_found_in_the_national_search(

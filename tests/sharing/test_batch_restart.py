@@ -14,8 +14,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from renshe import demo
+
+pytestmark = pytest.mark.own_database  # SQLite files of its own, whatever the suite's database
 
 ROWS = 200_000  # four chunks of jobs.CHUNK: the kill lands between the first checkpoint and the last
 

@@ -27,6 +27,8 @@ import pytest
 from renshe.hall.peers import NODE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from tests.hall.test_interprovince_nodes import SECRET, Node, _environment, _free_port, _run, _until
 
+pytestmark = pytest.mark.own_database  # SQLite files of its own, whatever the suite's database
+
 OLD, NEW = "330000", "110000"
 NEW_COUNTY = "110105"
 
