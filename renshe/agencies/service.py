@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from fractions import Fraction
 from functools import cache
 from importlib.resources import files
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from renshe.agencies import schemas
 from renshe.agencies.models import Agency as Agency  # named by the personnel files
 from renshe.agencies.models import AgencyRating, AgencyService
-from renshe.core import audit, divisions, ids, labels
+from renshe.core import audit, divisions, ids, labels, workdays
 from renshe.core.auth import Principal
 from renshe.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from renshe.core.events import record_event
@@ -47,8 +47,7 @@ STATES = labels.register("agencies.state", {"listed": "未入驻", "pending": "�
 PUBLIC = ("public_employment", "public_talent")
 
 
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
+today = workdays.today  # tests replace it to move the clock
 
 
 def _staff(actor: Principal, division_code: str | None = None) -> None:

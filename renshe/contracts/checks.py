@@ -6,7 +6,7 @@ and 82) and fixed terms ending within 30 days, each one set-based query."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from renshe.certs import signing
 from renshe.contracts import document, policy, rules, schemas, signatures
 from renshe.contracts.codes import ROLE_LABELS, SIGNED_STATES, STATE_LABELS, WARNING_LABELS
 from renshe.contracts.models import LabourContract
-from renshe.core import crypto, divisions
+from renshe.core import crypto, divisions, workdays
 from renshe.core.auth import Principal
 from renshe.core.errors import Forbidden
 from renshe.registry import service as registry
@@ -25,8 +25,7 @@ from renshe.registry import service as registry
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
+today = workdays.today  # tests replace it to move the clock
 
 
 def _check(name: str, label: str, ok: bool, detail: str) -> schemas.CheckOut:

@@ -22,7 +22,7 @@ Refusals are domain errors with stable `renshe:contracts/<rule>` codes."""
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,7 +43,7 @@ from renshe.contracts.codes import (
     WARNING_LABELS,
 )
 from renshe.contracts.models import LabourContract
-from renshe.core import audit, divisions, paging
+from renshe.core import audit, divisions, paging, workdays
 from renshe.core.auth import Principal, deny
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
@@ -58,8 +58,7 @@ __all__ = [  # verification and warnings live in `checks`, the labels in `codes`
     "renew", "send_sign_code", "sign", "template_of", "templates_out", "terminate", "today", "verify_file",
     "verify_hash", "warnings",
 ]
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
+today = workdays.today  # tests replace it to move the clock
 
 
 def template_of(code: str) -> rules.Template:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from sqlalchemy import func, select
@@ -569,3 +570,9 @@ def load_parsed(session: Session, *, actor: Principal, parsed: ScheduleInput) ->
     return load_schedule(session, actor=actor, year=parsed.year, holidays=parsed.holidays,
                          workdays=parsed.workdays, source_note=parsed.source_note,
                          holiday_rows=parsed.holiday_rows, workday_rows=parsed.workday_rows)
+
+
+def today() -> date:
+    """Today in Asia/Shanghai, the day every deadline, expiry and "not in the future" check counts from
+    (domains name it as their own `today`, so tests can replace it per module to move the clock)."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()

@@ -16,9 +16,7 @@ from renshe.core import workdays
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def today() -> date:
-    """Today in Asia/Shanghai (tests replace this to move the clock)."""
-    return datetime.now(SHANGHAI).date()
+today = workdays.today  # tests replace it to move the clock
 
 
 def local_date(value: datetime) -> date:

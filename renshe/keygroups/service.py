@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, divisions, ids, labels, paging, tabular
+from renshe.core import audit, divisions, ids, labels, paging, tabular, workdays
 from renshe.core.auth import Principal
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound
 from renshe.core.events import record_event
@@ -40,9 +40,7 @@ GROUP_LABELS = labels.register("keygroups.group", {code: g.name for code, g in C
 SOURCE_LABELS = labels.register("keygroups.state_source", {rules.CLERK: "经办记录", rules.REGISTRY: "劳动关系判定"})
 
 
-def today() -> date:
-    """Today in Asia/Shanghai (tests replace this to move the clock)."""
-    return datetime.now(SHANGHAI).date()
+today = workdays.today  # tests replace it to move the clock
 
 
 def _invalid(field: str, rule: str, message: str) -> DomainError:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, crypto, divisions, fulltext, labels, paging
+from renshe.core import audit, crypto, divisions, fulltext, labels, paging, workdays
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -59,8 +59,7 @@ REPORT_STATES = labels.register("recruitment.report_state", {"open": "待核查"
 PHONE_PURPOSE = "recruitment.contact_phone"
 
 
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
+today = workdays.today  # tests replace it to move the clock
 
 
 def invalid(field: str, rule: str, message: str) -> ValidationFailed:

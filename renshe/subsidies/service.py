@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from renshe.card import service as card
 from renshe.certs import service as certs
-from renshe.core import audit, divisions, labels, monthly, paging
+from renshe.core import audit, divisions, labels, monthly, paging, workdays
 from renshe.core.auth import SYSTEM, Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound
@@ -34,8 +34,7 @@ STATE_LABELS = labels.register("subsidies.state", {"submitted": "待审核", "pa
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
+today = workdays.today  # tests replace it to move the clock
 
 
 @cache

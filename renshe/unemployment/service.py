@@ -10,7 +10,7 @@ Owns the `unemp_*` tables (through `registration`, `benefit` and `jobs`); other 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from renshe.card import service as card
-from renshe.core import events, monthly
+from renshe.core import events, monthly, workdays
 from renshe.core.auth import Principal
 from renshe.core.errors import NotFound, Unauthorized
 from renshe.core.models import OutboxEvent
@@ -72,9 +72,7 @@ __all__ = [
 ]
 
 
-def today() -> date:
-    """Today in Asia/Shanghai (tests replace this to move the clock)."""
-    return datetime.now(SHANGHAI).date()
+today = workdays.today  # tests replace it to move the clock
 
 
 register = registration.register

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import calendar as month_calendar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from renshe.core import audit, divisions, ids, paging, tabular
+from renshe.core import audit, divisions, ids, paging, tabular, workdays
 from renshe.core.auth import Principal
 from renshe.core.db import utcnow
 from renshe.core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
@@ -42,8 +42,7 @@ ATTENDANCE = tabular.Spec("wages.attendance", "实名制考勤", (
 ))
 
 
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
+today = workdays.today  # tests replace it to move the clock
 
 
 def _fail(field: str, rule: str, message: str, status: int = 422) -> DomainError:
